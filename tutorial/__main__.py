@@ -1,0 +1,3 @@
+from tutorial.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,15 @@
+"""`gateway-tutorial map` (not implemented yet: issue 10)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    from tutorial.cli import not_done
+
+    return not_done("map", 10)
