@@ -1,0 +1,1 @@
+"""Cluster access: kubeconfig resolution (pure Python, cheap to import)."""

@@ -1,0 +1,1 @@
+"""The lesson engine: run commands, check outcomes, record progress (never imports textual)."""

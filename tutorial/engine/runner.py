@@ -1,0 +1,303 @@
+"""Run one lesson command for real: argv only, chosen kubeconfig/context, streamed output.
+
+Commands are argv lists handed to `sh` (v2); nothing is ever re-parsed by a shell, so a
+`{variable}` substituted into an argv element stays exactly one argument. Each process runs
+in its own session, so a timeout, a cancel() or Ctrl-C ends the whole process group.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+OutputCallback = Callable[[str, str], None]
+
+# How long a process group gets between SIGTERM and SIGKILL; keeps Ctrl-C well under 2 s.
+TERM_GRACE = 1.0
+# How often the supervisor looks at the cancel event and the deadline while it waits.
+_TICK = 0.05
+
+# Flag each tool uses to pick a kubeconfig context (see context_flag()).
+CONTEXT_FLAGS: dict[str, str] = {
+    "kubectl": "--context",
+    "helm": "--kube-context",
+    "istioctl": "--context",
+}
+
+INSTALL_HINTS: dict[str, str] = {
+    "kubectl": "Install kubectl (the Kubernetes command line): "
+    "https://kubernetes.io/docs/tasks/tools/",
+    "helm": "Install Helm 3: https://helm.sh/docs/intro/install/ "
+    "(or use the istioctl variant of the Istio lesson).",
+    "istioctl": "Install istioctl matching Istio 1.27: "
+    "https://istio.io/latest/docs/setup/install/istioctl/ "
+    "(or use the Helm variant of the Istio lesson).",
+}
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command of a step: argv (variables already substituted), optional stdin text."""
+
+    argv: Sequence[str]
+    stdin: str | None = None
+    timeout: float | None = 120.0
+    ok_exit_codes: tuple[int, ...] = (0,)
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """Where commands go: kubeconfig (KUBECONFIG value), context, sandbox PATH additions."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    extra_path: Sequence[str] = ()
+    sandbox: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What happened: the argv that ran, exit code (negative = killed by signal), output."""
+
+    argv: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    cancelled: bool = False
+    missing_executable: str | None = None
+    explanation: str = ""
+    ok: bool = False
+
+
+def context_flag(program: str) -> str | None:
+    """The flag `program` (a name or path) uses to choose a kubeconfig context, if any."""
+    return CONTEXT_FLAGS.get(os.path.basename(program))
+
+
+def with_context(argv: Sequence[str], context: str | None) -> list[str]:
+    """argv with the tool's context flag inserted after the program, unless already present.
+
+    Inserted right after argv[0] so it can never land after a `--` (e.g. `kubectl exec -- sh`).
+    """
+    argv = list(argv)
+    flag = context_flag(argv[0]) if argv else None
+    if not context or not flag:
+        return argv
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    if any(a == flag or a.startswith(flag + "=") for a in head):
+        return argv
+    return [argv[0], flag, context, *argv[1:]]
+
+
+def build_env(target: RunTarget, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: parent env, KUBECONFIG, sandbox PATH first, then target.env."""
+    env = dict(os.environ if base is None else base)
+    if target.kubeconfig:
+        env["KUBECONFIG"] = target.kubeconfig
+    if target.sandbox and target.extra_path:
+        parts = [str(p) for p in target.extra_path]
+        if env.get("PATH"):
+            parts.append(env["PATH"])
+        env["PATH"] = os.pathsep.join(parts)
+    env.update({str(k): str(v) for k, v in target.env.items()})
+    return env
+
+
+def final_argv(spec: CommandSpec, target: RunTarget) -> list[str]:
+    """The exact argv that run_command executes for spec on target."""
+    return with_context(spec.argv, target.context)
+
+
+def _heredoc_delimiter(text: str) -> str:
+    """EOF, or EOF_1, EOF_2... if the manifest itself contains a line EOF."""
+    lines = set(text.splitlines())
+    tag, n = "EOF", 0
+    while tag in lines:
+        n += 1
+        tag = f"EOF_{n}"
+    return tag
+
+
+def display_command(spec: CommandSpec, target: RunTarget, show_env: bool = True) -> str:
+    """A copy-pasteable shell line for what will run; stdin shown as a quoted heredoc."""
+    prefix = []
+    if show_env and target.kubeconfig:
+        prefix.append("KUBECONFIG=" + shlex.quote(target.kubeconfig))
+    if show_env and target.sandbox and target.extra_path:
+        extra = os.pathsep.join(str(p) for p in target.extra_path)
+        prefix.append(f'PATH={shlex.quote(extra)}:"$PATH"')
+    line = " ".join([*prefix, shlex.join(final_argv(spec, target))])
+    if spec.stdin is None:
+        return line
+    tag = _heredoc_delimiter(spec.stdin)
+    body = spec.stdin if spec.stdin.endswith("\n") else spec.stdin + "\n"
+    return f"{line} <<'{tag}'\n{body}{tag}"
+
+
+def _missing(argv: list[str], program: str) -> CommandResult:
+    """The result for a program that is not on PATH: what to install and where."""
+    name = os.path.basename(program)
+    hint = INSTALL_HINTS.get(name, f"Install {name!r} or put it on your PATH.")
+    return CommandResult(
+        argv=argv, exit_code=None, stdout="", stderr="", duration=0.0,
+        missing_executable=name,
+        explanation=f"{name!r} was not found on PATH, so this command could not run. {hint}",
+    )
+
+
+class CommandRun:
+    """One running command; start() it, cancel() it from any thread, wait() for the result."""
+
+    def __init__(self, spec: CommandSpec, target: RunTarget,
+                 on_output: OutputCallback | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.spec, self.target = spec, target
+        self.argv = final_argv(spec, target)
+        self._on_output = on_output
+        self._cancel = cancel if cancel is not None else threading.Event()
+        self._finished = threading.Event()
+        self._lock = threading.Lock()
+        self._out: list[str] = []
+        self._err: list[str] = []
+        self._proc = None
+        self._result: CommandResult | None = None
+        self._started = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        """The child's pid, which is also its process-group and session id; None if not started."""
+        return self._proc.pid if self._proc is not None else None
+
+    def cancel(self) -> None:
+        """Ask the run to stop; the supervising wait() ends the process group."""
+        self._cancel.set()
+
+    def start(self) -> "CommandRun":
+        """Launch the process in its own session; a missing program becomes the result."""
+        import sh
+
+        env = build_env(self.target)
+        program = shutil.which(self.argv[0], path=env.get("PATH")) if self.argv else None
+        if program is None:
+            self._result = _missing(self.argv, self.argv[0] if self.argv else "")
+            return self
+        self._started = time.monotonic()
+        self._proc = sh.Command(program)(
+            *self.argv[1:], _in=self.spec.stdin or "", _env=env,
+            _out=self._sink("stdout", self._out), _err=self._sink("stderr", self._err),
+            _bg=True, _bg_exc=False, _new_session=True, _tty_out=False,
+            _ok_code=list(range(256)), _decode_errors="replace",
+            _done=lambda *_: self._finished.set(),
+        )
+        return self
+
+    def _sink(self, stream: str, store: list[str]) -> Callable[[str], None]:
+        """An sh output callback: keep the chunk, pass whole lines to on_output."""
+        def take(chunk: str) -> None:
+            with self._lock:
+                store.append(chunk)
+            if self._on_output is not None:
+                try:
+                    self._on_output(stream, chunk.rstrip("\n"))
+                except Exception:  # a broken display must not break the command
+                    pass
+        return take
+
+    def wait(self) -> CommandResult:
+        """Block until the command ends, times out or is cancelled; Ctrl-C ends the group."""
+        if self._result is not None:
+            return self._result
+        if self._proc is None:
+            self.start()
+            if self._result is not None:
+                return self._result
+        try:
+            timed_out, cancelled = self._supervise()
+        except KeyboardInterrupt:
+            self._end_group()
+            raise
+        self._result = self._collect(timed_out, cancelled)
+        return self._result
+
+    def _supervise(self) -> tuple[bool, bool]:
+        """Wait for the end, the deadline or a cancel; end the group on either of the last two."""
+        timeout = self.spec.timeout
+        deadline = None if timeout is None else self._started + timeout
+        while not self._finished.is_set():
+            if self._cancel.is_set():
+                self._end_group()
+                return False, True
+            if deadline is not None and time.monotonic() >= deadline:
+                self._end_group()
+                return True, False
+            # Short ticks: a plain threading.Event cannot wake us, so we look at it often.
+            self._finished.wait(_TICK)
+        return False, False
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self._proc.pid, sig)  # the child leads its own session and group
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _end_group(self) -> None:
+        """SIGTERM the whole group, give it TERM_GRACE, then SIGKILL whatever is left."""
+        self._signal_group(signal.SIGTERM)
+        if not self._finished.wait(TERM_GRACE):
+            self._signal_group(signal.SIGKILL)
+        self._finished.wait(TERM_GRACE)
+        self._reap()
+        self._signal_group(signal.SIGKILL)  # stragglers that ignored SIGTERM
+
+    def _reap(self) -> int | None:
+        """Collect the exit code without raising for signals or odd codes."""
+        try:
+            self._proc.wait()
+        except Exception:  # sh raises for signal deaths; the exit code is still recorded
+            pass
+        return self._proc.process.exit_code
+
+    def _collect(self, timed_out: bool, cancelled: bool) -> CommandResult:
+        """Build the result; kill leftover group members (background children) first."""
+        self._signal_group(signal.SIGKILL)  # before reaping, so their pipes close now
+        code = self._reap()
+        with self._lock:
+            out, err = "".join(self._out), "".join(self._err)
+        ok = not (timed_out or cancelled) and code in self.spec.ok_exit_codes
+        return CommandResult(
+            argv=self.argv, exit_code=code, stdout=out, stderr=err,
+            duration=time.monotonic() - self._started, timed_out=timed_out,
+            cancelled=cancelled, ok=ok, explanation=self._explain(code, timed_out, cancelled),
+        )
+
+    def _explain(self, code: int | None, timed_out: bool, cancelled: bool) -> str:
+        if timed_out:
+            return (f"Stopped after {self.spec.timeout:g} s without finishing; the command and "
+                    "everything it started were ended. Check the cluster, then run it again.")
+        if cancelled:
+            return "Cancelled; the command and everything it started were ended."
+        if code is not None and code not in self.spec.ok_exit_codes:
+            return f"Exited with code {code}; its output above says why."
+        return ""
+
+
+def run_command(spec: CommandSpec, target: RunTarget,
+                on_output: OutputCallback | None = None,
+                cancel: threading.Event | None = None) -> CommandResult:
+    """Run spec on target and block until it ends; safe from a worker thread.
+
+    on_output(stream, line) gets each line ("stdout"/"stderr", newline stripped) as it
+    arrives, on an sh reader thread. Setting `cancel` ends the process group; so does
+    Ctrl-C in the main thread, after which KeyboardInterrupt is re-raised.
+    """
+    return CommandRun(spec, target, on_output, cancel).start().wait()
