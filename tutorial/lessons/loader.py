@@ -61,7 +61,9 @@ def check_files(files: Sequence[Path], assets_dir: Path):
                 issues += check_lesson(cleaned, assets_dir)
                 docs.append((name, cleaned))
         problems += [LessonProblem(name, i.line, i.field, i.message) for i in issues]
-    problems += [LessonProblem(f, i.line, i.field, i.message) for f, i in check_set(docs)]
+    unreadable = len(files) - len(docs)
+    problems += [LessonProblem(f, i.line, i.field, i.message)
+                 for f, i in check_set(docs, unreadable)]
     problems.sort(key=lambda p: (p.file, p.line, p.field))
     return docs, problems
 

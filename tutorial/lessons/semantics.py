@@ -164,8 +164,12 @@ def _asset_problem(name: str, assets_dir: Path) -> str:
            f"the path"
 
 
-def check_set(docs: list[tuple[str, LMap]]) -> list[tuple[str, YamlIssue]]:
-    """Problems across lessons: duplicate ids and orders, dangling or circular `requires`."""
+def check_set(docs: list[tuple[str, LMap]], unreadable: int = 0) -> list[tuple[str, YamlIssue]]:
+    """Problems across lessons: duplicate ids and orders, dangling or circular `requires`.
+
+    `unreadable` counts lesson files that did not parse: their ids are unknown, so a dangling
+    `requires` may only be a consequence, and the message says so.
+    """
     issues: list[tuple[str, YamlIssue]] = []
     for key, what in (("id", "lesson id"), ("order", "order")):
         first: dict = {}
@@ -181,12 +185,12 @@ def check_set(docs: list[tuple[str, LMap]]) -> list[tuple[str, YamlIssue]]:
                 first[doc[key]] = (file, doc.line_of(key))
     by_id = {doc["id"]: (file, doc) for file, doc in docs if "id" in doc}
     for file, doc in docs:
-        issues.extend((file, i) for i in _check_requires(doc, by_id))
+        issues.extend((file, i) for i in _check_requires(doc, by_id, unreadable))
     issues.extend(_cycles(by_id))
     return issues
 
 
-def _check_requires(doc: LMap, by_id: dict) -> list[YamlIssue]:
+def _check_requires(doc: LMap, by_id: dict, unreadable: int) -> list[YamlIssue]:
     out = []
     requires = doc.get("requires", [])
     for index, required in enumerate(requires):
@@ -195,7 +199,9 @@ def _check_requires(doc: LMap, by_id: dict) -> list[YamlIssue]:
             out.append(YamlIssue(line, "a lesson cannot require itself; remove it", path))
         elif required not in by_id:
             out.append(YamlIssue(line, f"no lesson {required!r}{suggest(required, by_id)}; "
-                                 f"known lessons: {', '.join(sorted(by_id)) or 'none'}", path))
+                                 f"known lessons: {', '.join(sorted(by_id)) or 'none'}"
+                                 + (f" ({unreadable} lesson file(s) could not be read; fix "
+                                    f"them first)" if unreadable else ""), path))
         else:
             other = by_id[required][1]
             if "order" in doc and "order" in other and other["order"] > doc["order"]:
