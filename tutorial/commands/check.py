@@ -1,15 +1,63 @@
-"""`gateway-tutorial check` (not implemented yet: issue 5)."""
+"""`gateway-tutorial check TARGET`: check lesson steps against the cluster, changing nothing."""
 
 from __future__ import annotations
 
 import argparse
+import json
+
+from tutorial.commands._common import CommandFailed, add_variant_option, fail, open_engine, resolve
+from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("target", metavar="TARGET", nargs="?", default="all",
+                        help="all (default), LESSON, LESSON/STEP, or ..LESSON/STEP")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                        help="seconds each check may wait for its condition (default 10)")
+    add_variant_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutorial.cli import not_done
+    try:
+        engine = open_engine(args)
+    except CommandFailed as exc:
+        return fail(exc)
+    try:
+        return _check(engine, args)
+    except CommandFailed as exc:
+        return fail(exc)
+    finally:
+        engine.close()
+        engine.target.release()
 
-    return not_done("check", 5)
+
+def _check(engine, args) -> int:
+    from rich.markup import escape
+
+    from tutorial.commands._render import check_json, console, print_check
+
+    pairs = resolve(engine, args.target)
+    out = console(stderr=args.json)
+    if engine.target.sandbox:
+        out.print("[reverse yellow] SANDBOX [/] simulated cluster")
+    checks = [(step, c) for _, step in pairs for c in step.checks]
+    results = engine.run_checks(checks, timeout=args.timeout)
+    by_step: dict[str, list] = {}
+    for (step, _), result in zip(checks, results):
+        by_step.setdefault(step.target, []).append(result)
+    rows = []
+    for lesson, step in pairs:
+        step_results = by_step.get(step.target, [])
+        engine.record_checks(step, step_results, ran=False)
+        out.print(f"[bold]{escape(step.target)}[/] — {escape(step.title)}")
+        for r in step_results:
+            print_check(out, r)
+            rows.append(check_json(lesson, step, r))
+    ok = all(r.passed for r in results)
+    unreachable = any(r.unreachable for r in results)
+    if args.json:
+        print(json.dumps({"ok": ok, "checks": rows}, indent=2))
+    if unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_OK if ok else EXIT_CHECK_FAILED

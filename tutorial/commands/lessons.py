@@ -1,15 +1,56 @@
-"""`gateway-tutorial lessons` (not implemented yet: issue 5)."""
+"""`gateway-tutorial lessons`: the lessons and steps, with this cluster's recorded progress."""
 
 from __future__ import annotations
 
 import argparse
+import json
+
+from tutorial.commands._common import CommandFailed, fail, load_lesson_set
+from tutorial.exitcodes import EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--json", action="store_true", help="print as JSON")
+
+
+def _progress(args):
+    """Progress of the chosen cluster, or None when no cluster is configured (no network I/O)."""
+    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.target import TargetError, kube_target
+
+    if getattr(args, "sandbox", False):
+        from tutorial.engine.target import SANDBOX_IDENTITY
+
+        return ProgressStore.for_cluster("sandbox", SANDBOX_IDENTITY), "the sandbox (simulated cluster)"
+    try:
+        target = kube_target(getattr(args, "kubeconfig", None), getattr(args, "context", None))
+    except TargetError:
+        return None, "no cluster configured"
+    return ProgressStore.for_cluster(target.context, target.server), f"{target.context} ({target.server})"
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutorial.cli import not_done
+    from rich.markup import escape
 
-    return not_done("lessons", 5)
+    from tutorial.commands._render import console, mark
+
+    try:
+        lessons = load_lesson_set(args)
+    except CommandFailed as exc:
+        return fail(exc)
+    progress, where = _progress(args)
+    states = {t: r.state for t, r in progress.all().items()} if progress else {}
+    if args.json:
+        data = [{"id": l.id, "title": l.title, "order": l.order,
+                 "steps": [{"id": s.id, "target": s.target, "title": s.title, "variant": s.variant,
+                            "state": states.get(s.target, "todo")} for s in l.steps]} for l in lessons.lessons]
+        print(json.dumps({"cluster": where, "lessons": data}, indent=2))
+        return EXIT_OK
+    out = console()
+    out.print(f"Progress for: {escape(where)}")
+    for lesson in lessons.lessons:
+        out.print(f"\n[bold]{lesson.order}. {escape(lesson.title)}[/]  [dim]({lesson.id})[/]")
+        for step in lesson.steps:
+            variant = f"  [dim]\\[{step.variant}][/]" if step.variant else ""
+            out.print(f"   {mark(states.get(step.target, 'todo'))}  {escape(step.target)} — {escape(step.title)}{variant}")
+    return EXIT_OK

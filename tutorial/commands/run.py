@@ -1,15 +1,109 @@
-"""`gateway-tutorial run` (not implemented yet: issue 5)."""
+"""`gateway-tutorial run TARGET`: run lesson steps against the cluster, then check them."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from tutorial.commands._common import CommandFailed, add_variant_option, fail, open_engine, resolve
+from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("target", metavar="TARGET",
+                        help="all, LESSON, LESSON/STEP, or ..LESSON/STEP (everything up to it)")
+    parser.add_argument("--yes", "-y", action="store_true", help="run without asking before each command")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--solve", action="store_true", help="run each step's solve commands (idempotent)")
+    parser.add_argument("--again", action="store_true", help="run steps even when they are already done")
+    add_variant_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutorial.cli import not_done
+    try:
+        engine = open_engine(args)
+    except CommandFailed as exc:
+        return fail(exc)
+    try:
+        return _run(engine, args)
+    except CommandFailed as exc:
+        return fail(exc)
+    finally:
+        engine.close()
+        engine.target.release()
 
-    return not_done("run", 5)
+
+def _run(engine, args) -> int:
+    from tutorial.commands._render import console
+
+    pairs = resolve(engine, args.target)
+    out = console(stderr=args.json)
+    if engine.target.sandbox:
+        out.print("[reverse yellow] SANDBOX [/] simulated cluster — nothing here runs real pods.")
+    out.print(f"Cluster: [bold]{engine.target.context}[/] ({engine.target.server})")
+    report, ok = [], True
+    for lesson, step in pairs:
+        step_ok, rows = _one_step(engine, lesson, step, args, out)
+        report.extend(rows)
+        if not step_ok:
+            ok = False
+            out.print("[red]✘ Stopped:[/] this step did not pass; later steps depend on it. "
+                      f"`gateway-tutorial explain {step.target}` says why.")
+            break
+    if args.json:
+        print(json.dumps({"ok": ok, "checks": report}, indent=2))
+    return EXIT_OK if ok else EXIT_CHECK_FAILED
+
+
+def _one_step(engine, lesson, step, args, out):
+    from rich.markup import escape
+
+    from tutorial.commands._render import check_json, print_check
+
+    out.print(f"\n[bold]▶ {escape(step.target)}[/] — {escape(step.title)}")
+    if not args.again and engine.progress.get(step.target).state == "done":
+        results = engine.check_step(step, timeout=5)
+        if all(r.passed for r in results):
+            out.print("   [green]✔ already done[/] (checks pass; --again runs it anyway)")
+            return True, [check_json(lesson, step, r) for r in results]
+    if not args.yes and not _confirm_all(engine, step, args, out):
+        engine.record(step, "skipped", "declined by the learner")
+        out.print("   [yellow]↷ skipped[/]")
+        return True, []
+    outcome = engine.run_step(step, solve=args.solve, on_event=_printer(out, args.json))
+    for r in outcome.checks:
+        print_check(out, r)
+    bad = outcome.failed_command
+    if bad is not None:
+        out.print(f"   [red]✘ command failed[/] (exit {bad.exit_code}): {escape(bad.explanation or '')}")
+    return outcome.ok, [check_json(lesson, step, r) for r in outcome.checks]
+
+
+def _confirm_all(engine, step, args, out) -> bool:
+    from rich.markup import escape
+    from rich.prompt import Confirm
+
+    for prepared in engine.prepare(step, solve=args.solve):
+        if not prepared.show_only:
+            out.print(f"   [bold]$[/] {escape(prepared.display)}")
+    if not sys.stdin.isatty():
+        raise CommandFailed("run asks before running commands, and there is no terminal to ask on; "
+                            "add --yes to run them without asking", 2)
+    return Confirm.ask("   Run these commands?", default=True, console=out)
+
+
+def _printer(out, quiet: bool):
+    from rich.markup import escape
+
+    from tutorial.engine.session import CommandEnded, CommandStarted, OutputLine
+
+    def on_event(event):
+        if isinstance(event, CommandStarted):
+            title = f"  [dim]# {escape(event.command.title)}[/]" if event.command.title else ""
+            out.print(f"   [bold]$[/] {escape(event.command.display)}{title}")
+        elif isinstance(event, OutputLine):
+            out.print(f"     [dim]{escape(event.line)}[/]")
+        elif isinstance(event, CommandEnded) and not event.result.ok:
+            out.print(f"   [red]✘ exit {event.result.exit_code}[/]")
+    return on_event

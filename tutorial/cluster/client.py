@@ -1,0 +1,284 @@
+"""One kubernetes ApiClient per cluster, with plain-dict reads and watch-driven waiting.
+
+Checks read many kinds (built-in and custom) the same way, so this speaks REST with JSON
+dicts through the real client's configuration (auth plugins, TLS, proxies) instead of the
+typed models. Waiting is driven by the watch API: list, then watch from that resourceVersion.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
+
+
+class ClusterError(Exception):
+    """The cluster could not be asked: unreachable, unauthorised, or it answered an error."""
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "", body: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status is None
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """Where a kind lives: API path prefix and plural name."""
+
+    api_version: str
+    plural: str
+    namespaced: bool
+    kind: str
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+@dataclass
+class WaitOutcome:
+    """What a wait saw last: whether the predicate held, and the objects it judged."""
+
+    passed: bool
+    items: list[dict] = field(default_factory=list)
+    error: ClusterError | None = None
+    cancelled: bool = False
+
+
+class ClusterClient:
+    """Reads and watches one cluster; thread-safe, shared by every check of that cluster."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None):
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self._api = None
+        self._lock = threading.Lock()
+        self._kinds: dict[tuple[str, str], ResourceRef] = {}
+
+    # -- connection -------------------------------------------------------------------
+    @property
+    def api(self):
+        with self._lock:
+            if self._api is None:
+                from kubernetes import config
+
+                try:
+                    self._api = config.new_client_from_config(
+                        config_file=self.kubeconfig, context=self.context, persist_config=False)
+                except Exception as exc:  # ConfigException, file errors, bad YAML
+                    raise ClusterError(f"cannot load kubeconfig: {exc}") from exc
+            return self._api
+
+    @property
+    def server(self) -> str:
+        return self.api.configuration.host
+
+    def close(self) -> None:
+        with self._lock:
+            if self._api is not None:
+                self._api.close()
+                self._api = None
+
+    def _call(self, path: str, query: list[tuple[str, str]] | None = None, *,
+              stream: bool = False, timeout: float | tuple = 15.0):
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self.api.call_api(
+                path, "GET", query_params=query or [], header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"], _preload_content=False,
+                _return_http_data_only=True, _request_timeout=timeout)
+        except ApiException as exc:
+            raise _api_error(exc) from exc
+        except ClusterError:
+            raise
+        except Exception as exc:  # urllib3 connection errors, TLS errors, DNS
+            raise ClusterError(f"cannot reach the API server at {self._host()}: {_short(exc)}") from exc
+
+    def _host(self) -> str:
+        try:
+            return self.api.configuration.host
+        except ClusterError:
+            return "(no kubeconfig)"
+
+    def get_json(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
+        resp = self._call(path, query)
+        return json.loads(resp.data or b"{}")
+
+    # -- discovery --------------------------------------------------------------------
+    def resource(self, api_version: str, kind: str) -> ResourceRef:
+        """Map apiVersion+kind to its REST path by asking the cluster's discovery."""
+        key = (api_version, kind)
+        if key not in self._kinds:
+            path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+            try:
+                doc = self.get_json(path)
+            except ClusterError as exc:
+                if exc.status == 404:
+                    raise ClusterError(f"the server does not serve {api_version} (no such API group/version)",
+                                       status=404, reason="NotFound") from exc
+                raise
+            for res in doc.get("resources", []):
+                if "/" not in res["name"]:
+                    self._kinds[(api_version, res["kind"])] = ResourceRef(
+                        api_version, res["name"], res.get("namespaced", False), res["kind"])
+            if key not in self._kinds:
+                raise ClusterError(f'no kind "{kind}" is served in {api_version}', status=404, reason="NotFound")
+        return self._kinds[key]
+
+    def forget_discovery(self) -> None:
+        self._kinds.clear()
+
+    # -- reads ------------------------------------------------------------------------
+    def get(self, ref: ResourceRef, namespace: str | None, name: str) -> dict | None:
+        try:
+            return self.get_json(ref.path(namespace, name))
+        except ClusterError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list(self, ref: ResourceRef, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> tuple[list[dict], str]:
+        query = _selectors(label_selector, field_selector)
+        doc = self.get_json(ref.path(namespace), query)
+        return doc.get("items", []), doc.get("metadata", {}).get("resourceVersion", "")
+
+    def watch(self, ref: ResourceRef, namespace: str | None, resource_version: str, *,
+              label_selector: str | None = None, field_selector: str | None = None,
+              seconds: int = WATCH_CHUNK, cancel: threading.Event | None = None) -> Iterator[tuple[str, dict]]:
+        """Yield (type, object) events until the server ends the watch after `seconds`.
+
+        Setting `cancel` shuts the stream down at once, from whatever thread sets it.
+        """
+        query = _selectors(label_selector, field_selector) + [
+            ("watch", "true"), ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(seconds))]
+        resp = self._call(ref.path(namespace), query, stream=True, timeout=(5.0, seconds + 10.0))
+        if cancel is not None:
+            threading.Thread(target=_shutdown_on, args=(cancel, resp, seconds + 1.0),
+                             daemon=True, name="watch-cancel").start()
+        try:
+            yield from _read_events(resp)
+        finally:
+            resp.release_conn()
+
+    def wait_for(self, ref: ResourceRef, namespace: str | None, judge: Callable[[list[dict]], bool], *,
+                 timeout: float, name: str | None = None, label_selector: str | None = None,
+                 cancel: threading.Event | None = None) -> WaitOutcome:
+        """Wait until judge(current objects) is true, driven by watch events, or the deadline."""
+        field_selector = f"metadata.name={name}" if name else None
+        deadline = time.monotonic() + timeout
+        items: dict[str, dict] = {}
+        while True:
+            try:
+                listed, rv = self.list(ref, namespace, label_selector=label_selector, field_selector=field_selector)
+            except ClusterError as exc:
+                return WaitOutcome(False, list(items.values()), error=exc)
+            items = {_key(o): o for o in listed}
+            if judge(list(items.values())):
+                return WaitOutcome(True, list(items.values()))
+            outcome = self._follow(ref, namespace, rv, items, judge, deadline, cancel,
+                                   label_selector, field_selector)
+            if outcome is not None:
+                return outcome
+
+    def _follow(self, ref, namespace, rv, items, judge, deadline, cancel, label_selector, field_selector):
+        """Apply watch events to `items` until judged true, cancelled or out of time (None: relist)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return WaitOutcome(False, list(items.values()))
+        seconds = max(1, min(WATCH_CHUNK, int(remaining + 0.999)))
+        try:
+            for kind, obj in self.watch(ref, namespace, rv, label_selector=label_selector,
+                                        field_selector=field_selector, seconds=seconds, cancel=cancel):
+                if kind == "ERROR":
+                    return None  # e.g. 410 Gone: relist
+                if kind in ("ADDED", "MODIFIED"):
+                    items[_key(obj)] = obj
+                elif kind == "DELETED":
+                    items.pop(_key(obj), None)
+                if kind != "BOOKMARK" and judge(list(items.values())):
+                    return WaitOutcome(True, list(items.values()))
+        except ClusterError as exc:
+            if exc.unreachable or time.monotonic() >= deadline:
+                return WaitOutcome(False, list(items.values()), error=exc)
+        if cancel is not None and cancel.is_set():
+            return WaitOutcome(False, list(items.values()), cancelled=True)
+        return None if time.monotonic() < deadline else WaitOutcome(False, list(items.values()))
+
+
+def _shutdown_on(cancel: threading.Event, resp, seconds: float) -> None:
+    if cancel.wait(seconds):
+        try:
+            resp.shutdown()
+        except Exception:  # already closed
+            pass
+
+
+def _read_events(resp) -> Iterator[tuple[str, dict]]:
+    """Parse newline-delimited watch JSON until the stream ends or drops."""
+    import urllib3
+
+    buffer = b""
+    while True:
+        try:
+            chunk = resp.read1(65536)
+        except (urllib3.exceptions.HTTPError, OSError, ValueError):
+            return  # dropped, timed out or shut down: the caller relists
+        if not chunk:
+            return
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            if line.strip():
+                event = json.loads(line)
+                yield event.get("type", ""), event.get("object", {})
+
+
+def _selectors(label_selector: str | None, field_selector: str | None) -> list[tuple[str, str]]:
+    query = []
+    if label_selector:
+        query.append(("labelSelector", label_selector))
+    if field_selector:
+        query.append(("fieldSelector", field_selector))
+    return query
+
+
+def _key(obj: dict) -> str:
+    meta = obj.get("metadata", {})
+    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "no such host"
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "x509: the server's certificate is not trusted"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _api_error(exc) -> ClusterError:
+    reason, message = "", f"the API server answered {exc.status} {exc.reason}"
+    try:
+        body = json.loads(exc.body or "{}")
+        reason = body.get("reason", "")
+        message = body.get("message", message)
+    except (ValueError, TypeError):
+        pass
+    return ClusterError(message, status=exc.status, reason=reason, body=exc.body or "")

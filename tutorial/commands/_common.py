@@ -1,0 +1,86 @@
+"""What the learner-facing subcommands share: loading lessons, choosing the cluster, errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tutorial.exitcodes import EXIT_UNREACHABLE, EXIT_USAGE
+
+
+class CommandFailed(Exception):
+    """Stop the subcommand with this message and exit code."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def load_lesson_set(args):
+    from tutorial.lessons import LessonErrors, load_lessons
+    from tutorial.paths import assets_dir, lessons_dir
+
+    directory = Path(getattr(args, "lessons", None) or lessons_dir())
+    try:
+        return load_lessons(directory, assets_dir())
+    except LessonErrors as exc:
+        raise CommandFailed(f"{exc}\nThe lesson files have problems; `gateway-tutorial lint {directory}` "
+                            "lists them.", EXIT_USAGE) from exc
+
+
+def open_engine(args, *, need_cluster: bool = True):
+    """An Engine on the chosen cluster with its progress store; exits 3 if it does not answer."""
+    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.session import Engine
+    from tutorial.engine.target import TargetError, choose_target, probe
+
+    lessons = load_lesson_set(args)
+    try:
+        target = choose_target(args)
+    except TargetError as exc:
+        raise CommandFailed(f"{exc}\nTo practise without a cluster, add --sandbox.", EXIT_UNREACHABLE) from exc
+    if need_cluster:
+        problem = probe(target)
+        if problem:
+            target.release()
+            raise CommandFailed(f"{problem}\nCheck the context (`kubectl config get-contexts`), or add --sandbox "
+                                "to use the simulated sandbox cluster.", EXIT_UNREACHABLE)
+    progress = ProgressStore.for_cluster(*target.identity)
+    if progress.warning:
+        print(progress.warning, file=sys.stderr)
+    apply_variants(lessons, progress, getattr(args, "variant", None) or [])
+    return Engine(lessons, target, progress)
+
+
+def apply_variants(lessons, progress, pairs: list[str]) -> None:
+    """--variant LESSON=VARIANT choices, remembered in progress like the TUI's choice."""
+    for pair in pairs:
+        lesson_id, sep, variant = pair.partition("=")
+        try:
+            lesson = lessons.lesson(lesson_id)
+        except Exception as exc:
+            raise CommandFailed(str(exc), EXIT_USAGE) from exc
+        known = [v.id for v in lesson.variants]
+        if not sep or variant not in known:
+            raise CommandFailed(f"--variant {pair}: lesson {lesson_id} has variants {', '.join(known) or '(none)'}; "
+                                f"write --variant {lesson_id}=VARIANT", EXIT_USAGE)
+        progress.set_variant(lesson_id, variant)
+
+
+def add_variant_option(parser) -> None:
+    parser.add_argument("--variant", action="append", metavar="LESSON=VARIANT",
+                        help="choose a lesson's variant, e.g. --variant istio=istioctl (remembered)")
+
+
+def resolve(engine, target: str):
+    from tutorial.lessons import TargetError
+
+    try:
+        return engine.steps(target)
+    except TargetError as exc:
+        raise CommandFailed(str(exc), EXIT_USAGE) from exc
+
+
+def fail(exc: CommandFailed) -> int:
+    print(f"gateway-tutorial: {exc}", file=sys.stderr)
+    return exc.code

@@ -1,0 +1,253 @@
+"""The engine facade: prepare, run and check lesson steps on one cluster, and record progress.
+
+The command line and the TUI both go through `Engine`, so a step run from either is recorded
+the same way. Nothing here imports textual; long calls block and are meant for worker threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from tutorial.engine.checks import CheckContext, CheckResult, run_check
+from tutorial.engine.runner import CommandResult, CommandSpec, display_command, run_command
+from tutorial.engine.target import ClusterTarget
+from tutorial.lessons.models import Command, Lesson, Step
+from tutorial.lessons.variables import substitute, substitute_argv
+
+CHECK_WORKERS = 8
+
+
+@dataclass
+class PreparedCommand:
+    """A lesson command with its variables filled in, exactly as it will run."""
+
+    spec: CommandSpec
+    display: str
+    show_only: bool = False
+    title: str | None = None
+
+
+@dataclass
+class CommandStarted:
+    command: PreparedCommand
+
+
+@dataclass
+class OutputLine:
+    command: PreparedCommand
+    stream: str
+    line: str
+
+
+@dataclass
+class CommandEnded:
+    command: PreparedCommand
+    result: CommandResult
+
+
+@dataclass
+class CheckFinished:
+    step: Step
+    result: CheckResult
+
+
+@dataclass
+class StepOutcome:
+    """What running a step did: its commands' results and its checks' verdicts."""
+
+    step: Step
+    commands: list[CommandResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def commands_ok(self) -> bool:
+        return all(r.ok for r in self.commands)
+
+    @property
+    def ok(self) -> bool:
+        return self.commands_ok and all(c.passed for c in self.checks) and not self.cancelled
+
+    @property
+    def failed_command(self) -> CommandResult | None:
+        return next((r for r in self.commands if not r.ok), None)
+
+
+EventSink = Callable[[object], None]
+
+
+class Engine:
+    """Lessons + one cluster target + its progress store."""
+
+    def __init__(self, lessons, target: ClusterTarget, progress=None, assets_dir: Path | None = None):
+        from tutorial.paths import assets_dir as default_assets
+
+        self.lessons = lessons
+        self.target = target
+        self.progress = progress
+        self.assets_dir = Path(assets_dir or default_assets())
+        self._client = None
+        self._client_lock = threading.Lock()
+
+    # -- cluster ----------------------------------------------------------------------
+    @property
+    def client(self):
+        with self._client_lock:
+            if self._client is None:
+                from tutorial.cluster.client import ClusterClient
+
+                self._client = ClusterClient(self.target.kubeconfig, self.target.context)
+            return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- lessons ----------------------------------------------------------------------
+    def variants(self) -> dict[str, str]:
+        if self.progress is None:
+            return {}
+        chosen = {}
+        for lesson in self.lessons.lessons:
+            variant = self.progress.variant(lesson.id)
+            if variant:
+                chosen[lesson.id] = variant
+        return chosen
+
+    def steps(self, target: str = "all") -> list[tuple[Lesson, Step]]:
+        return self.lessons.resolve_target(target, variants=self.variants())
+
+    def variables(self, step: Step) -> dict[str, str]:
+        lesson = self.lessons.lesson(step.lesson_id)
+        values = {"assets": str(self.assets_dir), "context": self.target.context,
+                  "kubeconfig": self.target.kubeconfig or "", "lesson": lesson.id, "step": step.id}
+        values.update(getattr(lesson, "variables", None) or {})
+        return values
+
+    def render(self, step: Step, text: str) -> str:
+        """Teaching text and hints with the lesson's variables filled in (unknown ones kept)."""
+        try:
+            return substitute(text, self.variables(step))
+        except ValueError:
+            return text
+
+    def prepare(self, step: Step, *, solve: bool = False, cleanup: bool = False) -> list[PreparedCommand]:
+        commands = step.cleanup if cleanup else (step.solve_commands if solve else step.commands)
+        return [self._prepare(step, c) for c in commands]
+
+    def _prepare(self, step: Step, command: Command) -> PreparedCommand:
+        argv = self.localize(substitute_argv(command.run, self.variables(step)))
+        stdin = step.manifest(command.stdin).text if command.stdin else None
+        spec = CommandSpec(argv=argv, stdin=stdin, timeout=command.timeout,
+                           ok_exit_codes=tuple(command.ok_exit_codes), title=command.title)
+        display = display_command(spec, self.target.run_target(), show_env=False)
+        return PreparedCommand(spec, display, command.show_only, command.title)
+
+    def localize(self, argv: list[str]) -> list[str]:
+        """Replace release URLs by a local copy where the target cannot or should not fetch them."""
+        if not self.target.sandbox:
+            return argv
+        try:
+            from tutorial.sandbox.bundles import resolve_url
+        except ImportError:
+            return argv
+        return [str(resolve_url(a) or a) if a.startswith("https://") else a for a in argv]
+
+    # -- running ----------------------------------------------------------------------
+    def run_step(self, step: Step, *, solve: bool = False, on_event: EventSink | None = None,
+                 cancel: threading.Event | None = None, check_timeout: float | None = None) -> StepOutcome:
+        """Run the step's commands in order (stopping at the first failure), then its checks."""
+        emit = on_event or (lambda event: None)
+        outcome = StepOutcome(step)
+        for prepared in self.prepare(step, solve=solve):
+            if prepared.show_only:
+                continue
+            emit(CommandStarted(prepared))
+            result = run_command(prepared.spec, self.target.run_target(),
+                                 on_output=lambda stream, line, p=prepared: emit(OutputLine(p, stream, line)),
+                                 cancel=cancel)
+            outcome.commands.append(result)
+            emit(CommandEnded(prepared, result))
+            if result.cancelled or (cancel is not None and cancel.is_set()):
+                outcome.cancelled = True
+                return outcome
+            if not result.ok:
+                self.record(step, "failed", f"command failed: {prepared.display.splitlines()[0]}")
+                return outcome
+        outcome.checks = self.check_step(step, on_event=on_event, cancel=cancel, timeout=check_timeout, ran=True)
+        outcome.cancelled = bool(cancel is not None and cancel.is_set())
+        return outcome
+
+    def run_argv(self, argv: list[str], timeout: float) -> tuple[int, str]:
+        """For command_succeeds checks: exit code and combined output of a quick command."""
+        result = run_command(CommandSpec(argv=argv, timeout=timeout), self.target.run_target())
+        code = result.exit_code if result.exit_code is not None else 127
+        return code, (result.stdout + result.stderr) or result.explanation
+
+    def check_step(self, step: Step, *, on_event: EventSink | None = None, cancel: threading.Event | None = None,
+                   timeout: float | None = None, record: bool = True, ran: bool = False) -> list[CheckResult]:
+        """Run every check of the step concurrently; record done/failed in progress."""
+        results = self.run_checks([(step, c) for c in step.checks], on_event=on_event, cancel=cancel, timeout=timeout)
+        if record and not (cancel is not None and cancel.is_set()):
+            self.record_checks(step, results, ran)
+        return results
+
+    def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None) -> list[CheckResult]:
+        ctx = CheckContext(self.client, cancel=cancel, run_argv=self.run_argv)
+        emit = on_event or (lambda event: None)
+
+        def one(pair):
+            step, chk = pair
+            params = self._check_params(step, chk.params)
+            result = run_check(ctx, chk.kind, params, timeout=timeout if timeout is not None else chk.timeout,
+                               check_id=chk.id, title=chk.title)
+            emit(CheckFinished(step, result))
+            return result
+
+        if not pairs:
+            return []
+        with ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(pairs)), thread_name_prefix="check") as pool:
+            return list(pool.map(one, pairs))
+
+    def _check_params(self, step: Step, params: dict) -> dict:
+        values = self.variables(step)
+
+        def fill(value):
+            if isinstance(value, str):
+                try:
+                    return substitute(value, values)
+                except ValueError:
+                    return value
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            return value
+
+        return fill(dict(params))
+
+    # -- progress ---------------------------------------------------------------------
+    def record_checks(self, step: Step, results: list[CheckResult], ran: bool) -> None:
+        """Passing checks mark a step done; failing ones mark it failed if it was run or done.
+
+        A check that could not reach the cluster says nothing about the step: no change.
+        """
+        if all(r.passed for r in results):
+            if results or ran:
+                self.record(step, "done")
+            return
+        if any(r.unreachable for r in results):
+            return
+        previous = self.progress.get(step.target).state if self.progress else "todo"
+        if ran or previous in ("done", "failed"):
+            failing = next(r for r in results if not r.passed)
+            self.record(step, "failed", f"{failing.title}: {failing.observed}")
+
+    def record(self, step: Step, state: str, detail: str = "") -> None:
+        if self.progress is not None:
+            self.progress.set(step.target, state, detail)
