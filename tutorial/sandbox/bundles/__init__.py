@@ -1,0 +1,41 @@
+"""Files the lessons fetch from the network, served locally when the sandbox is the target.
+
+`resolve_url(url)` maps a known download URL (the Gateway API v1.3.0 standard-install.yaml) to
+a bundled file, so `kubectl apply -f <url>` can run against the sandbox without network access.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+GATEWAY_API_URL = ("https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+                   "v1.3.0/standard-install.yaml")
+GATEWAY_API_FILE = "gateway-api-v1.3.0-standard-install.yaml"
+
+_HERE = Path(__file__).resolve().parent
+_URLS = {GATEWAY_API_URL: GATEWAY_API_FILE}
+
+
+def gateway_api_bundle() -> Path:
+    """The bundled minimal Gateway API v1.3.0 standard CRDs (written on first use if missing)."""
+    path = _HERE / GATEWAY_API_FILE
+    if path.is_file():
+        return path
+    # A packaging slip left the file out: render it into the state directory instead.
+    from tutorial.paths import state_dir
+    from tutorial.sandbox.bundles.gateway_api import render_yaml
+
+    path = state_dir() / "sandbox" / "bundles" / GATEWAY_API_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_yaml(), encoding="utf-8")
+    return path
+
+
+def resolve_url(url: str) -> Path | None:
+    """The local file standing in for url, or None when we bundle nothing for it."""
+    name = _URLS.get(url.strip())
+    if name is None:
+        return None
+    if name == GATEWAY_API_FILE:
+        return gateway_api_bundle()
+    return _HERE / name

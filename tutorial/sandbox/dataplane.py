@@ -1,0 +1,201 @@
+"""The simulated gateway data plane: real HTTP listeners on each programmed Gateway's address and port.
+
+`DataPlane.sync()` opens one ThreadingHTTPServer per (address, listener port) of every Gateway
+Istio has programmed, and closes those no longer wanted. Each request is routed against the
+store at that moment by `istio.routing`, so a route change takes effect at once. A port that
+cannot be bound never crashes the cluster: it is recorded in `errors` and reported as an Event.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+from tutorial.sandbox.istio import binding, emojivoto, routing
+from tutorial.sandbox.istio.model import GATEWAYS, SERVICES, World, key, meta
+from tutorial.sandbox.runtime import Controller
+
+LOG = logging.getLogger("tutorial.sandbox.dataplane")
+Endpoint = tuple[str, int]
+
+
+def wanted_endpoints(world: World) -> dict[Endpoint, dict]:
+    """(address, port) -> Gateway for every programmed, Istio-managed Gateway's HTTP listeners."""
+    out: dict[Endpoint, dict] = {}
+    for gw in sorted(world.gateways, key=lambda g: (meta(g).get("creationTimestamp", ""), key(g))):
+        if not binding.istio_manages(world, gw):
+            continue
+        for addr in (gw.get("status") or {}).get("addresses") or []:
+            if addr.get("type", "IPAddress") != "IPAddress":
+                continue
+            for lst in binding.listeners_of(gw):
+                if lst.protocol == "HTTP":
+                    out.setdefault((addr.get("value", ""), lst.port), gw)
+    return out
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One request: route it with the store as it is now, answer like Envoy would."""
+
+    server_version = "istio-envoy"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    plane: "DataPlane"
+    endpoint: Endpoint
+
+    def version_string(self) -> str:
+        return "istio-envoy"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        LOG.debug("%s:%s %s", *self.endpoint, format % args)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        world = World.from_store(self.plane.store, with_pods=True)
+        decision = routing.decide(world, self.endpoint[0], self.endpoint[1], self.headers.get("Host", ""),
+                                  self.command, url.path or "/", headers, query)
+        if decision.service is None:
+            self._reply(decision.status, "text/plain", decision.body, upstream=False)
+            return
+        svc = decision.service
+        if routing.backend_app(world, svc) == "emojivoto-web":
+            status, ctype, body = emojivoto.respond(self.command, url.path or "/", query, decision.route)
+        else:
+            status, ctype, body = emojivoto.generic(f"{key(svc)[0]}/{key(svc)[1]}", decision.route)
+        self._reply(status, ctype, body, upstream=True)
+
+    def _reply(self, status: int, ctype: str, body: str, upstream: bool) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        if data:
+            self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(data)))
+        if upstream:
+            self.send_header("x-envoy-upstream-service-time", "1")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+class DataPlane:
+    """The set of listening sockets for one sandbox cluster's Gateways."""
+
+    def __init__(self, store: Any, on_error: Callable[[dict, str], None] | None = None) -> None:
+        self.store = store
+        self.servers: dict[Endpoint, ThreadingHTTPServer] = {}
+        self.errors: dict[Endpoint, str] = {}
+        self._on_error = on_error
+        self._lock = threading.Lock()
+
+    def sync(self) -> None:
+        """Open listeners for programmed Gateways, close the rest; bind errors are recorded."""
+        wanted = wanted_endpoints(World.from_store(self.store))
+        with self._lock:
+            for endpoint in [e for e in self.servers if e not in wanted]:
+                self._close(endpoint)
+            for endpoint in [e for e in self.errors if e not in wanted]:
+                del self.errors[endpoint]
+            for endpoint, gw in wanted.items():
+                if endpoint not in self.servers:
+                    self._open(endpoint, gw)
+
+    def _open(self, endpoint: Endpoint, gateway: dict) -> None:
+        address, port = endpoint
+        if not _is_loopback(address):
+            self._fail(endpoint, gateway, f"{address} is not a loopback address; the simulated "
+                       "data plane only listens on 127.0.0.0/8")
+            return
+        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint})
+        try:
+            server = ThreadingHTTPServer(endpoint, handler)
+        except OSError as exc:
+            self._fail(endpoint, gateway, f"cannot listen on {address}:{port}: {exc.strerror or exc}; "
+                       "another program on this machine probably holds that port")
+            return
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
+                         name=f"gateway-{address}:{port}").start()
+        self.servers[endpoint] = server
+        self.errors.pop(endpoint, None)
+        LOG.info("gateway %s/%s listening on %s:%s", *key(gateway), address, port)
+
+    def _fail(self, endpoint: Endpoint, gateway: dict, message: str) -> None:
+        if self.errors.get(endpoint) == message:
+            return
+        self.errors[endpoint] = message
+        LOG.warning("gateway %s/%s: %s", *key(gateway), message)
+        if self._on_error:
+            self._on_error(gateway, message)
+
+    def _close(self, endpoint: Endpoint) -> None:
+        server = self.servers.pop(endpoint)
+        server.shutdown()
+        server.server_close()
+
+    def stop(self) -> None:
+        """Close every listener (the cluster is stopping)."""
+        with self._lock:
+            for endpoint in list(self.servers):
+                self._close(endpoint)
+            self.errors.clear()
+
+
+class DataPlaneController(Controller):
+    """Runs a DataPlane inside the controller runtime: re-syncs when Gateways or Services change."""
+
+    name = "dataplane"
+    watches = frozenset({GATEWAYS, SERVICES})
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.plane = DataPlane(ctx.store, on_error=self._report)
+        self._pending = False
+
+    def resync(self) -> None:
+        self._sync()
+
+    def on_event(self, type: str, gr: tuple[str, str], obj: dict) -> None:
+        if not self._pending:
+            self._pending = True
+            self.ctx.schedule(0, self._sync)
+
+    def _sync(self) -> None:
+        self._pending = False
+        self.plane.sync()
+        if self.plane.errors:
+            self.ctx.schedule(self.RETRY_SECONDS, self._retry)
+
+    def _retry(self) -> None:
+        if self.plane.errors and not self._pending:
+            self._sync()
+
+    def _report(self, gateway: dict, message: str) -> None:
+        self.ctx.log(f"dataplane: {meta(gateway).get('namespace')}/{meta(gateway).get('name')}: {message}")
+        self.ctx.record_event(gateway, "Warning", "SandboxListenerFailed",
+                              f"SIMULATED data plane: {message}", "sandbox-dataplane")
+
+    def close(self) -> None:
+        """Stop listening; the cluster calls this when it stops."""
+        self.plane.stop()

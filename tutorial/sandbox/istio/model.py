@@ -1,0 +1,189 @@
+"""A read-only snapshot of what the simulated istiod looks at, plus the small helpers it needs.
+
+The status logic is written as pure functions over a `World` (plain dicts from the store), so
+it can be tested without a cluster and shared with the data plane, which routes by the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+GR = tuple[str, str]
+GROUP = "gateway.networking.k8s.io"
+GATEWAYCLASSES: GR = (GROUP, "gatewayclasses")
+GATEWAYS: GR = (GROUP, "gateways")
+HTTPROUTES: GR = (GROUP, "httproutes")
+GRPCROUTES: GR = (GROUP, "grpcroutes")
+REFERENCEGRANTS: GR = (GROUP, "referencegrants")
+CRDS: GR = ("apiextensions.k8s.io", "customresourcedefinitions")
+NAMESPACES: GR = ("", "namespaces")
+SERVICES: GR = ("", "services")
+ENDPOINTS: GR = ("", "endpoints")
+PODS: GR = ("", "pods")
+SERVICEACCOUNTS: GR = ("", "serviceaccounts")
+DEPLOYMENTS: GR = ("apps", "deployments")
+
+ISTIO_CONTROLLER = "istio.io/gateway-controller"
+REMOTE_CONTROLLER = "istio.io/unmanaged-gateway"
+ISTIO_VERSION = "1.27.1"
+PROXY_IMAGE = f"docker.io/istio/proxyv2:{ISTIO_VERSION}"
+ISTIO_NAMESPACE = "istio-system"
+DOMAIN = "cluster.local"
+NS_NAME_LABEL = "kubernetes.io/metadata.name"
+BUILTIN_CLASSES = {
+    "istio": (ISTIO_CONTROLLER, "The default Istio GatewayClass"),
+    "istio-remote": (REMOTE_CONTROLLER, "Remote to this cluster. Does not deploy or affect configuration."),
+}
+GATEWAY_CRDS = (f"gatewayclasses.{GROUP}", f"gateways.{GROUP}")
+
+
+def meta(obj: dict) -> dict:
+    return obj.get("metadata") or {}
+
+
+def key(obj: dict) -> tuple[str, str]:
+    m = meta(obj)
+    return m.get("namespace") or "", m.get("name") or ""
+
+
+@dataclass
+class World:
+    """Everything one reconcile (or one routed request) needs, read once from the store."""
+
+    namespaces: dict[str, dict] = field(default_factory=dict)   # name -> labels
+    classes: dict[str, dict] = field(default_factory=dict)      # name -> GatewayClass
+    gateways: list[dict] = field(default_factory=list)
+    routes: list[dict] = field(default_factory=list)            # HTTPRoutes
+    services: dict[tuple[str, str], dict] = field(default_factory=dict)
+    endpoints: dict[tuple[str, str], dict] = field(default_factory=dict)
+    grants: list[dict] = field(default_factory=list)
+    pods: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def from_store(cls, store: Any, with_pods: bool = False) -> "World":
+        def items(gr: GR) -> list[dict]:
+            return store.list(gr)[0]
+
+        return cls(
+            namespaces={meta(n)["name"]: dict(meta(n).get("labels") or {}) for n in items(NAMESPACES)},
+            classes={meta(c)["name"]: c for c in items(GATEWAYCLASSES)},
+            gateways=items(GATEWAYS), routes=items(HTTPROUTES),
+            services={key(s): s for s in items(SERVICES)},
+            endpoints={key(e): e for e in items(ENDPOINTS)},
+            grants=items(REFERENCEGRANTS),
+            pods=items(PODS) if with_pods else [])
+
+    def gateway(self, namespace: str, name: str) -> dict | None:
+        return next((g for g in self.gateways if key(g) == (namespace, name)), None)
+
+    def class_controller(self, class_name: str) -> str | None:
+        """The controllerName behind a gatewayClassName; `istio` is built in even without its object."""
+        obj = self.classes.get(class_name)
+        if obj is not None:
+            return (obj.get("spec") or {}).get("controllerName")
+        builtin = BUILTIN_CLASSES.get(class_name)
+        return builtin[0] if builtin and class_name == "istio" else None
+
+    def ready_addresses(self, namespace: str, name: str) -> list[dict]:
+        """Ready endpoint addresses of a Service (from its Endpoints object)."""
+        ep = self.endpoints.get((namespace, name)) or {}
+        return [a for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
+
+
+def istiod_ready(store: Any) -> bool:
+    """True when Deployment istiod in istio-system reports a ready replica."""
+    dep = store.get(DEPLOYMENTS, ISTIO_NAMESPACE, "istiod")
+    return bool(dep) and int((dep.get("status") or {}).get("readyReplicas") or 0) >= 1
+
+
+def gateway_crds_present(store: Any) -> bool:
+    return all(store.get(CRDS, None, name) is not None for name in GATEWAY_CRDS)
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_conditions(existing: list[dict] | None, wanted: list[dict], generation: int) -> list[dict]:
+    """Merge wanted conditions into existing ones like meta.SetStatusCondition.
+
+    Order and other types are kept; lastTransitionTime moves only when the status changes.
+    """
+    out = [dict(c) for c in existing or []]
+    for want in wanted:
+        cond = {"type": want["type"], "status": want["status"], "reason": want["reason"],
+                "message": want["message"], "observedGeneration": generation}
+        old = next((c for c in out if c.get("type") == cond["type"]), None)
+        if old is None:
+            out.append({**cond, "lastTransitionTime": now_iso()})
+            continue
+        stamp = old.get("lastTransitionTime") if old.get("status") == cond["status"] else now_iso()
+        old.clear()
+        old.update({**cond, "lastTransitionTime": stamp or now_iso()})
+    return out
+
+
+def cond(type_: str, status: bool | str, reason: str, message: str) -> dict:
+    if isinstance(status, bool):
+        status = "True" if status else "False"
+    return {"type": type_, "status": status, "reason": reason, "message": message}
+
+
+def strip_times(value: Any) -> Any:
+    """A copy without lastTransitionTime, to compare statuses for real changes."""
+    if isinstance(value, dict):
+        return {k: strip_times(v) for k, v in value.items() if k != "lastTransitionTime"}
+    if isinstance(value, list):
+        return [strip_times(v) for v in value]
+    return value
+
+
+def selector_matches(selector: dict | None, labels: dict) -> bool:
+    """A LabelSelector (matchLabels + matchExpressions) against labels; empty selects everything."""
+    selector = selector or {}
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        k, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if op == "In" and labels.get(k) not in values:
+            return False
+        if op == "NotIn" and k in labels and labels[k] in values:
+            return False
+        if op == "Exists" and k not in labels:
+            return False
+        if op == "DoesNotExist" and k in labels:
+            return False
+    return True
+
+
+def namespace_labels(world: World, name: str) -> dict:
+    """Labels of a namespace with kubernetes.io/metadata.name filled in, as Istio does."""
+    labels = dict(world.namespaces.get(name) or {})
+    labels.setdefault(NS_NAME_LABEL, name)
+    return labels
+
+
+def hosts_match(a: str, b: str) -> bool:
+    """Istio's bidirectional wildcard hostname match (`*`, `*.example.com`, exact)."""
+    a, b = a.lower(), b.lower()
+    if a == "*" or b == "*":
+        return True
+    if a.startswith("*.") and b.startswith("*."):
+        return a.endswith(b[1:]) or b.endswith(a[1:])
+    if a.startswith("*."):
+        return b.endswith(a[1:])
+    if b.startswith("*."):
+        return a.endswith(b[1:])
+    return a == b
+
+
+def human_join(items: list[str]) -> str:
+    """"a", "a and b", "a, b, and c" (Istio's humanReadableJoin)."""
+    if len(items) <= 1:
+        return "".join(items)
+    if len(items) == 2:
+        return f"{items[0]} and {items[1]}"
+    return ", ".join(items[:-1]) + ", and " + items[-1]
