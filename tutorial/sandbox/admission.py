@@ -1,0 +1,138 @@
+"""Admission hooks run by the API server on create/update (never on status-only writes).
+
+Defaulters fill fields in place; validators return (field path, message) causes that turn into
+a 422 Invalid. CRD `default:` values from openAPIV3Schema are applied generically, which is how
+Gateway API objects get their "Waiting for controller" status on creation.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tutorial.sandbox.store import GR, Invalid, Store, copy_json
+
+Defaulter = Callable[[dict], None]
+Validator = Callable[[dict, "dict | None"], list[tuple[str, str]]]
+CRDS: GR = ("apiextensions.k8s.io", "customresourcedefinitions")
+
+
+class Admission:
+    """A set of defaulters and validators keyed by (group, plural)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._defaulters: dict[GR, list[Defaulter]] = {}
+        self._validators: dict[GR, list[Validator]] = {}
+
+    def register_defaulter(self, gr: GR, fn: Defaulter) -> None:
+        with self._lock:
+            self._defaulters.setdefault(tuple(gr), []).append(fn)
+
+    def register_validator(self, gr: GR, fn: Validator) -> None:
+        with self._lock:
+            self._validators.setdefault(tuple(gr), []).append(fn)
+
+    def admit(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
+              crd: bool = False) -> dict:
+        """Default then validate obj (in place, also returned); raises store.Invalid."""
+        gr = tuple(gr)
+        if crd and store is not None:
+            schema = crd_schema(store, gr, obj.get("apiVersion", ""))
+            if schema:
+                apply_defaults(obj, schema)
+                causes = validate_schema(obj, schema)
+                if causes:
+                    raise Invalid(causes, _message(obj, causes))
+        with self._lock:
+            defaulters = list(self._defaulters.get(gr, []))
+            validators = list(self._validators.get(gr, []))
+        for fn in defaulters:
+            fn(obj)
+        causes = [c for fn in validators for c in (fn(obj, old) or [])]
+        if causes:
+            raise Invalid(causes, _message(obj, causes))
+        return obj
+
+
+def _message(obj: dict, causes: list[tuple[str, str]]) -> str:
+    kind, name = obj.get("kind", "object"), (obj.get("metadata") or {}).get("name", "")
+    details = ", ".join(f"{f}: {m}" for f, m in causes)
+    return f'{kind} "{name}" is invalid: {details}'
+
+
+DEFAULT = Admission()
+
+
+def register_defaulter(gr: GR, fn: Defaulter) -> None:
+    """Register fn on the process-wide admission chain every ApiServer uses by default."""
+    DEFAULT.register_defaulter(gr, fn)
+
+
+def register_validator(gr: GR, fn: Validator) -> None:
+    """Register fn on the process-wide admission chain every ApiServer uses by default."""
+    DEFAULT.register_validator(gr, fn)
+
+
+def crd_schema(store: Store, gr: GR, api_version: str) -> dict | None:
+    """The openAPIV3Schema of the CRD defining gr, for the object's version."""
+    group, plural = gr
+    crd = store.get(CRDS, None, f"{plural}.{group}")
+    if not crd:
+        return None
+    version = api_version.split("/")[-1]
+    for v in (crd.get("spec") or {}).get("versions") or []:
+        if v.get("name") == version:
+            return (v.get("schema") or {}).get("openAPIV3Schema")
+    return None
+
+
+def apply_defaults(value: Any, schema: dict) -> Any:
+    """Fill absent properties that have a `default:` in schema, recursively (in place)."""
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        for key, sub in props.items():
+            if key not in value and "default" in sub:
+                value[key] = copy_json(sub["default"])
+        for key, sub in props.items():
+            if key in value and key != "metadata":
+                apply_defaults(value[key], sub)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in value:
+                if key not in props:
+                    apply_defaults(value[key], extra)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            apply_defaults(item, schema["items"])
+    return value
+
+
+def validate_schema(value: Any, schema: dict, path: str = "") -> list[tuple[str, str]]:
+    """A small subset of structural-schema validation: required, enum, pattern, lengths, types."""
+    causes: list[tuple[str, str]] = []
+    here = path or "<root>"
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(f'"{v}"' for v in schema["enum"])
+        causes.append((here, f'Unsupported value: "{value}": supported values: {allowed}'))
+    if isinstance(value, str):
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            causes.append((here, f'Invalid value: "{value}": {here} in body should match \'{schema["pattern"]}\''))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            causes.append((here, f"Too long: may not be more than {schema['maxLength']} bytes"))
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            causes.append((here, f"Invalid value: \"{value}\": {here} in body should be at least "
+                                 f"{schema['minLength']} chars long"))
+    if isinstance(value, dict) and path != ".metadata":
+        for req in schema.get("required") or []:
+            if req not in value:
+                causes.append((f"{path}.{req}".lstrip("."), "Required value"))
+        for key, sub in (schema.get("properties") or {}).items():
+            if key in value and key != "metadata":
+                causes.extend(validate_schema(value[key], sub, f"{path}.{key}"))
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for n, item in enumerate(value):
+            causes.extend(validate_schema(item, schema["items"], f"{path}[{n}]"))
+    return [(f.lstrip("."), m) for f, m in causes]

@@ -1,0 +1,72 @@
+"""OpenAPI v3 stubs: just enough for kubectl's default client-side validation to defer to us.
+
+kubectl reads /openapi/v3, then the group/version document; a PATCH operation that carries
+x-kubernetes-group-version-kind and a fieldValidation parameter makes it send
+?fieldValidation=Strict and leave validation to the server. No schemas are needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from tutorial.sandbox.resources import Registry, ResourceType
+
+_FIELD_VALIDATION = {
+    "name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True},
+    "description": "fieldValidation instructs the server on how to handle objects in the request "
+                   "containing unknown or duplicate fields.",
+}
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"api/{version}" if not group else f"apis/{group}/{version}"
+
+
+def _operations(rt: ResourceType, version: str) -> dict:
+    gvk = {"group": rt.group, "version": version, "kind": rt.kind}
+    prefix = "/" + _gv_path(rt.group, version)
+    ns = "/namespaces/{namespace}" if rt.namespaced else ""
+    item = f"{prefix}{ns}/{rt.plural}/{{name}}"
+    collection = f"{prefix}{ns}/{rt.plural}"
+    ok = {"200": {"description": "OK"}}
+    params = [_FIELD_VALIDATION]
+    paths = {collection: {}, item: {}}
+    if "create" in rt.verbs:
+        paths[collection]["post"] = {"x-kubernetes-group-version-kind": gvk, "parameters": params,
+                                     "x-kubernetes-action": "post", "responses": ok}
+    if "patch" in rt.verbs:
+        paths[item]["patch"] = {"x-kubernetes-group-version-kind": gvk, "parameters": params,
+                                "x-kubernetes-action": "patch", "responses": ok}
+        paths[item]["put"] = {"x-kubernetes-group-version-kind": gvk, "parameters": params,
+                              "x-kubernetes-action": "put", "responses": ok}
+    if "get" in rt.verbs:
+        paths[item]["get"] = {"x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": "get",
+                              "responses": ok}
+    return {p: ops for p, ops in paths.items() if ops}
+
+
+def group_version_doc(registry: Registry, group: str, version: str) -> dict | None:
+    types = registry.in_group_version(group, version)
+    if not types:
+        return None
+    paths: dict = {}
+    for rt in sorted(types, key=lambda t: t.plural):
+        paths.update(_operations(rt, version))
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"},
+            "paths": paths, "components": {"schemas": {}}}
+
+
+def _hash(registry: Registry, group: str, version: str) -> str:
+    doc = group_version_doc(registry, group, version) or {}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32].upper()
+
+
+def root_doc(registry: Registry) -> dict:
+    """The /openapi/v3 index: one entry per served group/version, hashed so caches refresh."""
+    paths = {}
+    for group, versions in sorted(registry.group_versions().items()):
+        for version in versions:
+            path = _gv_path(group, version)
+            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={_hash(registry, group, version)}"}
+    return {"paths": paths}

@@ -1,0 +1,151 @@
+"""Decode the Kubernetes protobuf bodies that typed `kubectl create ...` subcommands send.
+
+The body is `k8s\\0` + runtime.Unknown{typeMeta{apiVersion, kind}, raw}; raw is the object's
+protobuf. We decode the fields of the kinds kubectl can create (Namespace, ConfigMap, Secret,
+ServiceAccount, Deployment, Service, ...) into the JSON shape, and answer in JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+MAGIC = b"k8s\x00"
+
+
+class ProtobufError(Exception):
+    """A body we cannot decode; the server answers 415 or 400 with the message."""
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf):
+            raise ProtobufError("truncated protobuf varint")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def fields(buf: bytes) -> list[tuple[int, int, Any]]:
+    """Raw (field number, wire type, value) triples of one message."""
+    out, pos = [], 0
+    while pos < len(buf):
+        key, pos = _varint(buf, pos)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            val, pos = _varint(buf, pos)
+        elif wt == 2:
+            n, pos = _varint(buf, pos)
+            val, pos = buf[pos:pos + n], pos + n
+        elif wt == 1:
+            val, pos = buf[pos:pos + 8], pos + 8
+        elif wt == 5:
+            val, pos = buf[pos:pos + 4], pos + 4
+        else:
+            raise ProtobufError(f"unsupported protobuf wire type {wt}")
+        out.append((num, wt, val))
+    return out
+
+
+# Schemas: field number -> (json name, type); types: str, int, bool, bytes (base64 in JSON),
+# map (string->string), bmap (string->bytes), intstr, a nested schema dict, or [type] for repeated.
+LABEL_SELECTOR = {1: ("matchLabels", "map")}
+OWNER_REF = {1: ("kind", "str"), 3: ("name", "str"), 4: ("uid", "str"), 5: ("apiVersion", "str"),
+             6: ("controller", "bool"), 7: ("blockOwnerDeletion", "bool")}
+OBJECT_META = {1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace", "str"),
+               11: ("labels", "map"), 12: ("annotations", "map"), 13: ("ownerReferences", [OWNER_REF]),
+               14: ("finalizers", ["str"])}
+CONTAINER_PORT = {1: ("name", "str"), 2: ("hostPort", "int"), 3: ("containerPort", "int"),
+                  4: ("protocol", "str"), 5: ("hostIP", "str")}
+ENV_VAR = {1: ("name", "str"), 2: ("value", "str")}
+CONTAINER = {1: ("name", "str"), 2: ("image", "str"), 3: ("command", ["str"]), 4: ("args", ["str"]),
+             5: ("workingDir", "str"), 6: ("ports", [CONTAINER_PORT]), 7: ("env", [ENV_VAR]),
+             8: ("resources", {}), 13: ("terminationMessagePath", "str"),
+             14: ("imagePullPolicy", "str"), 20: ("terminationMessagePolicy", "str")}
+POD_SPEC = {2: ("containers", [CONTAINER]), 3: ("restartPolicy", "str"),
+            8: ("serviceAccountName", "str"), 20: ("initContainers", [CONTAINER])}
+POD_TEMPLATE = {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)}
+DEPLOYMENT_SPEC = {1: ("replicas", "int"), 2: ("selector", LABEL_SELECTOR), 3: ("template", POD_TEMPLATE),
+                   4: ("strategy", {}), 5: ("minReadySeconds", "int"), 6: ("revisionHistoryLimit", "int"),
+                   7: ("paused", "bool"), 9: ("progressDeadlineSeconds", "int")}
+SERVICE_PORT = {1: ("name", "str"), 2: ("protocol", "str"), 3: ("port", "int"),
+                4: ("targetPort", "intstr"), 5: ("nodePort", "int"), 6: ("appProtocol", "str")}
+SERVICE_SPEC = {1: ("ports", [SERVICE_PORT]), 2: ("selector", "map"), 3: ("clusterIP", "str"),
+                4: ("type", "str"), 7: ("sessionAffinity", "str"), 10: ("externalName", "str")}
+LOCAL_REF = {1: ("name", "str")}
+POINTER_FIELDS = {"replicas", "immutable", "automountServiceAccountToken", "revisionHistoryLimit",
+                  "progressDeadlineSeconds"}
+KINDS = {
+    "Namespace": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("finalizers", ["str"])})},
+    "ConfigMap": {1: ("metadata", OBJECT_META), 2: ("data", "map"), 3: ("binaryData", "bmap"),
+                  4: ("immutable", "bool")},
+    "Secret": {1: ("metadata", OBJECT_META), 2: ("data", "bmap"), 3: ("type", "str"),
+               4: ("stringData", "map"), 5: ("immutable", "bool")},
+    "ServiceAccount": {1: ("metadata", OBJECT_META), 2: ("secrets", [{1: ("kind", "str"), 3: ("name", "str")}]),
+                       3: ("imagePullSecrets", [LOCAL_REF]), 4: ("automountServiceAccountToken", "bool")},
+    "Deployment": {1: ("metadata", OBJECT_META), 2: ("spec", DEPLOYMENT_SPEC)},
+    "Service": {1: ("metadata", OBJECT_META), 2: ("spec", SERVICE_SPEC)},
+    "Pod": {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)},
+}
+
+
+def _scalar(type_: str, wt: int, val: Any) -> Any:
+    if type_ == "str":
+        return val.decode("utf-8")
+    if type_ == "bytes":
+        return base64.b64encode(val).decode()
+    if type_ == "int":
+        return val - (1 << 64) if val >= 1 << 63 else val
+    if type_ == "bool":
+        return bool(val)
+    if type_ == "intstr":
+        parts = {n: v for n, _, v in fields(val)}
+        return parts[3].decode() if parts.get(1) == 1 else parts.get(2, 0)
+    raise ProtobufError(f"unknown field type {type_}")
+
+
+def decode_message(buf: bytes, schema: dict) -> dict:
+    """Decode buf with schema into a JSON dict; unknown fields are skipped."""
+    out: dict = {}
+    for num, wt, val in fields(buf):
+        if num not in schema:
+            continue
+        name, type_ = schema[num]
+        if isinstance(type_, list):
+            item = type_[0]
+            out.setdefault(name, []).append(decode_message(val, item) if isinstance(item, dict)
+                                            else _scalar(item, wt, val))
+        elif isinstance(type_, dict):
+            out[name] = decode_message(val, type_)
+        elif type_ in ("map", "bmap"):
+            entry = {n: v for n, _, v in fields(val)}
+            value = entry.get(2, b"")
+            out.setdefault(name, {})[entry.get(1, b"").decode()] = (
+                value.decode() if type_ == "map" else base64.b64encode(value).decode())
+        else:
+            value = _scalar(type_, wt, val)
+            # proto2 always carries non-pointer scalars; JSON omits their zero values
+            if value not in ("", 0, False) or name in POINTER_FIELDS:
+                out[name] = value
+    return out
+
+
+def decode(body: bytes) -> dict:
+    """The JSON object for a `k8s\\0` protobuf body; raises ProtobufError when we cannot."""
+    if not body.startswith(MAGIC):
+        raise ProtobufError("the body is not a Kubernetes protobuf message (missing k8s\\0 prefix)")
+    unknown = {n: v for n, _, v in fields(body[len(MAGIC):])}
+    type_meta = {n: v.decode() for n, _, v in fields(unknown.get(1, b""))}
+    api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
+    schema = KINDS.get(kind)
+    if schema is None:
+        raise ProtobufError(
+            f"the sandbox cannot decode a protobuf {kind or 'object'}; send JSON instead, e.g. "
+            "`kubectl create ... --dry-run=client -o yaml | kubectl apply -f -`")
+    obj = {"apiVersion": api_version, "kind": kind}
+    obj.update(decode_message(unknown.get(2, b""), schema))
+    return obj
