@@ -23,7 +23,6 @@ from tutorial.sandbox.faults import FaultSet
 GR = tuple[str, str]
 LOG = logging.getLogger("tutorial.sandbox.runtime")
 EVENTS: GR = ("", "events")
-NEW_EVENTS: GR = ("events.k8s.io", "events")
 
 
 def now_iso() -> str:
@@ -110,7 +109,6 @@ class ControllerContext:
         self._event_names[key] = name
         event = self._new_event(obj, namespace, name, type, reason, message, component, field_path, now)
         self._write(lambda: self.store.create(EVENTS, event))
-        self._mirror_new_api(event)
 
     def _new_event(self, obj, namespace, name, type, reason, message, component, field_path, now):
         meta = obj.get("metadata", {})
@@ -130,23 +128,6 @@ class ControllerContext:
                 "source": source, "count": 1, "firstTimestamp": now, "lastTimestamp": now,
                 "reportingComponent": component,
                 "reportingInstance": source.get("host", ""), "eventTime": None}
-
-    def _mirror_new_api(self, event: dict) -> None:
-        """Also write the events.k8s.io/v1 form when the registry serves it as its own store."""
-        registry = self.registry
-        if registry is None or getattr(registry, "events_aliased", True):
-            return
-        if registry.by_gr(NEW_EVENTS) is None:
-            return
-        new = {"apiVersion": "events.k8s.io/v1", "kind": "Event",
-               "metadata": dict(event["metadata"]), "regarding": event["involvedObject"],
-               "reason": event["reason"], "note": event["message"], "type": event["type"],
-               "reportingController": event["source"]["component"],
-               "reportingInstance": event["reportingInstance"], "action": event["reason"],
-               "eventTime": event["firstTimestamp"].replace("Z", ".000000Z"),
-               "deprecatedCount": 1, "deprecatedFirstTimestamp": event["firstTimestamp"],
-               "deprecatedLastTimestamp": event["lastTimestamp"]}
-        self._write(lambda: self.store.create(NEW_EVENTS, new))
 
     def _write(self, fn: Callable[[], Any]) -> Any:
         """Run a store write; a lost race (conflict, gone namespace) is logged, not raised."""

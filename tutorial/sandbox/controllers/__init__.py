@@ -11,11 +11,10 @@ def default_controllers() -> list[type]:
     from tutorial.sandbox.controllers.core import CORE_CONTROLLERS
 
     controllers = list(CORE_CONTROLLERS)
-    # Part 2 (Istio, Gateway API) lives in tutorial/sandbox/istio/controllers.py and lists its
-    # classes in CONTROLLERS; a missing module is fine, a broken one must fail loudly.
-    if importlib.util.find_spec("tutorial.sandbox.istio") is None or \
-            importlib.util.find_spec("tutorial.sandbox.istio.controllers") is None:
+    # Part 2 (Istio, Gateway API) offers `tutorial.sandbox.istio.controllers()`; a missing package
+    # is fine (part 1 alone), a broken one must fail loudly rather than silently run without it.
+    if importlib.util.find_spec("tutorial.sandbox.istio") is None:
         return controllers
-    istio = importlib.import_module("tutorial.sandbox.istio.controllers")
-    extra = getattr(istio, "CONTROLLERS", None) or getattr(istio, "default_controllers", lambda: [])()
-    return controllers + list(extra)
+    istio = importlib.import_module("tutorial.sandbox.istio")
+    extra = getattr(istio, "controllers", None)
+    return controllers + (list(extra()) if callable(extra) else [])
