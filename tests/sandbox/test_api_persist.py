@@ -36,6 +36,9 @@ def test_persister_saves_changes_and_restores(tmp_path):
     assert [o["metadata"]["name"] for o in loaded.list(PODS)[0]] == ["a", "b"]
     assert loaded.resource_version == store.resource_version
     assert not [f for f in os.listdir(tmp_path) if ".tmp-" in f]
+    again = Store()
+    assert persist.Persister(again, path).load() is None
+    assert again.get(PODS, "default", "b") == store.get(PODS, "default", "b")
 
 
 def test_persister_writes_in_background_before_stop(tmp_path):

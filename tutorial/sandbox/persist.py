@@ -88,6 +88,13 @@ class Persister:
         self.writes = 0
         self.saved = threading.Event()  # set after every successful write (tests and status lines)
 
+    def load(self) -> str | None:
+        """Restore the file into self.store (before start); returns a message when it was unusable."""
+        loaded, message = load_store(self.path)
+        if message is None and self.path.exists():
+            self.store.restore(loaded.snapshot())
+        return message
+
     def start(self) -> "Persister":
         self._unsubscribe = self.store.subscribe(lambda *_: self._dirty.set())
         self._thread = threading.Thread(target=self._loop, name=f"sandbox-persist-{self.path.name}", daemon=True)
