@@ -124,7 +124,10 @@ class _Converter:
 
 def load_located(text: str):
     """Parse one YAML document. Returns (value, issues); value is None on a syntax error."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # the reader rejects control characters up front
+        return None, [syntax_issue(exc, text)]
     try:
         node = loader.get_single_node()
         if node is None:
