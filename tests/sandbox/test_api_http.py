@@ -1,0 +1,190 @@
+"""Raw HTTP against the sandbox API server: malformed requests get Status answers, never a crash;
+admission validators give 422 with causes; faults are honoured; watch streams are well-formed."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import urllib.parse
+
+import pytest
+
+from tutorial.sandbox import admission
+from tutorial.sandbox.resources import Registry
+from tutorial.sandbox.server import ApiServer
+from tutorial.sandbox.store import Store
+
+
+def request(api, method, path, body=None, ctype="application/json", headers=None):
+    host, port = urllib.parse.urlsplit(api.url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    conn.request(method, path, body=data, headers={"Content-Type": ctype, "Authorization": "Bearer x",
+                                                    **(headers or {})})
+    resp = conn.getresponse()
+    payload = resp.read()
+    conn.close()
+    try:
+        return resp.status, json.loads(payload), resp
+    except json.JSONDecodeError:
+        return resp.status, payload.decode(), resp
+
+
+@pytest.mark.parametrize("method,path,body,ctype,code,reason", [
+    ("POST", "/api/v1/namespaces", b"{not json", "application/json", 400, "BadRequest"),
+    ("POST", "/api/v1/namespaces", b"- a\n- b\n", "application/yaml", 400, "BadRequest"),
+    ("POST", "/api/v1/namespaces", b"name: x", "text/html", 415, "UnsupportedMediaType"),
+    ("POST", "/api/v1/namespaces", b"k8s\x00garbage", "application/vnd.kubernetes.protobuf", 415,
+     "UnsupportedMediaType"),
+    ("GET", "/api/v1/nothings", None, "application/json", 404, "NotFound"),
+    ("GET", "/apis/nope.example.com/v1/things", None, "application/json", 404, "NotFound"),
+    ("GET", "/totally/unknown", None, "application/json", 404, "NotFound"),
+    ("GET", "/api/v1/namespaces/default/pods/missing", None, "application/json", 404, "NotFound"),
+    ("PATCH", "/api/v1/namespaces/default", b"{}", "application/weird", 415, "UnsupportedMediaType"),
+    ("PATCH", "/api/v1/namespaces/default", b'[{"op": "jump", "path": "/x"}]', "application/json-patch+json",
+     400, "BadRequest"),
+    ("PATCH", "/api/v1/namespaces/default", b'[{"op": "test", "path": "/metadata/name", "value": "x"}]',
+     "application/json-patch+json", 422, "Invalid"),
+    ("GET", "/api/v1/pods?labelSelector=a%20b%20c", None, "application/json", 400, "BadRequest"),
+    ("GET", "/api/v1/pods?limit=abc", None, "application/json", 400, "BadRequest"),
+    ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/x", b"{}", "application/json", 405,
+     "MethodNotAllowed"),
+    ("DELETE", "/api/v1/namespaces/default", None, "application/json", 403, "Forbidden"),
+    ("POST", "/api/v1/namespaces", {"metadata": {"name": "Bad_Name"}}, "application/json", 422, "Invalid"),
+])
+def test_bad_requests_get_status_and_server_keeps_serving(module_api, method, path, body, ctype, code, reason):
+    status, answer, _ = request(module_api, method, path, body, ctype)
+    assert status == code, answer
+    assert answer["kind"] == "Status" and answer["reason"] == reason and answer["code"] == code
+    assert request(module_api, "GET", "/healthz")[0] == 200
+
+
+def test_registered_validator_gives_422_with_causes(module_api):
+    def no_blue(obj, old):
+        return [("data.color", 'Forbidden: "blue" is not allowed here')] if (obj.get("data") or {}).get(
+            "color") == "blue" else []
+    adm = admission.Admission()
+    adm.register_validator(("", "configmaps"), no_blue)
+    server = ApiServer(module_api.store, Registry.builtin(), admission=adm).start()
+    try:
+        status, answer, _ = request(server, "POST", "/api/v1/namespaces/default/configmaps",
+                                    {"metadata": {"name": "c"}, "data": {"color": "blue"}})
+        assert status == 422 and answer["reason"] == "Invalid"
+        assert answer["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "data.color",
+                                                "message": 'Forbidden: "blue" is not allowed here'}]
+        assert request(server, "POST", "/api/v1/namespaces/default/configmaps",
+                       {"metadata": {"name": "c"}, "data": {"color": "red"}})[0] == 201
+    finally:
+        server.stop()
+
+
+def test_crd_schema_validation_rejects_bad_enum(module_api):
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "knobs.example.net"},
+           "spec": {"group": "example.net", "scope": "Cluster",
+                    "names": {"plural": "knobs", "singular": "knob", "kind": "Knob"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object", "required": ["mode"],
+                                                                  "properties": {"mode": {"enum": ["on", "off"]}}}}}}}]}}
+    assert request(module_api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    status, answer, _ = request(module_api, "POST", "/apis/example.net/v1/knobs",
+                                {"apiVersion": "example.net/v1", "kind": "Knob", "metadata": {"name": "k"},
+                                 "spec": {"mode": "maybe"}})
+    assert status == 422 and answer["details"]["causes"][0]["field"] == "spec.mode"
+    status, answer, _ = request(module_api, "POST", "/apis/example.net/v1/knobs",
+                                {"apiVersion": "example.net/v1", "kind": "Knob", "metadata": {"name": "k"}, "spec": {}})
+    assert status == 422 and answer["details"]["causes"][0]["field"] == "spec.mode"
+
+
+def test_watch_stream_is_chunked_ndjson_and_stops_at_timeout(module_api):
+    host, port = urllib.parse.urlsplit(module_api.url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", "/api/v1/namespaces?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Ddefault")
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/json"
+    assert resp.getheader("Transfer-Encoding") == "chunked"
+    lines = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in lines] == [("ADDED", "default")]
+
+
+def test_watch_too_old_resource_version_sends_410_event(tmp_path):
+    store = Store()
+    store._history = type(store._history)(maxlen=2)
+    server = ApiServer(store, Registry.builtin()).start()  # creates 4 namespaces: history overflows
+    try:
+        status, answer, _ = request(server, "GET", "/api/v1/namespaces?watch=1&resourceVersion=1")
+        event = json.loads(answer) if isinstance(answer, str) else answer
+        assert status == 200 and event["type"] == "ERROR" and event["object"]["code"] == 410
+    finally:
+        server.stop()
+
+
+class Faults:
+    """Duck-typed faults object: each switch answers True once."""
+
+    def __init__(self):
+        self.unreachable_next = self.error_next = self.drop_next = False
+
+    def unreachable(self):
+        hit, self.unreachable_next = self.unreachable_next, False
+        return hit
+
+    def api_error_now(self):
+        hit, self.error_next = self.error_next, False
+        return hit
+
+    def drop_watch_now(self):
+        return self.drop_next
+
+
+def test_faults_are_honoured(tmp_path):
+    faults = Faults()
+    server = ApiServer(Store(), Registry.builtin(), faults=faults).start()
+    try:
+        faults.error_next = True
+        status, answer, _ = request(server, "GET", "/api/v1/namespaces")
+        assert status == 500 and answer["reason"] == "InternalError"
+        faults.unreachable_next = True
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            request(server, "GET", "/api/v1/namespaces")
+        faults.drop_next = True
+        status, body, _ = request(server, "GET", "/api/v1/namespaces?watch=1&timeoutSeconds=600&resourceVersion="
+                                  + str(server.store.resource_version))
+        assert status == 200  # the stream ended early instead of lasting 600 s
+        assert request(server, "GET", "/version")[0] == 200
+    finally:
+        server.stop()
+
+
+def test_concurrent_clients_with_open_watch(module_api):
+    host, port = urllib.parse.urlsplit(module_api.url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=20")
+    resp = conn.getresponse()
+    errors = []
+
+    def writer(n):
+        for i in range(10):
+            status, answer, _ = request(module_api, "POST", "/api/v1/namespaces/default/configmaps",
+                                        {"metadata": {"name": f"w{n}-{i}"}})
+            if status != 201:
+                errors.append(answer)
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    seen = set()
+    while len(seen) < 40:
+        event = json.loads(_next_event(resp))
+        seen.add(event["object"]["metadata"]["name"])
+    conn.close()
+    assert errors == [] and len(seen) == 40
+
+
+def _next_event(resp) -> bytes:
+    line = b""
+    while not line.strip():
+        line = resp.readline()
+    return line
