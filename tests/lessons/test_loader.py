@@ -20,7 +20,7 @@ def test_lessons_are_ordered_and_complete(lessons):
     assert [l.order for l in lessons.lessons] == [1, 2, 3]
     mesh = lessons.lesson("mesh")
     assert mesh.requires == ("basics",)
-    assert mesh.variables == {"revision": "1-26"}
+    assert mesh.variables == {"revision": "1-26", "chart_repo": "https://example.test/charts"}
     assert [v.id for v in mesh.variants] == ["helm", "istioctl"]
     assert mesh.default_variant.id == "istioctl"
     assert mesh.file.endswith("20-mesh.yaml") and mesh.line == 1

@@ -30,7 +30,7 @@ def _type(typ: Any) -> dict:
             out["minItems"] = typ.min_items
         return out
     if isinstance(typ, MapOf):
-        return {"type": "object", "propertyNames": {"pattern": SLUG_PATTERN},
+        return {"type": "object", "propertyNames": {"pattern": typ.key_pattern},
                 "additionalProperties": _type(typ.value)}
     return {"$ref": f"#/$defs/{typ.name}"}
 

@@ -11,7 +11,7 @@ from typing import Iterable
 import yaml
 
 from tutorial.lessons.validate import suggest
-from tutorial.lessons.variables import BUILTIN_VARIABLES, unknown_in
+from tutorial.lessons.variables import BUILTIN_VARIABLES, unknown_in, unknown_lenient
 from tutorial.lessons.yamlsrc import LMap, YamlIssue
 
 COMMAND_LISTS = ("commands", "solve", "cleanup")
@@ -98,11 +98,34 @@ def _check_step(step: LMap, known: set, variant_ids: list, assets_dir: Path,
     for check in checks:
         if "run" in check:
             _check_argv(check, "run", known, issues)
+        _check_prose(check, [k for k in check if k not in ("run", "kind", "id")], known, issues)
     explanations = _items(step, "explanations")
     _unique(explanations, "id", "explanation id", issues)
     ids = check_ids(checks)
     for explanation in explanations:
         _check_explanation(explanation, ids, known, issues)
+        _check_prose(explanation, ["title", "why", "fix"], known, issues)
+    _check_prose(step, ["title", "text", "hints"], known, issues)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _check_prose(m: LMap, keys: list, known: set, issues: list[YamlIssue]) -> None:
+    """Unknown {variables} in text the engine renders (text, hints, check fields)."""
+    for key in keys:
+        if key not in m:
+            continue
+        for text in _strings(m[key]):
+            for message in unknown_lenient(text, known):
+                issues.append(YamlIssue(m.line_of(key), message, f"{m.path}.{key}"))
 
 
 def _check_argv(m: LMap, key: str, known: set, issues: list[YamlIssue]) -> None:

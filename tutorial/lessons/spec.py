@@ -12,6 +12,7 @@ from typing import Any
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+VARIABLE_PATTERN = r"^[a-z_][a-z0-9_-]*$"  # lesson variable names: {app_namespace}
 _SLUG = re.compile(SLUG_PATTERN)
 
 
@@ -35,9 +36,10 @@ class ListOf:
 
 @dataclass(frozen=True)
 class MapOf:
-    """A mapping from slug keys to values of one type."""
+    """A mapping from names (matching key_pattern) to values of one type."""
 
     value: Any
+    key_pattern: str = SLUG_PATTERN
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ OBJECTS: dict[str, ObjSpec] = {
         "order": Field(INTEGER, True, doc="position in the tutorial (unique)"),
         "summary": Field(STRING, True),
         "requires": Field(ListOf(SLUG), doc="lesson ids that must be done first"),
-        "variables": Field(MapOf(STRING), doc="lesson-defined {variables}"),
+        "variables": Field(MapOf(STRING, VARIABLE_PATTERN), doc="lesson-defined {variables}"),
         "variants": Field(ListOf(Ref("variant"))),
         "steps": Field(ListOf(Ref("step"), min_items=1), True),
     }),
@@ -154,7 +156,7 @@ def expected(typ: Any) -> str:
     if isinstance(typ, ListOf):
         return f"a list of {_plural(typ.item)}"
     if isinstance(typ, MapOf):
-        return f"a mapping of ids to {_plural(typ.value)}"
+        return f"a mapping of names to {_plural(typ.value)}"
     return f"a mapping (a {typ.name.replace('_', ' ')})"
 
 

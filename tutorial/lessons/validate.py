@@ -7,6 +7,7 @@ path), so the semantic checks and the model builder never meet a wrong type.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from tutorial.lessons.checkspec import CHECK_KINDS, COMMON_FIELDS
@@ -74,9 +75,9 @@ class Validator:
         out = _new_map(value, path)
         for key, item in value.items():
             key_line = value.line_of(key)
-            if not type_ok(Scalar("slug"), key):
-                self.problem(key_line, _join(path, str(key)),
-                             f"bad name, expected {expected(Scalar('slug'))}")
+            if not (isinstance(key, str) and re.match(typ.key_pattern, key)):
+                self.problem(key_line, _join(path, str(key)), f"bad name, expected lowercase "
+                             f"letters, digits, '_' or '-' matching {typ.key_pattern}")
                 continue
             cleaned = self.value(item, typ.value, _join(path, key), key_line)
             if cleaned is not BAD:

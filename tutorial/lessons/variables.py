@@ -10,7 +10,7 @@ import re
 from typing import Iterable, Mapping
 
 BUILTIN_VARIABLES = ("assets", "context", "kubeconfig", "lesson", "step")
-_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]*")
+_NAME = re.compile(r"[a-z_][a-z0-9_-]*")  # spec.VARIABLE_PATTERN without anchors
 
 
 class VariableError(ValueError):
@@ -63,6 +63,18 @@ def unknown_in(argv: Iterable[str], known: Iterable[str]) -> list[str]:
                 problems.append(f"unknown variable {{{name}}}; known: "
                                 f"{', '.join(sorted(known_set))}")
     return problems
+
+
+def unknown_lenient(template: str, known: Iterable[str]) -> list[str]:
+    """Unknown well-formed variables in prose or check fields; malformed braces stay literal
+    there (the engine leaves such text alone), so they are not reported."""
+    try:
+        names = names_in(template)
+    except VariableError:
+        return []
+    known_set = set(known)
+    return [f"unknown variable {{{n}}}; known: {', '.join(sorted(known_set))} (write {{{{ and "
+            f"}}}} for literal braces)" for n in names if n not in known_set]
 
 
 def substitute(template: str, values: Mapping[str, str]) -> str:
