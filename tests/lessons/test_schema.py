@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
@@ -63,3 +65,18 @@ def test_lint_and_schema_agree_on_structural_mutations(validator, lesson_dir, na
     problems = [p for p in lint([lesson_dir], ASSETS).problems if p.file == str(path)]
     assert schema_errors, "the schema accepted a broken lesson"
     assert problems, "lint accepted a broken lesson"
+
+
+def test_the_documented_example_is_valid(validator, tmp_path):
+    doc = Path(__file__).resolve().parents[2] / "docs" / "lesson-format.md"
+    example = doc.read_text(encoding="utf-8").split("## Example", 1)[1]
+    example = example.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert list(validator.iter_errors(yaml.safe_load(example))) == []
+    (tmp_path / "gateway.yaml").write_text(example, encoding="utf-8")
+    (tmp_path / "first.yaml").write_text(
+        "format_version: 1\nid: crds-and-class\ntitle: T\norder: 1\nsummary: S\n"
+        "steps: [{id: s, title: T, text: x}]\n", encoding="utf-8")
+    assets = tmp_path / "assets" / "gateway-api"
+    assets.mkdir(parents=True)
+    (assets / "gateway.yaml").write_text("kind: Gateway\n", encoding="utf-8")
+    assert lint([tmp_path], tmp_path / "assets").problems == []
