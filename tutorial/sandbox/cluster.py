@@ -22,6 +22,18 @@ from tutorial.sandbox.runtime import ControllerRuntime, SandboxSettings
 LOG = logging.getLogger("tutorial.sandbox.cluster")
 
 
+def pick_lb_address(candidate: str) -> str:
+    """candidate when this OS lets us bind it (Linux: all of 127/8), else 127.0.0.1 (macOS)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((candidate, 0))
+    except OSError:
+        return "127.0.0.1"
+    return candidate
+
+
 class SandboxError(RuntimeError):
     """The sandbox could not start or be reached; the message says what to do."""
 

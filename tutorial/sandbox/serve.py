@@ -1,0 +1,143 @@
+"""`gateway-tutorial sandbox serve`: K independent simulated clusters until interrupted.
+
+Each cluster has its own API server port and, where the OS allows, its own loopback
+LoadBalancer address (127.0.0.10, .11, ...), so a workshop can hand out one per learner.
+The kubeconfig is written only once every cluster answers, so its appearance means "ready".
+"""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutorial.sandbox import kubeconfig
+from tutorial.sandbox.cluster import SandboxCluster, SandboxError, pick_lb_address
+from tutorial.sandbox.faults import FaultSet
+
+SIMULATED = "SIMULATED"
+
+
+@dataclass
+class ServeOptions:
+    port: int | None = None
+    clusters: int = 1
+    kubeconfig_out: Path | None = None
+    context_name: str = "sandbox"
+    faults: list[str] = field(default_factory=list)
+    env_out: Path | None = None
+    state_dir: Path | None = None
+
+
+def default_kubeconfig_path() -> Path:
+    from tutorial.paths import state_dir
+
+    return state_dir() / "sandbox" / "serve" / "kubeconfig"
+
+
+def simtools_dir() -> Path | None:
+    """Where the simulated helm/istioctl live (part 2); None when that part is not installed."""
+    try:
+        from tutorial.sandbox.simtools import bin_dir
+    except ImportError:
+        return None
+    return Path(bin_dir())
+
+
+def env_lines(kubeconfig_path: Path) -> list[str]:
+    """The shell lines a learner pastes to use the sandbox from their own terminal."""
+    lines = [f"export KUBECONFIG={shlex.quote(str(kubeconfig_path))}"]
+    tools = simtools_dir()
+    if tools is not None:
+        lines.append(f'export PATH={shlex.quote(str(tools))}:"$PATH"')
+    return lines
+
+
+def build_clusters(opts: ServeOptions) -> list[SandboxCluster]:
+    """One SandboxCluster per context name, ports consecutive from opts.port when given."""
+    FaultSet.parse(opts.faults)  # fail early on a bad --fault, before any port is taken
+    names = kubeconfig.context_names(opts.context_name, opts.clusters)
+    out = []
+    for i, name in enumerate(names):
+        state = Path(opts.state_dir) / f"{name}.json" if opts.state_dir else None
+        out.append(SandboxCluster(name=name, port=(opts.port + i) if opts.port else 0,
+                                  lb_address=pick_lb_address(f"127.0.0.{10 + i}"),
+                                  state_path=state, faults=list(opts.faults)))
+    return out
+
+
+def start_all(clusters: list[SandboxCluster]) -> None:
+    """Start every cluster; on any failure stop those already started and re-raise."""
+    started = []
+    try:
+        for cluster in clusters:
+            cluster.start()
+            started.append(cluster)
+    except BaseException:
+        for cluster in started:
+            cluster.stop()
+        raise
+
+
+def print_summary(console, clusters: list[SandboxCluster], kc: Path, lines: list[str]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Sandbox clusters ({SIMULATED}: not real Kubernetes clusters)")
+    for column in ("context", "API server", "LoadBalancer address", "faults"):
+        table.add_column(column)
+    for cluster in clusters:
+        table.add_row(cluster.name, cluster.url, cluster.settings.lb_address,
+                      ", ".join(cluster.faults.describe()) or "none")
+    console.print(table)
+    for cluster in clusters:
+        for notice in cluster.notices:
+            console.print(f"[yellow]{cluster.name}: {notice}[/yellow]")
+    console.print(f"Kubeconfig ({len(clusters)} simulated contexts): {kc}")
+    console.print("Use the sandbox from your own shell:")
+    for line in lines:
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    console.print("Press Ctrl-C to stop.")
+
+
+def serve(opts: ServeOptions, console=None, stop: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or `stop` is set); returns the exit code."""
+    from rich.console import Console
+
+    console = console or Console()
+    stop = stop or threading.Event()
+    clusters = build_clusters(opts)
+    start_all(clusters)
+    try:
+        kc_path = Path(opts.kubeconfig_out) if opts.kubeconfig_out else default_kubeconfig_path()
+        kubeconfig.write(kc_path, [(c.name, c.url) for c in clusters])
+        lines = env_lines(kc_path.resolve())
+        if opts.env_out:
+            Path(opts.env_out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print_summary(console, clusters, kc_path, lines)
+        _wait_for_signal(stop)
+    finally:
+        for cluster in clusters:
+            cluster.stop()
+    console.print(f"Stopped {len(clusters)} simulated cluster(s).")
+    return 0
+
+
+def _wait_for_signal(stop: threading.Event) -> None:
+    """Block until SIGINT/SIGTERM (main thread) or until `stop` is set by a caller."""
+    if threading.current_thread() is not threading.main_thread():
+        stop.wait()
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(3600):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+__all__ = ["ServeOptions", "serve", "env_lines", "build_clusters", "SandboxError"]
