@@ -240,3 +240,24 @@ def test_namespace_delete_marks_terminating_and_blocks_creates(k):
     assert refused.returncode != 0 and "because it is being terminated" in refused.stderr
     missing = k.kubectl("-n", "nowhere", "create", "configmap", "x", check=False)
     assert missing.returncode != 0 and 'namespaces "nowhere" not found' in missing.stderr
+
+
+def test_imperative_commands_run_logs_scale_label_expose_auth(k):
+    k.kubectl("create", "ns", "imp")
+    k.kubectl("-n", "imp", "run", "p1", "--image=nginx:1.27", "--port=80", "--labels=app=p")
+    assert "started nginx:1.27" in k.kubectl("-n", "imp", "logs", "p1").stdout
+    pod = k.store.get(("", "pods"), "imp", "p1")
+    pod["metadata"]["annotations"] = {"sandbox.gateway-tutorial/log": "hello from the controllers"}
+    k.store.update(("", "pods"), pod)
+    assert k.kubectl("-n", "imp", "logs", "p1").stdout == "hello from the controllers\n"
+    k.kubectl("-n", "imp", "create", "deployment", "web", "--image=nginx:1.27")
+    k.kubectl("-n", "imp", "scale", "deploy", "web", "--replicas=3")
+    k.kubectl("-n", "imp", "label", "deploy", "web", "tier=fe")
+    k.kubectl("-n", "imp", "set", "image", "deploy/web", "nginx=nginx:1.28")
+    k.kubectl("-n", "imp", "expose", "deploy", "web", "--port=80", "--target-port=8080")
+    d = _json(k, "-n", "imp", "get", "deploy", "web")
+    assert d["spec"]["replicas"] == 3 and d["metadata"]["labels"]["tier"] == "fe"
+    assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.28"
+    svc = _json(k, "-n", "imp", "get", "svc", "web")
+    assert svc["spec"]["ports"][0]["targetPort"] == 8080 and svc["spec"]["selector"] == {"app": "web"}
+    assert k.kubectl("auth", "can-i", "create", "pods").stdout.strip() == "yes"

@@ -90,6 +90,13 @@ KINDS = {
     "Deployment": {1: ("metadata", OBJECT_META), 2: ("spec", DEPLOYMENT_SPEC)},
     "Service": {1: ("metadata", OBJECT_META), 2: ("spec", SERVICE_SPEC)},
     "Pod": {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)},
+    "SelfSubjectAccessReview": {1: ("metadata", OBJECT_META), 2: ("spec", {
+        1: ("resourceAttributes", {1: ("namespace", "str"), 2: ("verb", "str"), 3: ("group", "str"),
+                                   4: ("version", "str"), 5: ("resource", "str"), 6: ("subresource", "str"),
+                                   7: ("name", "str")}),
+        2: ("nonResourceAttributes", {1: ("path", "str"), 2: ("verb", "str")})})},
+    "SelfSubjectReview": {1: ("metadata", OBJECT_META)},
+    "SelfSubjectRulesReview": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("namespace", "str")})},
 }
 
 
