@@ -1,0 +1,1 @@
+"""The Textual app: the only package that imports textual (and it never imports kubernetes or sh)."""

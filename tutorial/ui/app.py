@@ -1,0 +1,267 @@
+"""TutorialApp: lessons on the left of the learner's mind, the cluster at the top of the screen.
+
+The first screen paints before lessons, the engine or kubernetes load: a thread worker loads
+the lessons, then connects (the current context, else the sandbox) and posts the results.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+
+from tutorial.ui import backend
+from tutorial.ui.commands import TutorialCommands
+from tutorial.ui.marks import next_step
+from tutorial.ui.messages import ContextsListed, EngineReady, LessonsLoaded, ResourcesChanged, StartupFailed
+from tutorial.ui.screens.lessons import LessonsScreen
+from tutorial.ui.screens.modals import ErrorModal, cluster_picker
+from tutorial.ui.widgets.cluster_bar import ClusterBar
+from tutorial.ui.widgets.lesson_list import Outline
+from tutorial.ui.widgets.resource_pane import ResourcePane
+
+
+class TutorialApp(App):
+    """The interactive tutorial; build it with tutorial.commands.tui.make_app(args)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Gateway API tutorial"
+    COMMANDS = App.COMMANDS | {TutorialCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("C", "choose_cluster", "Cluster", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, args):
+        super().__init__()
+        self.args = args
+        self.lessons = None
+        self.engine = None
+        self.show_resources = False
+        self.resource_rows: dict[str, tuple[list[dict], str | None]] = {}
+        self._cancels: set[threading.Event] = set()
+        self._watch_cancel: threading.Event | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(LessonsScreen())
+        self._start()
+
+    # -- start-up and cluster choice -------------------------------------------------------
+    @work(thread=True, exclusive=True, group="connect", name="connect")
+    def _start(self, choice: str | None = None) -> None:
+        try:
+            if self.lessons is None:
+                lessons = backend.load_lessons(self.args)
+                self.post_message(LessonsLoaded(lessons))
+            else:
+                lessons = self.lessons
+            connection = backend.connect(self.args, lessons, choice)
+        except backend.StartupError as exc:
+            self.post_message(StartupFailed(exc.title, str(exc), exc.fatal))
+            return
+        except Exception as exc:  # a bug: say so instead of dying with a traceback
+            self.post_message(StartupFailed("The tutorial could not start", f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(EngineReady(connection.engine, connection.notice))
+
+    @on(LessonsLoaded)
+    def _lessons_loaded(self, message: LessonsLoaded) -> None:
+        self.lessons = message.lessons
+        self.refresh_outline()
+
+    @on(EngineReady)
+    def _engine_ready(self, message: EngineReady) -> None:
+        old, self.engine = self.engine, message.engine
+        if old is not None and old is not self.engine:
+            self._close_engine_later(old)
+        self.update_cluster_bars()
+        lessons_screen = self._lessons_screen()
+        lessons_screen.show_notice(message.notice)
+        self.refresh_outline(resume=self.engine.progress.current)
+        lessons_screen.refresh_bindings()
+        if self.show_resources:
+            self.start_resource_watch()
+
+    @on(StartupFailed)
+    def _startup_failed(self, message: StartupFailed) -> None:
+        def closed(_):
+            if message.fatal:
+                self.exit(return_code=2)
+
+        self.push_screen(ErrorModal(message.title, message.message, message.fatal), closed)
+
+    def action_choose_cluster(self) -> None:
+        self._list_contexts()
+
+    @work(thread=True, exclusive=True, group="contexts")
+    def _list_contexts(self) -> None:
+        self.post_message(ContextsListed(*backend.contexts(self.args)))
+
+    @on(ContextsListed)
+    def _pick_cluster(self, message: ContextsListed) -> None:
+        if self.engine is not None and self.engine.target.sandbox:
+            current = backend.SANDBOX_CHOICE
+        else:
+            current = self.engine.target.context if self.engine else message.current
+
+        def chosen(choice: str | None) -> None:
+            if choice and choice != current:
+                self._forget_screens()
+                self.update_cluster_bars(connecting=True)
+                self._start(choice)
+
+        self.push_screen(cluster_picker(message.contexts, current, message.problem), chosen)
+
+    def _forget_screens(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    @work(thread=True, group="close")
+    def _close_engine_later(self, engine) -> None:
+        backend.close(engine)
+
+    # -- what every screen shows -------------------------------------------------------------
+    def update_cluster_bars(self, connecting: bool = False) -> None:
+        target = self.engine.target if self.engine is not None and not connecting else None
+        for screen in self.screen_stack:
+            for bar in screen.query(ClusterBar):
+                if target is None:
+                    bar.show("connecting…", "", False)
+                else:
+                    bar.show(target.context, target.server, target.sandbox)
+
+    def _lessons_screen(self) -> LessonsScreen:
+        return next(s for s in self.screen_stack if isinstance(s, LessonsScreen))
+
+    def walk(self) -> list:
+        """(lesson, step) pairs the learner walks, with their chosen variants."""
+        if self.engine is not None:
+            return self.engine.steps("all")
+        return self.lessons.resolve_target("all") if self.lessons is not None else []
+
+    def outline(self) -> Outline:
+        walk = self.walk()
+        states = {t: r.state for t, r in self.engine.progress.all().items()} if self.engine else {}
+        steps: dict = {}
+        for lesson, step in walk:
+            steps.setdefault(lesson.id, []).append(step)
+        chosen = self.engine.variants() if self.engine else {}
+        variants = {l.id: l.variant(chosen.get(l.id) or l.default_variant.id).title
+                    for l in self.lessons.lessons if l.variants}
+        return Outline(list(self.lessons.lessons), steps, states, next_step(walk, states), variants)
+
+    def refresh_outline(self, resume: str | None = None) -> None:
+        if self.lessons is not None:
+            self._lessons_screen().show_outline(self.outline(), resume)
+
+    def describe(self, option_id: str) -> str:
+        """The lesson summary (and step title) under the list for the highlighted line."""
+        if self.lessons is None or not option_id:
+            return ""
+        ident = option_id[2:]
+        lesson = self.lessons.lesson(ident.split("/", 1)[0])
+        if self.engine is None:
+            return f"{lesson.summary}\nConnecting to the cluster…"
+        return f"{lesson.summary}\nEnter opens {'this step' if '/' in ident else 'its next open step'}; ? shows every key."
+
+    def first_open_step(self, lesson_id: str) -> str | None:
+        walk = [s for l, s in self.walk() if l.id == lesson_id]
+        states = {t: r.state for t, r in self.engine.progress.all().items()}
+        target = next_step([(None, s) for s in walk], states)
+        return target or (walk[0].target if walk else None)
+
+    def open_step(self, target: str) -> None:
+        if self.engine is None:
+            self.notify("Still connecting to the cluster; one moment.")
+            return
+        from tutorial.ui.screens.step import StepScreen
+
+        self.push_screen(StepScreen(target))
+
+    # -- the live resource pane --------------------------------------------------------------
+    def toggle_resources(self) -> None:
+        self.show_resources = not self.show_resources
+        for screen in self.screen_stack:
+            for pane in screen.query(ResourcePane):
+                pane.display = self.show_resources
+        if self.show_resources:
+            self.start_resource_watch()
+        elif self._watch_cancel is not None:
+            self._watch_cancel.set()
+            self._watch_cancel = None
+
+    def fill_resources(self, pane: ResourcePane) -> None:
+        pane.display = self.show_resources
+        for label, (rows, problem) in self.resource_rows.items():
+            pane.update_kind(label, rows, problem)
+
+    def start_resource_watch(self) -> None:
+        from tutorial.ui.watch import WATCHED, lesson_namespaces
+
+        if self.engine is None:
+            return
+        if self._watch_cancel is not None:
+            self._watch_cancel.set()
+        self._watch_cancel = cancel = threading.Event()
+        self.track_cancel(cancel)
+        namespaces = lesson_namespaces(self.engine.lessons)
+        for watched in WATCHED:
+            self._watch(self.engine, watched, namespaces, cancel)
+
+    @work(thread=True, group="watch")
+    def _watch(self, engine, watched, namespaces, cancel: threading.Event) -> None:
+        from tutorial.ui.watch import follow
+
+        def publish(w, rows, problem):
+            self.post_message(ResourcesChanged(w.label, rows, problem))
+
+        try:
+            follow(engine.client, watched, namespaces, cancel, publish)
+        except Exception as exc:  # the pane is a convenience: say what broke, keep going
+            publish(watched, [], f"{watched.kind}s: {exc}")
+        finally:
+            self.untrack_cancel(cancel)
+
+    @on(ResourcesChanged)
+    def _resources_changed(self, message: ResourcesChanged) -> None:
+        self.resource_rows[message.label] = (message.rows, message.problem)
+        for screen in self.screen_stack:
+            for pane in screen.query(ResourcePane):
+                pane.update_kind(message.label, message.rows, message.problem)
+
+    # -- app-wide actions ----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from tutorial.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def track_cancel(self, event: threading.Event) -> None:
+        self._cancels.add(event)
+
+    def untrack_cancel(self, event: threading.Event) -> None:
+        self._cancels.discard(event)
+
+    async def action_quit(self) -> None:
+        """Stop what runs (its process group ends), wait for the workers, keep progress, exit."""
+        for event in list(self._cancels):
+            event.set()
+        for worker in list(self.workers):
+            if worker.group in ("step", "watch"):
+                try:
+                    await worker.wait()
+                except Exception:  # it failed or was cancelled: it has stopped either way
+                    pass
+        self.exit()
+
+    def on_unmount(self) -> None:
+        for event in list(self._cancels):
+            event.set()
+        backend.close(self.engine)
+        self.engine = None

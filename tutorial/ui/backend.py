@@ -1,0 +1,231 @@
+"""What the TUI's thread workers do, without Textual: connect to a cluster, list contexts.
+
+Workers call these blocking functions and post the results as messages. Everything heavy
+(the lesson loader, the engine, the sandbox, kubernetes) is imported inside the functions so
+the first screen paints before any of it loads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+SANDBOX_CHOICE = "@sandbox"
+REAL_CLUSTER_HINT = "Simulated cluster: nothing here touches a real one. For yours: gateway-tutorial --context NAME"
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; `title` and the message are written for the learner."""
+
+    def __init__(self, title: str, message: str, *, fatal: bool = True):
+        super().__init__(message)
+        self.title = title
+        self.fatal = fatal
+
+
+@dataclass
+class Connection:
+    """An engine on a cluster, and why we ended up there when it is not what was asked for."""
+
+    engine: object
+    notice: str | None = None
+
+
+def load_lessons(args):
+    """The lesson set named by --lessons (or the bundled one); StartupError if it is broken."""
+    from tutorial.commands._common import CommandFailed, load_lesson_set
+
+    try:
+        return load_lesson_set(args)
+    except CommandFailed as exc:
+        raise StartupError("The lesson files have problems", str(exc)) from exc
+
+
+def connect(args, lessons, choice: str | None = None) -> Connection:
+    """An Engine on the chosen cluster: `choice` (a context or SANDBOX_CHOICE), else the
+    command line's choice; falls back to the sandbox when the cluster does not answer."""
+    from tutorial.engine.target import TargetError, kube_target, probe
+
+    if choice == SANDBOX_CHOICE or (choice is None and getattr(args, "sandbox", False)):
+        return _engine(lessons, _sandbox(), None)
+    context = choice or getattr(args, "context", None)
+    try:
+        target = kube_target(getattr(args, "kubeconfig", None), context)
+    except TargetError as exc:
+        return _engine(lessons, _sandbox(), f"No cluster to use ({_first_line(exc)}), so this is the sandbox.")
+    problem = probe(target, timeout=3.0)
+    if problem:
+        target.release()
+        return _engine(lessons, _sandbox(), f"{_capital(problem)}. Using the sandbox instead.")
+    return _engine(lessons, target, None)
+
+
+def _sandbox():
+    from tutorial.engine.target import sandbox_target
+
+    try:
+        return sandbox_target()
+    except Exception as exc:  # the sandbox failing to start is the end of the road
+        raise StartupError("The sandbox cluster did not start",
+                           f"{exc}\nRun `gateway-tutorial doctor` to see what is missing, "
+                           "or point --context at a real cluster.") from exc
+
+
+def _engine(lessons, target, notice: str | None) -> Connection:
+    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.session import Engine
+
+    progress = ProgressStore.for_cluster(*target.identity)
+    if progress.warning:
+        notice = f"{notice}\n{progress.warning}" if notice else progress.warning
+    return Connection(Engine(lessons, target, progress), notice)
+
+
+def close(engine) -> None:
+    """Close the engine's client and release its target (stops an embedded sandbox we own)."""
+    if engine is None:
+        return
+    engine.close()
+    engine.target.release()
+
+
+def contexts(args) -> tuple[list[tuple[str, str]], str | None, str | None]:
+    """([(context, server)], current context, problem) from the kubeconfig kubectl would use."""
+    from tutorial.cluster.kubeconfig import KubeconfigError, load_kubeconfig
+
+    try:
+        view = load_kubeconfig(getattr(args, "kubeconfig", None), os.environ)
+    except KubeconfigError as exc:
+        return [], None, str(exc)
+    found = [(name, view.server_for(name) or "(no server)") for name in sorted(view.contexts)]
+    problem = None if found else "No kubeconfig contexts found; only the sandbox is available."
+    return found, view.current_context, problem
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# -- steps ------------------------------------------------------------------------------
+@dataclass
+class Finished:
+    """How a run/solve/check/reset/fix ended, in the terms the step screen shows."""
+
+    ok: bool
+    checks: list
+    cancelled: bool = False
+    failure: str | None = None  # a failed command, in words
+    failed_command: object | None = None  # its CommandResult, for the explanation
+    explanation: dict | None = None
+
+
+def run_step(engine, step, mode: str, emit, cancel) -> Finished:
+    """Run (or solve) the step: its commands, then its checks, recorded in progress."""
+    outcome = engine.run_step(step, solve=(mode == "solve"), on_event=emit, cancel=cancel)
+    failed = outcome.failed_command
+    if failed is None or outcome.cancelled:
+        return Finished(outcome.ok, list(outcome.checks), outcome.cancelled)
+    return Finished(False, list(outcome.checks), False, command_failure(failed), failed)
+
+
+def check_step(engine, step, emit, cancel) -> Finished:
+    checks = engine.check_step(step, on_event=emit, cancel=cancel)
+    cancelled = cancel.is_set()
+    return Finished(not cancelled and all(c.passed for c in checks), checks, cancelled)
+
+
+def reset_step(engine, step, emit, cancel) -> Finished:
+    """Run the step's clean-up commands and mark it todo again."""
+    result = _run_prepared(engine, engine.prepare(step, cleanup=True), emit, cancel)
+    if result.ok and not result.cancelled:
+        engine.record(step, "todo", "reset from the tutorial")
+    return result
+
+
+def run_fix(engine, step, argv: list[str], emit, cancel) -> Finished:
+    """Run an explanation's fix command, then check the step again."""
+    from tutorial.engine.runner import CommandSpec, display_command
+    from tutorial.engine.session import PreparedCommand
+
+    spec = CommandSpec(argv=list(argv), timeout=300)
+    prepared = PreparedCommand(spec, display_command(spec, engine.target.run_target(), show_env=False))
+    result = _run_prepared(engine, [prepared], emit, cancel)
+    if not result.ok or result.cancelled:
+        return result
+    return check_step(engine, step, emit, cancel)
+
+
+def _run_prepared(engine, prepared_list, emit, cancel) -> Finished:
+    from tutorial.engine.runner import run_command
+    from tutorial.engine.session import CommandEnded, CommandStarted, OutputLine
+
+    for prepared in prepared_list:
+        if prepared.show_only:
+            continue
+        emit(CommandStarted(prepared))
+        result = run_command(prepared.spec, engine.target.run_target(),
+                             on_output=lambda s, line, p=prepared: emit(OutputLine(p, s, line)), cancel=cancel)
+        emit(CommandEnded(prepared, result))
+        if result.cancelled or cancel.is_set():
+            return Finished(False, [], cancelled=True)
+        if not result.ok:
+            return Finished(False, [], failure=command_failure(result), failed_command=result)
+    return Finished(True, [])
+
+
+def command_failure(result) -> str:
+    """A failed command in one or two sentences."""
+    if result.explanation:
+        return result.explanation
+    if result.timed_out:
+        return "The command ran out of time and was stopped."
+    tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or [""]
+    return f"The command exited with code {result.exit_code}. {tail[0]}".strip()
+
+
+def explain(engine, step, done: Finished) -> dict | None:
+    """The explanation panel's content for a failure (blocking: it may ask the cluster)."""
+    if done.ok or done.cancelled or not (done.failure or any(not c.passed for c in done.checks)):
+        return None
+    try:
+        from tutorial.engine.explain import explain as engine_explain
+    except ImportError:
+        return fallback_explanation(engine, step, done)
+    try:
+        outcome = _Outcome(done.failed_command)
+        views = engine_explain(step, done.checks, outcome if done.failed_command else None, engine)
+    except Exception:  # the explanation is a help, never a reason to fail the step view
+        return fallback_explanation(engine, step, done)
+    if not views:
+        return fallback_explanation(engine, step, done)
+    view = views[0]
+    return {"title": view.title, "observed": view.observed, "why": view.why, "fix": view.fix,
+            "fix_command": view.fix_command}
+
+
+@dataclass
+class _Outcome:
+    failed_command: object | None
+
+
+def fallback_explanation(engine, step, done: Finished) -> dict:
+    """Generic words when no explanation engine is available: what we saw, the first hint."""
+    first_hint = engine.render(step, step.hints[0]) if step.hints else ""
+    fix = "Press h for hints, one at a time, or s to solve the step (it asks first)."
+    failed_check = next((c for c in done.checks if not c.passed), None)
+    if failed_check is not None:
+        return {"title": f"Not yet: {failed_check.title}", "observed": failed_check.observed,
+                "why": _why(failed_check, first_hint), "fix": fix, "fix_command": None}
+    return {"title": "A command failed", "observed": done.failure or "", "why": first_hint or None,
+            "fix": "Read the command's output below. " + fix, "fix_command": None}
+
+
+def _why(check, first_hint: str) -> str:
+    if check.unreachable:
+        return "The cluster did not answer, so the check could not look. Is it still running?"
+    base = "The check watched the cluster until its deadline and did not see what this step needs."
+    return f"{base} {first_hint}" if first_hint else base

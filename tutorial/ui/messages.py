@@ -1,0 +1,78 @@
+"""App-level facts posted by thread workers (past tense: they say what happened)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+
+@dataclass
+class LessonsLoaded(Message):
+    lessons: object
+
+
+@dataclass
+class EngineReady(Message):
+    """An engine on a cluster is ready; `notice` says why it is not the one asked for."""
+
+    engine: object
+    notice: str | None = None
+
+
+@dataclass
+class StartupFailed(Message):
+    title: str
+    message: str
+    fatal: bool = True
+
+
+@dataclass
+class ContextsListed(Message):
+    contexts: list[tuple[str, str]]
+    current: str | None
+    problem: str | None
+
+
+@dataclass
+class CommandStarted(Message):
+    display: str
+    title: str | None
+
+
+@dataclass
+class OutputReceived(Message):
+    stream: str
+    line: str
+
+
+@dataclass
+class CommandFinished(Message):
+    ok: bool
+    summary: str
+
+
+@dataclass
+class CheckCompleted(Message):
+    target: str
+    result: object
+
+
+@dataclass
+class StepFinished(Message):
+    """A run, solve, check, reset or fix of `target` ended, with its explanation if it failed."""
+
+    target: str
+    mode: str
+    ok: bool
+    checks: list = field(default_factory=list)
+    cancelled: bool = False
+    failure: str | None = None
+    explanation: dict | None = None
+
+
+@dataclass
+class ResourcesChanged(Message):
+    label: str
+    rows: list[dict]
+    problem: str | None = None

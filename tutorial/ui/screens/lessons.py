@@ -1,0 +1,92 @@
+"""The first screen: every lesson and step with its progress; Enter opens a step."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tutorial.ui.screens.modals import variant_picker
+from tutorial.ui.widgets.cluster_bar import ClusterBar
+from tutorial.ui.widgets.lesson_list import LessonList, Outline
+
+
+class LessonsScreen(Screen):
+    """Lessons, steps and marks; the step to continue with is highlighted on start."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True, tooltip="Open the highlighted step"),
+        Binding("v", "variant", "Variant", tooltip="Choose how to do this lesson (Helm or istioctl)"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield ClusterBar()
+        yield Label("", id="notice")
+        yield LessonList(Option("Loading lessons…", disabled=True), id="lesson-list")
+        yield Static("", id="lesson-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#notice").display = False
+        self.query_one(LessonList).focus()
+
+    def show_outline(self, outline: Outline, resume: str | None = None) -> None:
+        lessons = self.query_one(LessonList)
+        lessons.show(outline)
+        if resume:
+            lessons.highlight_target(resume)
+
+    def show_notice(self, text: str | None) -> None:
+        notice = self.query_one("#notice", Label)
+        notice.update(Content(text or ""))
+        notice.display = bool(text)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "variant":
+            lesson = self._lesson()
+            return True if lesson is not None and lesson.variants and self.app.engine else None
+        if action == "open":
+            return True if self.app.engine is not None else None
+        return True
+
+    def _lesson(self):
+        lesson_id = self.query_one(LessonList).highlighted_lesson()
+        if lesson_id is None or self.app.lessons is None:
+            return None
+        return self.app.lessons.lesson(lesson_id)
+
+    def action_open(self) -> None:
+        self.query_one(LessonList).action_select()
+
+    @on(LessonList.StepChosen)
+    def _open_step(self, message: LessonList.StepChosen) -> None:
+        self.app.open_step(message.target)
+
+    @on(LessonList.LessonChosen)
+    def _open_lesson(self, message: LessonList.LessonChosen) -> None:
+        target = self.app.first_open_step(message.lesson_id)
+        if target:
+            self.app.open_step(target)
+
+    @on(OptionList.OptionHighlighted)
+    def _describe(self, event: OptionList.OptionHighlighted) -> None:
+        self.refresh_bindings()
+        self.query_one("#lesson-detail", Static).update(self.app.describe(event.option.id or ""))
+
+    def action_variant(self) -> None:
+        lesson = self._lesson()
+        if lesson is None or not lesson.variants:
+            return
+        current = self.app.engine.progress.variant(lesson.id) or lesson.default_variant.id
+
+        def chosen(variant: str | None) -> None:
+            if variant and variant != current:
+                self.app.engine.progress.set_variant(lesson.id, variant)
+                self.notify(f"{lesson.title}: {lesson.variant(variant).title}")
+                self.app.refresh_outline()
+
+        self.app.push_screen(variant_picker(lesson, current), chosen)

@@ -1,0 +1,298 @@
+"""One step: teaching text, YAML, commands, checks; run, check, hints, solve, skip, reset.
+
+Nothing runs until the learner presses r (or confirms solve, reset or a fix). Every engine call
+happens in one exclusive thread worker that gets a cancel Event and posts messages back.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Markdown
+
+from tutorial.ui import backend
+from tutorial.ui.marks import step_mark
+from tutorial.ui.messages import (CheckCompleted, CommandFinished, CommandStarted, OutputReceived,
+                                  StepFinished)
+from tutorial.ui.screens.modals import ConfirmModal
+from tutorial.ui.widgets.cluster_bar import ClusterBar
+from tutorial.ui.widgets.command_output import CommandOutput
+from tutorial.ui.widgets.resource_pane import ResourcePane
+from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPanel, HintList, ManifestView
+
+BUSY_ONLY = {"stop"}
+IDLE_ONLY = {"run", "check", "solve", "skip", "reset", "next_step", "previous_step", "fix"}
+
+
+class StepScreen(Screen):
+    """The step `target` of the walk; n/p replace this screen with the neighbouring step."""
+
+    BINDINGS = [
+        Binding("r", "run", "Run", tooltip="Run the commands shown, then the checks"),
+        Binding("x", "stop", "Stop", tooltip="Stop the running command"),
+        Binding("c", "check", "Check"),
+        Binding("h", "hint", "Hint"),
+        Binding("s", "solve", "Solve"),
+        Binding("f", "fix", "Fix"),
+        Binding("n", "next_step", "Next"),
+        Binding("p", "previous_step", "Prev"),
+        Binding("k", "skip", "Skip", show=False),
+        Binding("u", "reset", "Reset", show=False),
+        Binding("y", "copy_yaml", "Copy YAML", show=False),
+        Binding("w", "toggle_resources", "Resources", show=False),
+        Binding("escape", "back", "Lessons"),
+    ]
+
+    def __init__(self, target: str):
+        super().__init__()
+        self.engine = self.app.engine
+        self.step = self.engine.lessons.step(target)
+        self.lesson = self.engine.lessons.lesson(self.step.lesson_id)
+        self.busy = False
+        self._cancel: threading.Event | None = None
+        self._runnable = 0
+        self._ended = 0
+
+    # -- layout -----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield ClusterBar()
+        yield Label(self._heading(), id="step-heading")
+        with Horizontal(id="step-main"):
+            with VerticalScroll(id="step-body"):
+                yield Markdown(self.engine.render(self.step, self.step.text), id="step-text")
+                for manifest in self.step.manifests:
+                    yield ManifestView(manifest.title or manifest.id, manifest.text)
+                yield CommandList(self.engine.prepare(self.step), id="step-commands")
+                yield CheckList(self.step.checks, id="step-checks")
+                yield ExplanationPanel(id="explanation")
+                yield HintList([self.engine.render(self.step, h) for h in self.step.hints], id="hints")
+            yield ResourcePane(id="resources")
+        yield CommandOutput(id="output")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.update_cluster_bars()
+        self.query_one(ExplanationPanel).hide()
+        self.app.fill_resources(self.query_one(ResourcePane))
+        self.query_one("#step-body").focus()
+        self.engine.progress.set_current(self.step.target)
+
+    def _heading(self) -> Content:
+        walk = [s for l, s in self.app.walk() if l.id == self.lesson.id]
+        number = next((i for i, s in enumerate(walk, 1) if s.target == self.step.target), 0)
+        state = self.engine.progress.get(self.step.target).state
+        return Content.from_markup(
+            "[b]$lesson[/b] · step $n of $total: [b]$step[/b]   $mark",
+            lesson=f"{self.lesson.order} {self.lesson.title}", n=str(number), total=str(len(walk)),
+            step=self.step.title, mark=step_mark(state).strip())
+
+    def _refresh_heading(self) -> None:
+        self.query_one("#step-heading", Label).update(self._heading())
+
+    # -- which keys work now ------------------------------------------------------------
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in BUSY_ONLY:
+            return self.busy  # hidden while nothing runs
+        if action in IDLE_ONLY and self.busy:
+            return None
+        if action == "fix":
+            return bool(self.query_one(ExplanationPanel).fix_command)
+        if action == "next_step":
+            return True if self._neighbour(+1) else None
+        if action == "previous_step":
+            return True if self._neighbour(-1) else None
+        if action == "copy_yaml":
+            return bool(self.step.manifests) or None
+        return True
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.set_class(busy, "-running")
+        self.refresh_bindings()
+
+    # -- actions ------------------------------------------------------------------------
+    def action_run(self) -> None:
+        self._start("run", "Running the step's commands…")
+
+    def action_check(self) -> None:
+        self._start("check", "Checking the cluster…")
+
+    def action_stop(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.query_one(CommandOutput).status("Stopping…")
+
+    def action_hint(self) -> None:
+        if not self.query_one(HintList).reveal():
+            self.notify("No more hints. s solves the step (it asks first).")
+            return
+        self.query_one(HintList).scroll_visible()
+
+    def action_solve(self) -> None:
+        commands = [p.display for p in self.engine.prepare(self.step, solve=True) if not p.show_only]
+        self._confirm("Solve this step?", "This runs the solution, then the checks:", commands, "solve")
+
+    def action_reset(self) -> None:
+        commands = [p.display for p in self.engine.prepare(self.step, cleanup=True) if not p.show_only]
+        self._confirm("Reset this step?", "This undoes the step on the cluster by running:", commands, "reset")
+
+    def action_fix(self) -> None:
+        from shlex import join
+
+        argv = self.query_one(ExplanationPanel).fix_command
+        if argv:
+            self._confirm("Run the fix?", "This runs the suggested fix, then checks again:", [join(argv)], "fix")
+
+    def _confirm(self, title: str, body: str, commands: list[str], mode: str) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(mode, {"solve": "Solving…", "reset": "Resetting the step…", "fix": "Fixing…"}[mode])
+
+        self.app.push_screen(ConfirmModal(title, body, commands or ["(nothing to run)"]), answered)
+
+    def action_skip(self) -> None:
+        self.engine.record(self.step, "skipped", "skipped in the tutorial")
+        self.notify(f"Skipped: {self.step.title}")
+        self.action_next_step() if self._neighbour(+1) else self.action_back()
+
+    def action_next_step(self) -> None:
+        target = self._neighbour(+1)
+        if target:
+            self.app.switch_screen(StepScreen(target))
+
+    def action_previous_step(self) -> None:
+        target = self._neighbour(-1)
+        if target:
+            self.app.switch_screen(StepScreen(target))
+
+    def _neighbour(self, delta: int) -> str | None:
+        targets = [s.target for _, s in self.app.walk()]
+        if self.step.target not in targets:
+            return None
+        index = targets.index(self.step.target) + delta
+        return targets[index] if 0 <= index < len(targets) else None
+
+    def action_copy_yaml(self) -> None:
+        text = "---\n".join(m.text for m in self.step.manifests)
+        self.app.copy_to_clipboard(text)
+        self.notify("The YAML is on the clipboard.")
+
+    def action_toggle_resources(self) -> None:
+        self.app.toggle_resources()
+
+    def action_back(self) -> None:
+        if self.busy:
+            self.notify("A command is running: x stops it, then esc goes back.", severity="warning")
+            return
+        self.app.pop_screen()
+
+    # -- the worker ---------------------------------------------------------------------
+    def _start(self, mode: str, heading: str) -> None:
+        if self.busy:
+            return
+        self._cancel = threading.Event()
+        self.app.track_cancel(self._cancel)
+        self._set_busy(True)
+        self.query_one(ExplanationPanel).hide()
+        prepared = self.engine.prepare(self.step, solve=(mode == "solve"), cleanup=(mode == "reset"))
+        self._runnable = 0 if mode in ("check", "fix") else sum(1 for p in prepared if not p.show_only)
+        self._ended = 0
+        checking_now = mode == "check" or (mode in ("run", "solve") and not self._runnable)
+        self.query_one(CheckList).set_all("waiting" if checking_now else "idle")
+        self.query_one(CommandOutput).begin(heading)
+        self._work(mode, self._cancel)
+
+    @work(thread=True, exclusive=True, group="step", name="step")
+    def _work(self, mode: str, cancel: threading.Event) -> None:
+        emit = self._emit
+        try:
+            if mode in ("run", "solve"):
+                done = backend.run_step(self.engine, self.step, mode, emit, cancel)
+            elif mode == "check":
+                done = backend.check_step(self.engine, self.step, emit, cancel)
+            elif mode == "reset":
+                done = backend.reset_step(self.engine, self.step, emit, cancel)
+            else:
+                done = backend.run_fix(self.engine, self.step, self.query_one(ExplanationPanel).fix_command or [],
+                                       emit, cancel)
+            explanation = backend.explain(self.engine, self.step, done)
+        except Exception as exc:  # a bug or an unexpected cluster error: show it, keep the app
+            done = backend.Finished(False, [], failure=f"{type(exc).__name__}: {exc}")
+            explanation = backend.fallback_explanation(self.engine, self.step, done)
+        finally:
+            self.app.untrack_cancel(cancel)
+        self.post_message(StepFinished(self.step.target, mode, done.ok, done.checks, done.cancelled,
+                                       done.failure, explanation))
+
+    def _emit(self, event) -> None:
+        """Engine events (on worker threads) become messages for this screen."""
+        from tutorial.engine.session import CheckFinished, CommandEnded, CommandStarted as Started, OutputLine
+
+        if isinstance(event, Started):
+            self.post_message(CommandStarted(event.command.display, event.command.title))
+        elif isinstance(event, OutputLine):
+            self.post_message(OutputReceived(event.stream, event.line))
+        elif isinstance(event, CommandEnded):
+            result = event.result
+            summary = ("stopped" if result.cancelled else f"✔ exit {result.exit_code}" if result.ok
+                       else f"✘ {backend.command_failure(result)}")
+            self.post_message(CommandFinished(result.ok, summary))
+        elif isinstance(event, CheckFinished):
+            self.post_message(CheckCompleted(event.step.target, event.result))
+
+    # -- what the worker reports -----------------------------------------------------------
+    @on(CommandStarted)
+    def _command_started(self, message: CommandStarted) -> None:
+        out = self.query_one(CommandOutput)
+        out.command(message.display)
+        out.status(f"Running: {message.title or message.display.splitlines()[0]}   (x stops it)")
+
+    @on(OutputReceived)
+    def _output(self, message: OutputReceived) -> None:
+        self.query_one(CommandOutput).write(message.line)
+
+    @on(CommandFinished)
+    def _command_finished(self, message: CommandFinished) -> None:
+        self.query_one(CommandOutput).write(f"  {message.summary}")
+        self._ended += 1
+        if message.ok and self._ended == self._runnable and self.step.checks:
+            self.query_one(CheckList).set_all("waiting")
+            self.query_one(CommandOutput).status("Checking the cluster…   (x stops)")
+
+    @on(CheckCompleted)
+    def _check_completed(self, message: CheckCompleted) -> None:
+        result = message.result
+        state = "passed" if result.passed else ("unreachable" if result.unreachable else "failed")
+        self.query_one(CheckList).set_state(result.check_id, state, result.observed)
+
+    @on(StepFinished)
+    def _finished(self, message: StepFinished) -> None:
+        self._set_busy(False)
+        self._cancel = None
+        self._refresh_heading()
+        self.query_one(CommandOutput).status(self._verdict(message))
+        if message.explanation:
+            self.query_one(ExplanationPanel).show(message.explanation)
+            self.query_one(ExplanationPanel).scroll_visible()
+            self.refresh_bindings()
+        elif message.ok:
+            self.query_one(CheckList).scroll_visible()
+        self.app.refresh_outline()
+
+    def _verdict(self, message: StepFinished) -> str:
+        if message.cancelled:
+            return "Stopped. Nothing was recorded; r runs the step again."
+        if message.mode == "reset":
+            return "✔ The step is reset. r runs it again." if message.ok else f"✘ Reset failed. {message.failure}"
+        if message.ok:
+            nxt = "n goes to the next step." if self._neighbour(+1) else "That was the last step: well done!"
+            return f"✔ All checks passed. {nxt}"
+        if message.failure:
+            return "✘ A command failed; the explanation above says what to do."
+        return "✘ Some checks failed; the explanation above says what we saw and what to do."

@@ -1,0 +1,1 @@
+"""Widgets of the tutorial app, one area per module."""

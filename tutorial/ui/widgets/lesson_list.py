@@ -1,0 +1,94 @@
+"""Lessons and their steps with progress marks; the next step stands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from tutorial.ui.marks import step_mark
+
+
+@dataclass
+class Outline:
+    """What the list shows: lessons, the steps walked (variant applied), states, the next step."""
+
+    lessons: list  # Lesson objects in order
+    steps: dict  # lesson id -> [Step]
+    states: dict  # target -> state
+    next_target: str | None
+    variants: dict  # lesson id -> variant title (only lessons with variants)
+
+
+class LessonList(OptionList):
+    """One line per lesson and per step; Enter opens a step (or a lesson's first open step)."""
+
+    @dataclass
+    class StepChosen(Message):
+        target: str
+
+    @dataclass
+    class LessonChosen(Message):
+        lesson_id: str
+
+    def show(self, outline: Outline) -> None:
+        keep = self.highlighted_option.id if self.highlighted_option is not None else None
+        self.clear_options()
+        self.add_options(self._build_options(outline))
+        wanted = keep if keep else (f"S:{outline.next_target}" if outline.next_target else None)
+        self._highlight(wanted)
+
+    def highlight_target(self, target: str | None) -> None:
+        self._highlight(f"S:{target}" if target else None)
+
+    def _highlight(self, option_id: str | None) -> None:
+        if option_id is None:
+            return
+        try:
+            self.highlighted = self.get_option_index(option_id)
+        except Exception:  # the step is not walked on this variant
+            return
+        self.scroll_to_highlight(top=False)
+
+    def _build_options(self, outline: Outline) -> list[Option]:
+        options = []
+        for number, lesson in enumerate(outline.lessons):
+            steps = outline.steps.get(lesson.id, [])
+            options.append(Option(self._lesson_prompt(number, lesson, steps, outline), id=f"L:{lesson.id}"))
+            for step in steps:
+                options.append(Option(self._step_prompt(step, outline), id=f"S:{step.target}"))
+        return options
+
+    def _lesson_prompt(self, number: int, lesson, steps, outline: Outline) -> Text:
+        done = sum(1 for s in steps if outline.states.get(s.target) in ("done", "skipped"))
+        text = Text.assemble((f"{lesson.order}  {lesson.title}", "bold"), f"   {done}/{len(steps)} done")
+        if lesson.id in outline.variants:
+            text.append(f"\n   variant: {outline.variants[lesson.id]}  (v to change)", style="italic")
+        return text
+
+    def _step_prompt(self, step, outline: Outline) -> Text:
+        state = outline.states.get(step.target, "todo")
+        is_next = step.target == outline.next_target
+        mark = step_mark("next" if is_next and state == "todo" else state)
+        text = Text.assemble("    ", mark, "  ", step.title)
+        if is_next:
+            text.stylize("bold")
+            text.append("   ← continue here", style="bold")
+        return text
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        kind, _, ident = (event.option.id or "").partition(":")
+        self.post_message(self.StepChosen(ident) if kind == "S" else self.LessonChosen(ident))
+
+    def highlighted_lesson(self) -> str | None:
+        """The lesson of the highlighted line (its header or one of its steps)."""
+        option = self.highlighted_option
+        if option is None or not option.id:
+            return None
+        return option.id[2:].split("/", 1)[0]

@@ -1,0 +1,140 @@
+"""The pieces of a step: YAML, commands, checks with live state, explanation, hints."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.highlight import highlight
+from textual.widgets import Label, Markdown, Static
+
+from tutorial.ui.marks import check_mark
+
+
+class ManifestView(Vertical):
+    """One YAML manifest, syntax highlighted, that `y` copies to the clipboard."""
+
+    def __init__(self, title: str, text: str, **kwargs):
+        super().__init__(**kwargs)
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        yield Label(Content.from_markup("[b]YAML[/b] · $title   [dim](y copies it)[/dim]", title=self.title_text),
+                    classes="part-title")
+        yield Static(highlight(self.text.rstrip("\n"), language="yaml"), classes="yaml")
+
+
+class CommandList(Vertical):
+    """The commands exactly as they will run (shown-only ones marked as such)."""
+
+    def __init__(self, commands: list, heading: str = "Commands (r runs them, in this order)", **kwargs):
+        super().__init__(**kwargs)
+        self.commands, self.heading = commands, heading
+
+    def compose(self) -> ComposeResult:
+        yield Label(Content.from_markup("[b]$heading[/b]", heading=self.heading), classes="part-title")
+        if not self.commands:
+            yield Static("This step has no commands: read, then check.", classes="command")
+        for prepared in self.commands:
+            note = "  # shown only, never run" if prepared.show_only else ""
+            if prepared.title:
+                yield Static(Content(f"# {prepared.title}"), classes="command-title")
+            yield Static(Content(f"$ {prepared.display}{note}"),
+                         classes="command -show-only" if prepared.show_only else "command")
+
+
+class CheckList(Vertical):
+    """Each check with its live state (not run, waiting, passed, failed) and what it observed."""
+
+    def __init__(self, checks, **kwargs):
+        super().__init__(**kwargs)
+        self.checks = list(checks)
+
+    def compose(self) -> ComposeResult:
+        yield Label(Content.from_markup("[b]Checks[/b] (c checks again without running)"), classes="part-title")
+        if not self.checks:
+            yield Static("This step has no checks.", classes="check")
+        for chk in self.checks:
+            yield Static(self._line("idle", chk.title, ""), id=f"check-{chk.id}", classes="check")
+
+    @staticmethod
+    def _line(state: str, title: str, observed: str) -> Content:
+        line = Content(f"{check_mark(state)} {title}")
+        if observed:
+            line = line + Content("\n            ") + Content.styled(observed, "dim")
+        return line
+
+    def set_state(self, check_id: str, state: str, observed: str = "") -> None:
+        title = next((c.title for c in self.checks if c.id == check_id), check_id)
+        widget = self.query_one(f"#check-{check_id}", Static)
+        widget.update(self._line(state, title, observed))
+        for cls in ("-waiting", "-passed", "-failed", "-unreachable"):
+            widget.remove_class(cls)
+        widget.add_class(f"-{state}")
+
+    def set_all(self, state: str) -> None:
+        for chk in self.checks:
+            self.set_state(chk.id, state)
+
+
+class ExplanationPanel(Vertical):
+    """Why a check failed: what we saw, why it happens, how to fix (the fix runnable with `f`).
+
+    Takes a plain dict or object with title, observed, why, fix, fix_command (argv or None).
+    """
+
+    fix_command: list[str] | None = None
+
+    def show(self, explanation) -> None:
+        get = explanation.get if isinstance(explanation, dict) else (lambda k, d=None: getattr(explanation, k, d))
+        self.fix_command = get("fix_command")
+        parts = [Label(Content.from_markup("[b]✘ $title[/b]", title=get("title") or "A check failed"),
+                       classes="part-title")]
+        observed = get("observed")
+        if observed:
+            lines = [observed] if isinstance(observed, str) else list(observed)
+            parts.append(Label(Content.from_markup("[b]What we saw:[/b]")))
+            parts.extend(Static(Content(f"  {line}"), classes="observed") for line in lines)
+        for heading, key in (("Why", "why"), ("How to fix", "fix")):
+            if get(key):
+                parts.append(Markdown(f"**{heading}:** {str(get(key)).strip()}", classes="explain-part"))
+        if self.fix_command:
+            from shlex import join
+
+            parts.append(Static(Content(f"$ {join(self.fix_command)}"), classes="command"))
+            parts.append(Static(Content.from_markup("[dim]f runs this fix (it asks first)[/dim]")))
+        self.remove_children()
+        self.mount_all(parts)
+        self.display = True
+
+    def hide(self) -> None:
+        self.fix_command = None
+        self.remove_children()
+        self.display = False
+
+
+class HintList(Vertical):
+    """Hints revealed one at a time, gentle first."""
+
+    def __init__(self, hints: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.hints, self.shown = list(hints), 0
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._heading(), classes="part-title", id="hint-heading")
+
+    def _heading(self) -> Content:
+        if not self.hints:
+            return Content.from_markup("[b]Hints[/b]: none for this step")
+        if self.shown < len(self.hints):
+            return Content.from_markup(f"[b]Hints[/b]: {self.shown} of {len(self.hints)} shown (h shows the next)")
+        return Content.from_markup(f"[b]Hints[/b]: all {len(self.hints)} shown")
+
+    def reveal(self) -> bool:
+        """Show the next hint; False when there is none left."""
+        if self.shown >= len(self.hints):
+            return False
+        self.shown += 1
+        self.mount(Markdown(f"**{self.shown}.** {self.hints[self.shown - 1]}", classes="hint"))
+        self.query_one("#hint-heading", Label).update(self._heading())
+        return True
