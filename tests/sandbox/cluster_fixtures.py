@@ -138,3 +138,17 @@ def deployment_yaml(name: str, ns: str = "default", replicas: int = 1, image: st
 
 def service_yaml(name: str, ns: str = "default", type: str = "ClusterIP") -> str:
     return SERVICE.format(name=name, ns=ns, type=type)
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path):
+    """make(faults=..., lb_address=..., ...) starts clusters that are stopped after the test."""
+    started: list[Sandbox] = []
+
+    def make(**kwargs) -> Sandbox:
+        sb = start_sandbox(tmp_path / f"cluster{len(started)}", **kwargs)
+        started.append(sb)
+        return sb
+    yield make
+    for sb in started:
+        sb.cluster.stop()

@@ -1,0 +1,82 @@
+"""`gateway-tutorial sandbox serve` as a learner or instructor runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from cluster_fixtures import require_kubectl, run_kubectl
+
+from tutorial.sandbox import serve as serve_mod
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start_serve(tmp: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
+    """Run the CLI; return once it printed its summary (it writes the kubeconfig before that)."""
+    env = {**os.environ, "GATEWAY_TUTORIAL_STATE_DIR": str(tmp / "state"), "COLUMNS": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "tutorial", "sandbox", "serve", *args],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "Press Ctrl-C to stop." in line:
+            return proc, lines
+    proc.wait(10)
+    raise AssertionError(f"sandbox serve ended early ({proc.returncode}):\n{''.join(lines)}")
+
+
+def _refused(url: str) -> bool:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_serve_ten_independent_clusters_then_interrupt(tmp_path):
+    require_kubectl()
+    kc, env_out = tmp_path / "kubeconfig", tmp_path / "env.sh"
+    proc, lines = _start_serve(tmp_path, "--clusters", "10", "--kubeconfig-out", str(kc),
+                               "--env-out", str(env_out), "--context-name", "lab")
+    try:
+        config = yaml.safe_load(kc.read_text())
+        contexts = [c["name"] for c in config["contexts"]]
+        assert contexts == [f"lab{i:02d}" for i in range(1, 11)]
+        assert oct(kc.stat().st_mode & 0o777) == "0o600"
+        text = "".join(lines)
+        assert "SIMULATED" in text and "lab10" in text
+        assert f"export KUBECONFIG={kc}" in env_out.read_text()
+        home = tmp_path / "home"
+        home.mkdir()
+        run_kubectl(home, kc, "--context", "lab02", "create", "namespace", "only-in-two")
+        assert "only-in-two" in run_kubectl(home, kc, "--context", "lab02", "get", "ns").stdout
+        other = run_kubectl(home, kc, "--context", "lab07", "get", "ns", "only-in-two", check=False)
+        assert other.returncode != 0 and "NotFound" in other.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, rest
+    assert "Stopped 10 simulated cluster(s)." in rest
+    urls = [c["cluster"]["server"] for c in config["clusters"]]
+    assert all(_refused(url) for url in urls)  # nothing left listening: no orphaned server
+
+
+def test_env_lines_quote_the_kubeconfig_path(tmp_path):
+    lines = serve_mod.env_lines(tmp_path / "my labs" / "kubeconfig")
+    assert lines[0] == f"export KUBECONFIG='{tmp_path}/my labs/kubeconfig'"
+    assert all(line.startswith("export ") for line in lines)
+
+
+def test_bad_fault_is_a_usage_error(tmp_path):
+    env = {**os.environ, "GATEWAY_TUTORIAL_STATE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "tutorial", "sandbox", "serve", "--fault", "no-such"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "unknown fault 'no-such'" in proc.stderr and "no-lb" in proc.stderr
