@@ -27,8 +27,12 @@ def register_admission() -> bool:
 
 
 def controllers() -> list[type]:
-    """Controller classes for the runtime: the simulated istiod."""
+    """Controller classes for the runtime: the simulated istiod and the gateway data plane.
+
+    The data plane controller holds listening sockets: call its `close()` when the cluster stops.
+    """
+    from tutorial.sandbox.dataplane import DataPlaneController
     from tutorial.sandbox.istio.controller import IstiodController
 
     register_admission()
-    return [IstiodController]
+    return [IstiodController, DataPlaneController]

@@ -20,6 +20,9 @@ from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, EN
 from tutorial.sandbox.runtime import Controller
 
 INJECTION_LABEL = "istio-injection"
+WEBHOOKS = ("admissionregistration.k8s.io", "mutatingwebhookconfigurations")
+INJECTOR_WEBHOOK = "istio-sidecar-injector"
+PENDING_ANNOTATION = "sandbox.gateway-tutorial/injection-pending"
 
 
 def contains(existing: Any, desired: Any) -> bool:
@@ -83,6 +86,8 @@ class IstiodController(Controller):
 
     def reconcile(self) -> None:
         store = self.ctx.store
+        if istiod_ready(store):
+            self._inject_pending()
         active = istiod_ready(store) and gateway_crds_present(store)
         if active != self.active:
             self.active = active
@@ -151,21 +156,40 @@ class IstiodController(Controller):
                       f"status of {key(obj)[0]}/{key(obj)[1]}")
 
     def _inject(self, pod: dict) -> None:
-        """The sidecar injector's part: `image: auto` becomes the proxy image while istiod runs."""
+        """The sidecar injector webhook: `image: auto` becomes the proxy image.
+
+        Without the injector's webhook configuration the pod keeps `auto` and never pulls (FACTS
+        I01). With it but istiod not Ready yet, real pod creation fails and the ReplicaSet
+        retries; here the pod is marked and injected once istiod is Ready.
+        """
         containers = (pod.get("spec") or {}).get("containers") or []
-        if not any(c.get("image") == "auto" for c in containers) or not istiod_ready(self.ctx.store):
+        if not any(c.get("image") == "auto" for c in containers):
             return
-        ns = self.ctx.store.get(NAMESPACES, None, key(pod)[0]) or {}
+        store = self.ctx.store
+        if store.get(WEBHOOKS, None, INJECTOR_WEBHOOK) is None:
+            return
+        ns = store.get(NAMESPACES, None, key(pod)[0]) or {}
         if (meta(ns).get("labels") or {}).get(INJECTION_LABEL) == "disabled":
             return
-        fresh = self.ctx.store.get(PODS, *key(pod))
+        fresh = store.get(PODS, *key(pod))
         if fresh is None:
             return
-        for c in fresh["spec"].get("containers") or []:
-            if c.get("image") == "auto":
-                c["image"] = PROXY_IMAGE
+        if istiod_ready(store):
+            for c in fresh["spec"].get("containers") or []:
+                if c.get("image") == "auto":
+                    c["image"] = PROXY_IMAGE
+            fresh["metadata"].get("annotations", {}).pop(PENDING_ANNOTATION, None)
+        elif (meta(fresh).get("annotations") or {}).get(PENDING_ANNOTATION):
+            return
+        else:
+            fresh["metadata"].setdefault("annotations", {})[PENDING_ANNOTATION] = "true"
         fresh["metadata"].pop("resourceVersion", None)
-        self._guarded(lambda: self.ctx.store.update(PODS, fresh), "inject gateway pod")
+        self._guarded(lambda: store.update(PODS, fresh), "inject gateway pod")
+
+    def _inject_pending(self) -> None:
+        for pod in self.ctx.store.list(PODS)[0]:
+            if (meta(pod).get("annotations") or {}).get(PENDING_ANNOTATION):
+                self._inject(pod)
 
     def _guarded(self, fn, what: str) -> None:
         """A store write that may lose a race; the next event retries, so only log it."""
