@@ -91,31 +91,37 @@ class ClusterClient:
                 self._api.close()
                 self._api = None
 
-    def _call(self, path: str, query: list[tuple[str, str]] | None = None, *,
-              stream: bool = False, timeout: float | tuple = 15.0):
+    def _call(self, path: str, query: list[tuple[str, str]] | None = None, *, timeout: float | tuple = 15.0):
+        """GET path; the raw urllib3 response (body not read yet), or ClusterError."""
         from kubernetes.client.exceptions import ApiException
 
+        api = self.api
         try:
-            return self.api.call_api(
-                path, "GET", query_params=query or [], header_params={"Accept": "application/json"},
-                auth_settings=["BearerToken"], _preload_content=False,
-                _return_http_data_only=True, _request_timeout=timeout)
+            if hasattr(api, "param_serialize"):  # kubernetes >= 37 (new generator)
+                method, url, headers, _, _ = api.param_serialize(
+                    "GET", path, query_params=query or [], header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"])
+                resp = api.call_api(method, url, header_params=headers, _request_timeout=timeout).response
+            else:
+                resp = api.call_api(
+                    path, "GET", query_params=query or [], header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"], _preload_content=False,
+                    _return_http_data_only=True, _request_timeout=timeout)
         except ApiException as exc:
-            raise _api_error(exc) from exc
-        except ClusterError:
-            raise
+            raise _api_error(exc.status, exc.reason, exc.body) from exc
         except Exception as exc:  # urllib3 connection errors, TLS errors, DNS
-            raise ClusterError(f"cannot reach the API server at {self._host()}: {_short(exc)}") from exc
-
-    def _host(self) -> str:
-        try:
-            return self.api.configuration.host
-        except ClusterError:
-            return "(no kubeconfig)"
+            raise ClusterError(f"cannot reach the API server at {api.configuration.host}: {_short(exc)}") from exc
+        if resp.status >= 400:
+            body = resp.data
+            raise _api_error(resp.status, resp.reason, body.decode("utf-8", "replace") if body else "")
+        return resp
 
     def get_json(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
         resp = self._call(path, query)
-        return json.loads(resp.data or b"{}")
+        try:
+            return json.loads(resp.data or b"{}")
+        except ValueError as exc:
+            raise ClusterError(f"the API server sent something that is not JSON for {path}", status=resp.status) from exc
 
     # -- discovery --------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> ResourceRef:
@@ -166,7 +172,7 @@ class ClusterClient:
         query = _selectors(label_selector, field_selector) + [
             ("watch", "true"), ("resourceVersion", resource_version),
             ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(seconds))]
-        resp = self._call(ref.path(namespace), query, stream=True, timeout=(5.0, seconds + 10.0))
+        resp = self._call(ref.path(namespace), query, timeout=(5.0, seconds + 10.0))
         if cancel is not None:
             threading.Thread(target=_shutdown_on, args=(cancel, resp, seconds + 1.0),
                              daemon=True, name="watch-cancel").start()
@@ -273,12 +279,12 @@ def _short(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def _api_error(exc) -> ClusterError:
-    reason, message = "", f"the API server answered {exc.status} {exc.reason}"
+def _api_error(status: int, reason: str, body: str) -> ClusterError:
+    kube_reason, message = "", f"the API server answered {status} {reason}"
     try:
-        body = json.loads(exc.body or "{}")
-        reason = body.get("reason", "")
-        message = body.get("message", message)
-    except (ValueError, TypeError):
+        doc = json.loads(body or "{}")
+        kube_reason = doc.get("reason", "")
+        message = doc.get("message", message)
+    except (ValueError, TypeError, AttributeError):
         pass
-    return ClusterError(message, status=exc.status, reason=reason, body=exc.body or "")
+    return ClusterError(message, status=status, reason=kube_reason, body=body or "")

@@ -330,7 +330,7 @@ def route_parent_status(route: dict, parent: dict) -> dict | None:
 
 @check("route_accepted")
 def _route_accepted(ctx, p, timeout):
-    ref = ctx.client.resource(GATEWAY_API, p.get("kind", "HTTPRoute"))
+    ref = ctx.client.resource(GATEWAY_API, p.get("route_kind", "HTTPRoute"))
     parent = p["parent"]
 
     def ok(items):
@@ -342,7 +342,7 @@ def _route_accepted(ctx, p, timeout):
 
     outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p["name"])
     route = _one(outcome.items)
-    kind = p.get("kind", "HTTPRoute")
+    kind = p.get("route_kind", "HTTPRoute")
     if route is None:
         return False, f"{kind} {p['name']} not found in namespace {p['namespace']}", ev
     entry = route_parent_status(route, parent)

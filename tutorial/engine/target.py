@@ -35,6 +35,7 @@ class ClusterTarget:
     sandbox: bool = False
     extra_path: list[str] = field(default_factory=list)
     handle: object | None = None  # the embedded sandbox, kept alive while we use it
+    env: dict[str, str] = field(default_factory=dict)  # extra environment for commands
 
     @property
     def label(self) -> str:
@@ -47,7 +48,7 @@ class ClusterTarget:
 
     def run_target(self) -> RunTarget:
         return RunTarget(kubeconfig=self.kubeconfig, context=self.context,
-                         extra_path=list(self.extra_path), sandbox=self.sandbox)
+                         extra_path=list(self.extra_path), sandbox=self.sandbox, env=dict(self.env))
 
     def release(self) -> None:
         release = getattr(self.handle, "release", None)
