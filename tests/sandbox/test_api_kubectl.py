@@ -131,6 +131,10 @@ def test_apply_server_side_creates_then_merges(k):
     assert "serverside-applied" in k.kubectl("apply", "--server-side", "-f", "-", input=cm).stdout
     k.kubectl("apply", "--server-side", "-f", "-", input=cm.replace("{a: '1'}", "{a: '2', b: '3'}"))
     assert _json(k, "-n", "ssa", "get", "cm", "ssa")["data"] == {"a": "2", "b": "3"}
+    # another manager's field survives; a field this manager stops applying is removed
+    k.kubectl("-n", "ssa", "patch", "cm", "ssa", "--type=merge", "-p", '{"data": {"other": "x"}}')
+    k.kubectl("apply", "--server-side", "-f", "-", input=cm.replace("{a: '1'}", "{b: '4'}"))
+    assert _json(k, "-n", "ssa", "get", "cm", "ssa")["data"] == {"b": "4", "other": "x"}
 
 
 def test_get_output_formats_selectors_and_columns(k):

@@ -80,3 +80,19 @@ def test_json_patch_rfc6902():
     with pytest.raises(patch.PatchError) as e:
         patch.json_patch(doc, {"op": "add"})
     assert e.value.code == 400
+
+
+def test_apply_fieldsets_remove_what_a_manager_stopped_applying():
+    before = {"spec": {"replicas": 2, "template": {"spec": {"containers": [
+        {"name": "web", "image": "a", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}]}}},
+        "metadata": {"finalizers": ["x"]}}
+    after = {"spec": {"template": {"spec": {"containers": [
+        {"name": "web", "image": "a", "env": [{"name": "A", "value": "1"}]}]}}}}
+    prev_fs, new_fs = patch.fieldset(before), patch.fieldset(after)
+    assert '{"name":"web"}' in repr(prev_fs) and "v:\"x\"" in repr(prev_fs)
+    live = patch.strategic_merge(before, after)
+    live["metadata"]["labels"] = {"owned": "elsewhere"}
+    patch.remove_fields(live, patch.fieldset_removed(prev_fs, new_fs))
+    assert "replicas" not in live["spec"]
+    assert live["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
+    assert live["metadata"] == {"labels": {"owned": "elsewhere"}}

@@ -237,3 +237,68 @@ def json_patch(original: Any, ops: Any) -> Any:
         else:
             raise PatchError(f"unknown JSON patch operation {kind!r}", 400)
     return doc
+
+
+# ---- server-side apply: a simplified field ownership ----
+def fieldset(value: Any, field: str = "") -> dict:
+    """The fields an applied configuration sets, in the FieldsV1 shape (f:, k:, v: keys)."""
+    if isinstance(value, dict):
+        return {f"f:{k}": fieldset(v, k) for k, v in value.items()}
+    if isinstance(value, list) and value:
+        if all(isinstance(i, dict) for i in value):
+            key = _merge_key(field, value)
+            if key is None or not all(key in i for i in value):
+                return {}  # an atomic list: owned as a whole
+            return {"k:" + _json_key({key: i[key]}): dict(fieldset(i, ""), **{".": {}}) for i in value}
+        if field in MERGED_PRIMITIVE_LISTS:
+            return {"v:" + _json_key(i): {} for i in value}
+    return {}
+
+
+def _json_key(value: Any) -> str:
+    import json
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def fieldset_removed(prev: dict, new: dict) -> dict:
+    """The part of prev that new no longer sets (what an apply that dropped fields removes)."""
+    out = {}
+    for key, sub in prev.items():
+        if key in (".", "?"):
+            continue
+        if key not in new and (not sub or "." in sub):
+            out[key] = {".": {}}  # a leaf or a list item this manager owned: remove it whole
+        elif key not in new:
+            # a map others may have filled too: remove our children, then the map if it is empty
+            out[key] = dict(fieldset_removed(sub, {}), **{"?": {}})
+        elif sub:
+            inner = fieldset_removed(sub, new[key])
+            if inner:
+                out[key] = inner
+    return out
+
+
+def remove_fields(obj: Any, removed: dict) -> None:
+    """Delete from obj (in place) every field the removed fieldset names."""
+    import json
+    for key, sub in removed.items():
+        whole = "." in sub
+        if key.startswith("f:") and isinstance(obj, dict):
+            name = key[2:]
+            if whole:
+                obj.pop(name, None)
+            elif name in obj:
+                remove_fields(obj[name], sub)
+                if "?" in sub and obj[name] in ({}, []):
+                    del obj[name]
+        elif key.startswith("k:") and isinstance(obj, list):
+            want = json.loads(key[2:])
+            for item in [i for i in obj if isinstance(i, dict) and all(i.get(k) == v for k, v in want.items())]:
+                if whole:
+                    obj.remove(item)
+                else:
+                    remove_fields(item, sub)
+        elif key.startswith("v:") and isinstance(obj, list):
+            value = json.loads(key[2:])
+            while value in obj:
+                obj.remove(value)

@@ -24,7 +24,7 @@ import yaml
 from tutorial.sandbox import discovery, openapi, patch, protobuf, resources, tables
 from tutorial.sandbox.admission import DEFAULT as DEFAULT_ADMISSION, Admission
 from tutorial.sandbox.resources import Registry, ResourceType, attach_crd_sync
-from tutorial.sandbox.store import NAMESPACES, Store, StoreError, copy_json
+from tutorial.sandbox.store import NAMESPACES, Store, StoreError, copy_json, now_iso
 
 log = logging.getLogger(__name__)
 BOOKMARK_INTERVAL = 5.0
@@ -478,6 +478,14 @@ def _event_line(type_: str, obj: dict) -> bytes:
     return json.dumps({"type": type_, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
 
+def _watch_line(h: Handler, req: Request, type_: str, obj: dict) -> bytes:
+    """One watch event; `kubectl get -w` asks for each object as a one-row Table."""
+    obj = out(req, obj)
+    if _accepts(h, "Table"):
+        obj = tables.build_table(req.rt, [obj], obj["metadata"].get("resourceVersion"))
+    return _event_line(type_, obj)
+
+
 def do_watch(h: Handler, req: Request) -> None:
     """Newline-delimited JSON events until timeoutSeconds, a dropped-watch fault or server stop."""
     api, store = h.api, h.api.store
@@ -500,7 +508,7 @@ def do_watch(h: Handler, req: Request) -> None:
     h.start_stream()
     try:
         for obj in initial:
-            h.send_chunk(_event_line("ADDED", out(req, obj)))
+            h.send_chunk(_watch_line(h, req, "ADDED", obj))
         _pump(h, req, w, time.monotonic() + timeout, req.q("allowWatchBookmarks") in ("true", "1"))
         h.end_stream()
     except OSError:
@@ -518,7 +526,7 @@ def _pump(h: Handler, req: Request, w, deadline: float, bookmarks: bool) -> None
             return
         event = w.next(timeout=min(left, 1.0))
         if event is not None:
-            h.send_chunk(_event_line(event[0], out(req, event[1])))
+            h.send_chunk(_watch_line(h, req, event[0], event[1]))
         elif bookmarks and time.monotonic() - last_bookmark >= BOOKMARK_INTERVAL:
             rv = api.store.resource_version
             if w._queue.empty():  # every event up to rv has been sent: the bookmark is truthful
@@ -712,26 +720,49 @@ def _patched(ctype: str, base: dict, data: object) -> dict:
 
 
 def _server_side_apply(h: Handler, req: Request) -> None:
-    """application/apply-patch+yaml: create when absent, else merge the applied configuration in."""
+    """application/apply-patch+yaml: create when absent, else merge the applied configuration in.
+
+    Ownership is simplified: each field manager's last applied fields are kept in managedFields,
+    and fields it applied before but no longer applies are removed.
+    """
     applied = _object_body(req)
+    manager = req.q("fieldManager") or "unknown"
+    meta = applied.setdefault("metadata", {})
+    for field in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation", "managedFields"):
+        meta.pop(field, None)
     old = h.api.store.get(req.rt.storage_gr, req.namespace, req.name)
     if old is None:
         if req.sub:
             raise _not_found(req)
-        obj = prepare_new(h, req, applied)
+        obj = prepare_new(h, req, copy_json(applied))
+        obj["metadata"]["managedFields"] = [_managed_entry(req, manager, applied)]
         created = obj if req.dry_run else h.api.store.create(req.rt.storage_gr, obj)
         return h.send_json(201, out(req, created))
-    meta = applied.setdefault("metadata", {})
-    for field in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation", "managedFields"):
-        meta.pop(field, None)
     if req.sub == "status":
         applied = {"status": applied.get("status") or {}}
     else:
         applied.pop("status", None)
     new = patch.strategic_merge(out(req, copy_json(old)), applied)
+    entries = [e for e in old["metadata"].get("managedFields") or []
+               if not (e.get("manager") == manager and e.get("operation") == "Apply")]
+    previous = next((e for e in old["metadata"].get("managedFields") or []
+                     if e.get("manager") == manager and e.get("operation") == "Apply"), None)
+    entry = _managed_entry(req, manager, applied)
+    if previous and isinstance(previous.get("fieldsV1"), dict):
+        patch.remove_fields(new, patch.fieldset_removed(previous["fieldsV1"], entry["fieldsV1"]))
+    new["metadata"]["managedFields"] = entries + [entry]
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
     result = new if req.dry_run else _write(h, req, new, old)
     _respond_written(h, req, result)
+
+
+def _managed_entry(req: Request, manager: str, applied: dict) -> dict:
+    body = {k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}
+    body["metadata"] = {k: v for k, v in (applied.get("metadata") or {}).items() if k not in ("name", "namespace")}
+    if not body["metadata"]:
+        body.pop("metadata")
+    return {"manager": manager, "operation": "Apply", "apiVersion": req.rt.api_version_for(req.version),
+            "time": now_iso(), "fieldsType": "FieldsV1", "fieldsV1": patch.fieldset(body)}
 
 
 PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
