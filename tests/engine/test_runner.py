@@ -22,13 +22,19 @@ from tutorial.engine.runner import (
 PY = sys.executable
 
 
-def _gone(pid: int) -> bool:
-    """True when pid no longer runs (absent, or a zombie waiting for init to reap it)."""
+def _gone(pid: int, within: float = 10.0) -> bool:
+    """True once pid has ended: SIGKILL is delivered at once but the exit itself can lag on
+    a busy machine, so wait for the kernel's exit notification (pidfd), bounded."""
+    import select
+
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
         return True
+    try:
+        return bool(select.select([fd], [], [], within)[0])  # readable = exited (or zombie)
+    finally:
+        os.close(fd)
 
 
 def _spawner_spec(timeout: float | None = 30.0) -> CommandSpec:
@@ -193,3 +199,35 @@ def test_broken_output_callback_does_not_break_the_run():
 
     result = run_command(CommandSpec([PY, "-c", "print('x')"]), RunTarget(), on_output=boom)
     assert result.ok and result.stdout == "x\n"
+
+
+def test_group_that_ignores_sigterm_is_killed():
+    cancel = threading.Event()
+    seen: list[tuple[str, str]] = []
+
+    def on_output(stream: str, line: str) -> None:
+        seen.append((stream, line))
+        cancel.set()
+
+    spec = CommandSpec(["sh", "-c", "trap '' TERM; sleep 30 & echo $$ $!; sleep 30"])
+    result = run_command(spec, RunTarget(), on_output=on_output, cancel=cancel)
+    assert result.cancelled and result.exit_code == -9
+    assert all(_gone(pid) for pid in _pids(seen))
+
+
+def test_large_manifest_on_stdin_is_fed_completely():
+    manifest = "".join(f"line-{i:06d}: {'x' * 90}\n" for i in range(3000))  # ~300 KB
+    code = "import sys, hashlib; print(hashlib.sha256(sys.stdin.read().encode()).hexdigest())"
+    result = run_command(CommandSpec([PY, "-c", code], stdin=manifest), RunTarget())
+    import hashlib
+
+    assert result.stdout.strip() == hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def test_unstartable_executable_is_a_result(tmp_path):
+    bad = tmp_path / "kubectl"
+    bad.write_text("#!/nonexistent/interpreter\n")
+    bad.chmod(0o755)
+    result = run_command(CommandSpec([str(bad), "version"]), RunTarget())
+    assert not result.ok and result.exit_code is None and result.missing_executable is None
+    assert "could not be started" in result.explanation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -9,13 +10,19 @@ import textwrap
 
 
 
-def _gone(pid: int) -> bool:
-    """True when pid no longer runs (absent, or a zombie waiting for init to reap it)."""
+def _gone(pid: int, within: float = 10.0) -> bool:
+    """True once pid has ended: SIGKILL is delivered at once but the exit itself can lag on
+    a busy machine, so wait for the kernel's exit notification (pidfd), bounded."""
+    import select
+
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
         return True
+    try:
+        return bool(select.select([fd], [], [], within)[0])  # readable = exited (or zombie)
+    finally:
+        os.close(fd)
 
 SCRIPT = textwrap.dedent(
     """

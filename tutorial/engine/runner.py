@@ -13,8 +13,9 @@ import shutil
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 OutputCallback = Callable[[str, str], None]
 
@@ -155,6 +156,31 @@ def _missing(argv: list[str], program: str) -> CommandResult:
     )
 
 
+def _unstartable(argv: list[str], program: str, exc: Exception) -> CommandResult:
+    """The result for a program that exists but cannot be executed (bad interpreter, noexec)."""
+    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return CommandResult(
+        argv=argv, exit_code=None, stdout="", stderr=reason, duration=0.0,
+        explanation=f"{program} could not be started ({reason}). Reinstall it, or check that "
+        "the file is a working executable for this machine.",
+    )
+
+
+@contextmanager
+def _deferred_sigint() -> Iterator[Callable[[], bool]]:
+    """In the main thread, hold SIGINT while inside; yields 'was one received?'."""
+    if threading.current_thread() is not threading.main_thread() or not callable(
+            signal.getsignal(signal.SIGINT)):
+        yield lambda: False  # only the main thread runs Python signal handlers
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield lambda: bool(pending)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class CommandRun:
     """One running command; start() it, cancel() it from any thread, wait() for the result."""
 
@@ -183,23 +209,56 @@ class CommandRun:
         self._cancel.set()
 
     def start(self) -> "CommandRun":
-        """Launch the process in its own session; a missing program becomes the result."""
+        """Launch the process in its own session; a missing program becomes the result.
+
+        Ctrl-C during the launch is held until the child's pid is known, then delivered, so
+        the group can still be ended (an interrupted fork would otherwise leave an orphan).
+        """
+        if self._proc is not None or self._result is not None:
+            return self
+        try:
+            with _deferred_sigint() as pending:
+                self._launch()
+            if pending():
+                signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
+        return self
+
+    def _launch(self) -> None:
         import sh
 
         env = build_env(self.target)
         program = shutil.which(self.argv[0], path=env.get("PATH")) if self.argv else None
         if program is None:
             self._result = _missing(self.argv, self.argv[0] if self.argv else "")
-            return self
+            return
         self._started = time.monotonic()
-        self._proc = sh.Command(program)(
-            *self.argv[1:], _in=self.spec.stdin or "", _env=env,
-            _out=self._sink("stdout", self._out), _err=self._sink("stderr", self._err),
-            _bg=True, _bg_exc=False, _new_session=True, _tty_out=False,
-            _ok_code=list(range(256)), _decode_errors="replace",
-            _done=lambda *_: self._finished.set(),
-        )
-        return self
+        try:
+            self._proc = sh.Command(program)(
+                *self.argv[1:], _in=self.spec.stdin or "", _env=env,
+                _out=self._sink("stdout", self._out), _err=self._sink("stderr", self._err),
+                _bg=True, _bg_exc=False, _new_session=True, _tty_out=False,
+                _ok_code=list(range(256)), _decode_errors="replace",
+                _done=lambda *_: self._finished.set(),
+            )
+        except (sh.ForkException, OSError) as exc:
+            self._result = _unstartable(self.argv, program, exc)
+            return
+        threading.Thread(target=self._watch_exit, args=(self._proc.pid,), daemon=True,
+                         name=f"runner-exit-{self._proc.pid}").start()
+
+    def _watch_exit(self, pid: int) -> None:
+        """Set _finished the moment the child exits (sh itself only notices within ~1 s).
+
+        WNOWAIT leaves the child for sh to reap, so its own bookkeeping stays intact.
+        """
+        try:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        except ChildProcessError:  # sh reaped it first
+            pass
+        self._finished.set()
 
     def _sink(self, stream: str, store: list[str]) -> Callable[[str], None]:
         """An sh output callback: keep the chunk, pass whole lines to on_output."""
@@ -214,20 +273,29 @@ class CommandRun:
         return take
 
     def wait(self) -> CommandResult:
-        """Block until the command ends, times out or is cancelled; Ctrl-C ends the group."""
-        if self._result is not None:
-            return self._result
-        if self._proc is None:
+        """Start if needed, block until the command ends, times out or is cancelled.
+
+        KeyboardInterrupt (Ctrl-C in the main thread) ends the process group, then re-raises.
+        """
+        try:  # start() inside the try: no gap where a Ctrl-C could orphan the child
             self.start()
             if self._result is not None:
                 return self._result
-        try:
             timed_out, cancelled = self._supervise()
         except KeyboardInterrupt:
-            self._end_group()
+            self._interrupted()
             raise
         self._result = self._collect(timed_out, cancelled)
         return self._result
+
+    def _interrupted(self) -> None:
+        """End the group after Ctrl-C; a second Ctrl-C skips the grace period."""
+        if self._proc is None:
+            return
+        try:
+            self._end_group()
+        except KeyboardInterrupt:
+            self._signal_group(signal.SIGKILL)
 
     def _supervise(self) -> tuple[bool, bool]:
         """Wait for the end, the deadline or a cancel; end the group on either of the last two."""
@@ -300,4 +368,4 @@ def run_command(spec: CommandSpec, target: RunTarget,
     arrives, on an sh reader thread. Setting `cancel` ends the process group; so does
     Ctrl-C in the main thread, after which KeyboardInterrupt is re-raised.
     """
-    return CommandRun(spec, target, on_output, cancel).start().wait()
+    return CommandRun(spec, target, on_output, cancel).wait()
