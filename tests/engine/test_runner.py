@@ -142,7 +142,7 @@ def test_with_context_without_context_is_unchanged():
 def test_display_command_is_copy_pasteable():
     spec = CommandSpec(["kubectl", "apply", "-f", "-"], stdin="a: 'b c'\nEOF\n")
     target = RunTarget(kubeconfig="/tmp/my kube", context="lab 1")
-    shown = display_command(spec, target)
+    shown = display_command(spec, target, base_env={"HOME": "/home/learner"})
     first, *body = shown.splitlines()
     words = shlex.split(first.split(" <<", 1)[0])
     assert words == ["KUBECONFIG=/tmp/my kube", "kubectl", "--context", "lab 1", "apply", "-f", "-"]
@@ -231,3 +231,23 @@ def test_unstartable_executable_is_a_result(tmp_path):
     result = run_command(CommandSpec([str(bad), "version"]), RunTarget())
     assert not result.ok and result.exit_code is None and result.missing_executable is None
     assert "could not be started" in result.explanation
+
+
+def test_display_omits_env_the_shell_already_has():
+    spec = CommandSpec(["kubectl", "get", "ns"])
+    home = {"HOME": "/home/l"}
+    assert display_command(spec, RunTarget(kubeconfig="/home/l/.kube/config"), base_env=home) \
+        == "kubectl get ns"
+    same = {"KUBECONFIG": "/a:/b"}
+    assert display_command(spec, RunTarget(kubeconfig="/a:/b"), base_env=same) == "kubectl get ns"
+    other = display_command(spec, RunTarget(kubeconfig="/a"), base_env=same)
+    assert other == "KUBECONFIG=/a kubectl get ns"
+    sandbox = RunTarget(kubeconfig="/a", sandbox=True, extra_path=["/sb/bin"])
+    assert display_command(spec, sandbox, base_env={"KUBECONFIG": "/a"}) == \
+        'PATH=/sb/bin:"$PATH" kubectl get ns'
+
+
+@pytest.mark.parametrize("argv", [[], "kubectl get ns", ["kubectl", 3]])
+def test_command_spec_requires_an_argv_list(argv):
+    with pytest.raises(ValueError, match="argv"):
+        CommandSpec(argv)

@@ -52,6 +52,11 @@ class CommandSpec:
     ok_exit_codes: tuple[int, ...] = (0,)
     title: str | None = None
 
+    def __post_init__(self) -> None:
+        if isinstance(self.argv, str) or not self.argv or not all(
+                isinstance(a, str) for a in self.argv):
+            raise ValueError(f"a command is a non-empty list of strings (argv), got {self.argv!r}")
+
 
 @dataclass(frozen=True)
 class RunTarget:
@@ -129,10 +134,24 @@ def _heredoc_delimiter(text: str) -> str:
     return tag
 
 
-def display_command(spec: CommandSpec, target: RunTarget, show_env: bool = True) -> str:
-    """A copy-pasteable shell line for what will run; stdin shown as a quoted heredoc."""
+def _kubeconfig_differs(kubeconfig: str, env: Mapping[str, str]) -> bool:
+    """Whether a shell with env would pick a different kubeconfig than `kubeconfig`."""
+    if env.get("KUBECONFIG"):
+        return env["KUBECONFIG"] != kubeconfig
+    home = env.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, ".kube", "config") != kubeconfig
+
+
+def display_command(spec: CommandSpec, target: RunTarget, show_env: bool = True,
+                    base_env: Mapping[str, str] | None = None) -> str:
+    """A copy-pasteable shell line for what will run; stdin shown as a quoted heredoc.
+
+    Environment prefixes appear only where the learner's shell (base_env, default
+    os.environ) would differ: KUBECONFIG when it picks another file, PATH for the sandbox.
+    """
+    env = os.environ if base_env is None else base_env
     prefix = []
-    if show_env and target.kubeconfig:
+    if show_env and target.kubeconfig and _kubeconfig_differs(target.kubeconfig, env):
         prefix.append("KUBECONFIG=" + shlex.quote(target.kubeconfig))
     if show_env and target.sandbox and target.extra_path:
         extra = os.pathsep.join(str(p) for p in target.extra_path)
