@@ -156,3 +156,10 @@ def test_module_does_not_import_kubernetes():
             "print('kubernetes' in sys.modules)")
     out = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_relative_paths_become_absolute(tmp_path, monkeypatch):
+    _write(tmp_path / "rel", {"x": ("c", "http://127.0.0.1:1")}, current="x")
+    monkeypatch.chdir(tmp_path)
+    view = load_kubeconfig(env={"KUBECONFIG": "rel"})
+    assert view.files == [str(tmp_path / "rel")]

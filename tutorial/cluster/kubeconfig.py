@@ -172,7 +172,7 @@ def load_kubeconfig(explicit: str | None = None,
         if not os.path.isfile(path):
             continue  # kubectl skips missing $KUBECONFIG entries silently
         _merge_into(view, path, _parse(path))
-        view.files.append(path)
+        view.files.append(os.path.abspath(path))  # stays valid if the cwd changes later
     return view
 
 
