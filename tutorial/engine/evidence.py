@@ -1,0 +1,399 @@
+"""Gather the evidence around a failed check: the objects it judged and everything next to them.
+
+The result is a plain JSON-able dict (the format explain.py reads, and tests record): the
+Gateway with its listeners, class and Service; the routes and their parent statuses; the pods
+behind a workload with waiting/terminated reasons; recent Events; CRD and Istio versions; the
+HTTP answer. Gathering is best effort: what the cluster refuses to tell is noted, never raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from tutorial.cluster.client import ClusterError
+
+GW = "gateway.networking.k8s.io/v1"
+GW_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+BUNDLE_ANNOTATION = "gateway.networking.k8s.io/bundle-version"
+GATEWAY_CRDS = ("gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io",
+                "gatewayclasses.gateway.networking.k8s.io")
+MAX_EVENTS = 8
+
+
+def base_evidence(result, params: dict | None = None) -> dict[str, Any]:
+    """What the check itself recorded, in the evidence format (no cluster calls)."""
+    ev = dict(result.evidence or {})
+    out: dict[str, Any] = {
+        "check": {"id": result.check_id, "kind": result.kind, "title": result.title, "passed": result.passed,
+                  "observed": result.observed, "error": result.error, "unreachable": result.unreachable},
+        "params": dict(params or {}),
+    }
+    ref = ev.get("ref") or {}
+    if ref:
+        objects = ev.get("objects") or []
+        out["object"] = {"kind": ref.get("kind"), "name": ref.get("name"), "namespace": ref.get("namespace"),
+                         "found": bool(objects)}
+    for key in ("conditions", "parents", "listeners", "missing"):
+        if key in ev:
+            out[key] = ev[key]
+    if result.kind == "http_get":
+        out["http"] = http_facts(ev)
+    if result.kind == "command_succeeds":
+        out["command"] = {"argv": list((params or {}).get("run") or []), "exit_code": ev.get("exit_code"),
+                          "output": ev.get("output", "")}
+    if result.kind in ("deployment_available", "pods_ready"):
+        out["pods"] = [pod_summary(p) for p in ev.get("objects") or [] if p.get("kind", "Pod") == "Pod"
+                       and "containers" in (p.get("spec") or {})]
+    return out
+
+
+def http_facts(ev: dict) -> dict:
+    url = ev.get("url")
+    parts = urlsplit(url) if url else None
+    port = None
+    if parts is not None:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    return {"url": url, "status": ev.get("http_status"), "error": ev.get("error", ""),
+            "body": (ev.get("body") or "")[:500], "host": parts.hostname if parts else None, "port": port}
+
+
+def command_evidence(command_result) -> dict[str, Any]:
+    """Evidence for a step command that failed (a runner CommandResult)."""
+    return {"check": {"id": "command", "kind": "command", "title": " ".join(command_result.argv),
+                      "passed": False, "observed": _tail(command_result.stderr or command_result.stdout),
+                      "error": None, "unreachable": False},
+            "command": {"argv": list(command_result.argv), "exit_code": command_result.exit_code,
+                        "output": (command_result.stderr or "") + "\n" + (command_result.stdout or "")[-2000:],
+                        "missing_executable": command_result.missing_executable,
+                        "timed_out": command_result.timed_out, "explanation": command_result.explanation}}
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " / ".join((text or "").strip().splitlines()[-lines:])
+
+
+# -- gathering ------------------------------------------------------------------------
+
+def gather_evidence(engine, check_result, params: dict | None = None) -> dict[str, Any]:
+    """base_evidence plus what surrounds the failure, read from the engine's cluster."""
+    out = base_evidence(check_result, params)
+    out["cluster"] = {"context": engine.target.context, "sandbox": bool(engine.target.sandbox)}
+    if check_result.unreachable:
+        return out
+    g = Gatherer(engine.client, out)
+    g.safe(lambda: GATHERERS.get(check_result.kind, lambda g, p: None)(g, params or {}))
+    g.safe(g.flavor)
+    return out
+
+
+class Gatherer:
+    """Reads around one failure into `out`; every read is best effort."""
+
+    def __init__(self, client, out: dict):
+        self.client, self.out = client, out
+
+    def safe(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except (ClusterError, KeyError, TypeError, ValueError) as exc:
+            self.out.setdefault("gather_errors", []).append(str(exc))
+            return None
+
+    def get(self, api_version: str, kind: str, ns: str | None, name: str) -> dict | None:
+        return self.client.get(self.client.resource(api_version, kind), ns, name)
+
+    def list(self, api_version: str, kind: str, ns: str | None = None, **selectors) -> list[dict]:
+        return self.client.list(self.client.resource(api_version, kind), ns, **selectors)[0]
+
+    # -- objects ----------------------------------------------------------------------
+    def gateway(self, ns: str, name: str, *, routes: bool = False) -> None:
+        gw = self.get(GW, "Gateway", ns, name)
+        if gw is None:
+            elsewhere = [g["metadata"].get("namespace") for g in self.list(GW, "Gateway")
+                         if g["metadata"]["name"] == name]
+            self.out["gateway"] = {"name": name, "namespace": ns, "found": False, "elsewhere": elsewhere}
+            return
+        summary = gateway_summary(gw)
+        self.out["gateway"] = summary
+        self.safe(lambda: self.gateway_class(summary["class"]))
+        self.safe(lambda: self.gateway_service(gw, summary))
+        self.safe(lambda: self.pods(ns, f"{GW_NAME_LABEL}={name}"))
+        self.safe(lambda: self.events(ns, name, "Gateway"))
+        self.safe(self.istio)
+        self.safe(self.crd_versions)
+        if routes:
+            self.safe(lambda: self.attached_routes(ns, name))
+
+    def gateway_class(self, name: str) -> None:
+        gc = self.get(GW, "GatewayClass", None, name)
+        self.out["gatewayclass"] = {"name": name, "found": gc is not None,
+                                    "controller": ((gc or {}).get("spec") or {}).get("controllerName"),
+                                    "conditions": _conds(gc)}
+        if gc is None:
+            self.out["gatewayclass"]["known"] = [c["metadata"]["name"] for c in self.list(GW, "GatewayClass")]
+
+    def gateway_service(self, gw: dict, summary: dict) -> None:
+        name = f"{summary['name']}-{summary['class']}"
+        override = (gw["metadata"].get("annotations") or {}).get("gateway.istio.io/name-override")
+        svc = self.get("v1", "Service", summary["namespace"], override or name)
+        if svc is not None:
+            self.out["service"] = service_summary(svc)
+
+    def attached_routes(self, ns: str, name: str) -> None:
+        routes = [r for r in self.list(GW, "HTTPRoute") if _refers_to(r, ns, name)]
+        self.out["routes"] = [self.route_summary(r) for r in routes]
+
+    def route(self, ns: str, name: str) -> None:
+        route = self.get(GW, "HTTPRoute", ns, name)
+        if route is None:
+            self.out["route_missing"] = {"name": name, "namespace": ns}
+            return
+        self.out["routes"] = [self.route_summary(route)]
+        self.safe(lambda: self.events(ns, name, "HTTPRoute"))
+
+    def route_summary(self, route: dict) -> dict:
+        summary = route_summary(route)
+        ns_obj = self.safe(lambda: self.get("v1", "Namespace", None, summary["namespace"]))
+        summary["namespace_labels"] = ((ns_obj or {}).get("metadata") or {}).get("labels") or {}
+        return summary
+
+    def pods(self, ns: str, selector: str | None) -> None:
+        pods = self.list("v1", "Pod", ns, label_selector=selector)
+        found = self.out.setdefault("pods", [])
+        known = {(p["namespace"], p["name"]) for p in found}
+        for pod in pods[:10]:
+            if (ns, pod["metadata"]["name"]) not in known:
+                found.append(pod_summary(pod))
+        for pod in pods[:3]:
+            if not _pod_ok(pod):
+                self.safe(lambda pod=pod: self.events(ns, pod["metadata"]["name"], "Pod"))
+
+    def events(self, ns: str | None, name: str, kind: str | None = None) -> None:
+        selector = f"involvedObject.name={name}" + (f",involvedObject.kind={kind}" if kind else "")
+        events = self.list("v1", "Event", ns, field_selector=selector)
+        events.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "", reverse=True)
+        found = self.out.setdefault("events", [])
+        for e in events[:MAX_EVENTS]:
+            inv = e.get("involvedObject") or {}
+            found.append({"kind": inv.get("kind"), "name": inv.get("name"), "namespace": inv.get("namespace"),
+                          "type": e.get("type"), "reason": e.get("reason"), "message": e.get("message", ""),
+                          "count": e.get("count", 1)})
+
+    def istio(self) -> None:
+        dep = self.get("apps/v1", "Deployment", "istio-system", "istiod")
+        if dep is None:
+            self.out["istio"] = {"installed": False}
+            return
+        image = ((dep["spec"]["template"]["spec"].get("containers") or [{}])[0]).get("image", "")
+        st = dep.get("status") or {}
+        self.out["istio"] = {"installed": True, "image": image, "version": image.rpartition(":")[2],
+                             "ready": st.get("readyReplicas", 0) >= (dep["spec"].get("replicas") or 1)}
+
+    def crd_versions(self) -> None:
+        versions = {}
+        for name in GATEWAY_CRDS:
+            crd = self.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, name)
+            if crd is not None:
+                versions[name] = (crd["metadata"].get("annotations") or {}).get(BUNDLE_ANNOTATION)
+        self.out.setdefault("crds", {})["bundle_versions"] = versions
+
+    def flavor(self) -> None:
+        cluster = self.out.setdefault("cluster", {})
+        nodes = [n["metadata"]["name"] for n in self.list("v1", "Node")]
+        cluster["nodes"] = nodes[:5]
+        cluster["flavor"] = cluster_flavor(cluster.get("context") or "", nodes, cluster.get("sandbox", False))
+
+    def namespace(self, ns: str) -> None:
+        self.out["namespace"] = {"name": ns, "found": self.get("v1", "Namespace", None, ns) is not None}
+
+    def backend(self, ns: str, name: str) -> None:
+        svc = self.get("v1", "Service", ns, name)
+        backends = self.out.setdefault("backends", [])
+        backends.append({"name": name, "namespace": ns, "found": svc is not None})
+        selector = _match_labels({"matchLabels": ((svc or {}).get("spec") or {}).get("selector") or {}})
+        if svc is not None and selector:
+            self.pods(ns, selector)
+
+    def url_service(self) -> None:
+        """Which LoadBalancer Service owns the URL's host (to spot the wrong Service's address)."""
+        host = (self.out.get("http") or {}).get("host")
+        if not host:
+            return
+        for svc in self.list("v1", "Service"):
+            summary = service_summary(svc)
+            if host in summary["external"] or host == (svc.get("spec") or {}).get("clusterIP"):
+                self.out["http"]["service"] = summary
+                return
+
+
+# -- per check kind -------------------------------------------------------------------
+
+def _g_condition(g: Gatherer, p: dict) -> None:
+    kind, ns, name = p.get("object_kind"), p.get("namespace"), p.get("name")
+    if kind == "Gateway":
+        g.gateway(ns, name, routes=True)
+    elif kind == "HTTPRoute":
+        _g_route(g, {"name": name, "namespace": ns})
+    elif kind == "GatewayClass":
+        g.gateway_class(name)
+        g.safe(g.istio)
+        g.safe(g.crd_versions)
+    else:
+        g.safe(lambda: g.events(ns, name, kind))
+
+
+def _g_route(g: Gatherer, p: dict) -> None:
+    g.route(p["namespace"], p["name"])
+    parent = p.get("parent") or next(iter((g.out.get("routes") or [{}])[0].get("parent_refs") or []), None)
+    if parent:
+        g.safe(lambda: g.gateway(parent.get("namespace") or p["namespace"], parent["name"]))
+
+
+def _g_workload(g: Gatherer, p: dict) -> None:
+    ns = p["namespace"]
+    if p.get("name"):
+        dep = g.get("apps/v1", "Deployment", ns, p["name"])
+        selector = _match_labels(((dep or {}).get("spec") or {}).get("selector"))
+        g.safe(lambda: g.events(ns, p["name"], "Deployment"))
+        if dep is None:
+            g.out["object"] = {"kind": "Deployment", "name": p["name"], "namespace": ns, "found": False}
+            g.safe(lambda: g.namespace(ns))
+            return
+    else:
+        selector = p.get("selector")
+    g.pods(ns, selector)
+    if ns == "istio-system":
+        g.safe(g.crd_versions)
+        g.safe(g.istio)
+
+
+def _g_http(g: Gatherer, p: dict) -> None:
+    through = p.get("through_gateway")
+    if through:
+        g.gateway(through["namespace"], through["name"], routes=True)
+        for route in g.out.get("routes") or []:
+            for backend in route.get("backends") or []:
+                g.safe(lambda b=backend, r=route: g.backend(b.get("namespace") or r["namespace"], b["name"]))
+    g.safe(g.url_service)
+
+
+def _g_crds(g: Gatherer, p: dict) -> None:
+    g.crd_versions()
+    g.safe(g.istio)
+
+
+GATHERERS: dict[str, Callable[[Gatherer, dict], None]] = {
+    "condition": _g_condition,
+    "resource_exists": _g_condition,
+    "gateway_programmed": lambda g, p: g.gateway(p["namespace"], p["name"], routes=True),
+    "listener_attached_routes": lambda g, p: g.gateway(p["namespace"], p["gateway"], routes=True),
+    "route_accepted": _g_route,
+    "deployment_available": _g_workload,
+    "pods_ready": _g_workload,
+    "http_get": _g_http,
+    "crd_established": _g_crds,
+    "namespace_exists": lambda g, p: None,
+}
+
+
+
+
+# -- summaries (pure) -----------------------------------------------------------------
+
+def _conds(obj: dict | None) -> list[dict]:
+    return [{k: c.get(k) for k in ("type", "status", "reason", "message")}
+            for c in ((obj or {}).get("status") or {}).get("conditions") or []]
+
+
+def gateway_summary(gw: dict) -> dict:
+    spec, status = gw.get("spec") or {}, gw.get("status") or {}
+    listeners_status = {l.get("name"): l for l in status.get("listeners") or []}
+    listeners = []
+    for index, l in enumerate(spec.get("listeners") or []):
+        allowed = (l.get("allowedRoutes") or {}).get("namespaces") or {}
+        st = listeners_status.get(l.get("name")) or {}
+        listeners.append({"name": l.get("name"), "index": index, "port": l.get("port"),
+                          "protocol": l.get("protocol"), "hostname": l.get("hostname"),
+                          "allowed_from": allowed.get("from", "Same"),
+                          "selector": (allowed.get("selector") or {}).get("matchLabels") or {},
+                          "attachedRoutes": st.get("attachedRoutes"), "conditions": _conds(st),
+                          "has_status": bool(st)})
+    return {"name": gw["metadata"]["name"], "namespace": gw["metadata"].get("namespace"), "found": True,
+            "class": spec.get("gatewayClassName"), "conditions": _conds(gw),
+            "addresses": [a.get("value") for a in status.get("addresses") or []],
+            "annotations": gw["metadata"].get("annotations") or {}, "listeners": listeners}
+
+
+def route_summary(route: dict) -> dict:
+    spec, ns = route.get("spec") or {}, route["metadata"].get("namespace")
+    backends = [{"name": b.get("name"), "namespace": b.get("namespace"), "port": b.get("port"),
+                 "kind": b.get("kind", "Service")}
+                for rule in spec.get("rules") or [] for b in rule.get("backendRefs") or []]
+    parents = [{"parentRef": p.get("parentRef") or {}, "conditions": _conds(p)}
+               for p in (route.get("status") or {}).get("parents") or []]
+    return {"name": route["metadata"]["name"], "namespace": ns, "hostnames": spec.get("hostnames") or [],
+            "parent_refs": [{"name": r.get("name"), "namespace": r.get("namespace"), "port": r.get("port"),
+                             "sectionName": r.get("sectionName")} for r in spec.get("parentRefs") or []],
+            "parents": parents, "backends": backends}
+
+
+def service_summary(svc: dict) -> dict:
+    spec = svc.get("spec") or {}
+    ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return {"name": svc["metadata"]["name"], "namespace": svc["metadata"].get("namespace"),
+            "type": spec.get("type", "ClusterIP"), "external": [i.get("ip") or i.get("hostname") for i in ingress],
+            "ports": [p.get("port") for p in spec.get("ports") or []]}
+
+
+def pod_summary(pod: dict) -> dict:
+    """Name, phase, readiness, and the first container's waiting/terminated story."""
+    st = pod.get("status") or {}
+    scheduled = next((c for c in st.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
+    out = {"name": pod["metadata"]["name"], "namespace": pod["metadata"].get("namespace"),
+           "phase": st.get("phase", "Pending"), "ready": _pod_ok(pod), "state": st.get("phase", "Pending"),
+           "message": "", "restarts": 0, "last_reason": None, "exit_code": None, "container": None,
+           "image": None, "scheduled": {k: scheduled.get(k) for k in ("status", "reason", "message")}}
+    images = {c.get("name"): c.get("image") for c in (pod.get("spec") or {}).get("containers") or []}
+    for cs in st.get("containerStatuses") or []:
+        state, last = cs.get("state") or {}, (cs.get("lastState") or {}).get("terminated") or {}
+        out["restarts"] = max(out["restarts"], cs.get("restartCount", 0))
+        detail = state.get("waiting") or state.get("terminated") or {}
+        if detail.get("reason") and out["container"] is None:
+            out.update(state=detail["reason"], message=detail.get("message", ""), container=cs.get("name"),
+                       image=cs.get("image") or images.get(cs.get("name")))
+        if last.get("reason"):
+            out.update(last_reason=last["reason"], exit_code=last.get("exitCode"))
+    if scheduled.get("status") == "False":
+        out.update(state="Unschedulable", message=scheduled.get("message", ""))
+    if out["image"] is None and images:
+        out["container"], out["image"] = next(iter(images.items()))
+    return out
+
+
+def _pod_ok(pod: dict) -> bool:
+    conds = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+
+
+def _refers_to(route: dict, ns: str, name: str) -> bool:
+    rns = route["metadata"].get("namespace")
+    return any(r.get("name") == name and r.get("namespace", rns) == ns
+               and r.get("kind", "Gateway") == "Gateway" for r in (route.get("spec") or {}).get("parentRefs") or [])
+
+
+def _match_labels(selector: dict | None) -> str | None:
+    labels = (selector or {}).get("matchLabels") or {}
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
+
+
+def cluster_flavor(context: str, nodes: list[str], sandbox: bool = False) -> str:
+    """kind, minikube, k3d, docker-desktop, sandbox or other: decides which LoadBalancer fix to show."""
+    if sandbox:
+        return "sandbox"
+    names = " ".join([context] + nodes).lower()
+    for flavor, marks in (("kind", ("kind-",)), ("minikube", ("minikube",)), ("k3d", ("k3d-",)),
+                          ("docker-desktop", ("docker-desktop",))):
+        if any(m in names for m in marks):
+            return flavor
+    return "other"
