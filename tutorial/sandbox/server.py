@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import re
+import socket
 import string
 import threading
 import time
@@ -180,6 +181,11 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     api: ApiServer
+
+    def setup(self) -> None:
+        super().setup()
+        # answers go out in several writes; without NODELAY, Nagle + delayed ACK add ~40 ms each
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature from the base class
         log.debug("%s " + format, self.address_string(), *args)
