@@ -188,3 +188,30 @@ def _next_event(resp) -> bytes:
     while not line.strip():
         line = resp.readline()
     return line
+
+
+def test_randomly_malformed_objects_never_cause_server_errors(module_api):
+    import random
+    rng = random.Random(7)
+    values = [None, 1, "x", [], {}, [1], {"a": 1}, {"a": [1]}, True, "A B", {"name": 5}]
+    paths = ["/api/v1/namespaces", "/api/v1/namespaces/default/configmaps", "/api/v1/namespaces/default/pods",
+             "/apis/apps/v1/namespaces/default/deployments", "/api/v1/namespaces/default/services",
+             "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"]
+    ctypes = ["application/json", "application/merge-patch+json", "application/strategic-merge-patch+json",
+              "application/json-patch+json", "application/apply-patch+yaml"]
+    failures = []
+    for _ in range(400):
+        body = {"metadata": {"name": rng.choice(["ok", 5, None, "a" * 300]),
+                             rng.choice(["labels", "annotations", "finalizers", "ownerReferences"]): rng.choice(values)},
+                rng.choice(["spec", "data", "status"]): rng.choice(values)}
+        if rng.random() < 0.4:
+            body["spec"] = {rng.choice(["ports", "containers", "selector", "template", "versions", "names",
+                                        "replicas"]): rng.choice(values)}
+        method = rng.choice(["POST", "PUT", "PATCH"])
+        path = rng.choice(paths) + ("" if method == "POST" else "/ok")
+        status, answer, _ = request(module_api, method, path, body, rng.choice(ctypes))
+        if status >= 500:
+            failures.append((method, path, body, answer))
+    assert failures == []
+    assert request(module_api, "GET", "/api/v1/namespaces/default/configmaps",
+                   headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})[0] == 200

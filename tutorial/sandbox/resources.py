@@ -371,3 +371,81 @@ def scale_of(obj: dict) -> dict:
             "spec": {"replicas": spec.get("replicas", 1)},
             "status": {"replicas": status.get("replicas", 0),
                        "selector": ",".join(f"{k}={v}" for k, v in labels.items())}}
+
+
+def _is_str_map(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _check_type(causes: list, path: str, value, want: type, text: str) -> None:
+    if value is not None and not (isinstance(value, want) and not (want is int and isinstance(value, bool))):
+        causes.append((path, f"Invalid value: {value!r}: {path} must be {text}"))
+
+
+def validate_shape(rt: ResourceType, obj: dict) -> list[tuple[str, str]]:
+    """Field-type checks the real API server's decoder makes, for the fields our code reads."""
+    causes: list[tuple[str, str]] = []
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return [("metadata", "Invalid value: metadata must be an object")]
+    _check_type(causes, "metadata.name", meta.get("name"), str, "a string")
+    _check_type(causes, "metadata.namespace", meta.get("namespace"), str, "a string")
+    for field in ("labels", "annotations"):
+        if meta.get(field) is not None and not _is_str_map(meta[field]):
+            causes.append((f"metadata.{field}", f"Invalid value: metadata.{field} must map strings to strings"))
+    fins = meta.get("finalizers")
+    if fins is not None and not (isinstance(fins, list) and all(isinstance(f, str) for f in fins)):
+        causes.append(("metadata.finalizers", "Invalid value: metadata.finalizers must be a list of strings"))
+    refs = meta.get("ownerReferences")
+    if refs is not None and not (isinstance(refs, list) and all(isinstance(r, dict) for r in refs)):
+        causes.append(("metadata.ownerReferences", "Invalid value: ownerReferences must be a list of objects"))
+    for field in ("spec", "status"):
+        _check_type(causes, field, obj.get(field), dict, "an object")
+    if rt.gr in (("", "configmaps"), ("", "secrets")) and obj.get("data") is not None and not _is_str_map(obj["data"]):
+        causes.append(("data", "Invalid value: data must map strings to strings"))
+    if not causes and rt.gr == CRDS:
+        return _crd_shape(obj)
+    if not causes and not rt.crd:
+        _spec_shape(obj.get("spec") or {}, causes)
+    return causes
+
+
+def _crd_shape(obj: dict) -> list[tuple[str, str]]:
+    """What a CustomResourceDefinition needs before its kind can be served."""
+    spec = obj.get("spec") or {}
+    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    causes = []
+    for path, value in (("spec.group", spec.get("group")), ("spec.names.plural", names.get("plural")),
+                        ("spec.names.kind", names.get("kind"))):
+        if not isinstance(value, str) or not value:
+            causes.append((path, "Required value"))
+    versions = spec.get("versions")
+    if not isinstance(versions, list) or not versions or not all(
+            isinstance(v, dict) and isinstance(v.get("name"), str) for v in versions):
+        causes.append(("spec.versions", "Required value: a list of versions, each with a name"))
+    elif not any(v.get("storage") for v in versions):
+        causes.append(("spec.versions", "Invalid value: must have exactly one version marked as storage version"))
+    if not causes and obj.get("metadata", {}).get("name") != f"{names['plural']}.{spec['group']}":
+        causes.append(("metadata.name", f'Invalid value: must be spec.names.plural+"."+spec.group '
+                                        f'("{names["plural"]}.{spec["group"]}")'))
+    return causes
+
+
+def _spec_shape(spec: dict, causes: list) -> None:
+    _check_type(causes, "spec.replicas", spec.get("replicas"), int, "an integer")
+    _check_type(causes, "spec.selector", spec.get("selector"), dict, "an object")
+    _check_type(causes, "spec.template", spec.get("template"), dict, "an object")
+    pod = spec.get("template", {}).get("spec") if isinstance(spec.get("template"), dict) else spec
+    prefix = "spec.template.spec" if pod is not spec else "spec"
+    if not isinstance(pod, dict):
+        causes.append((prefix, "Invalid value: must be an object"))
+        return
+    for field in ("containers", "initContainers", "ports", "volumes"):
+        items = pod.get(field)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+            causes.append((f"{prefix}.{field}", f"Invalid value: {field} must be a list of objects"))
+    for n, c in enumerate(pod.get("containers") or [] if not causes else []):
+        for field in ("ports", "env", "volumeMounts"):
+            items = c.get(field)
+            if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+                causes.append((f"{prefix}.containers[{n}].{field}", f"Invalid value: {field} must be a list of objects"))

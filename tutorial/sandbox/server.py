@@ -386,6 +386,13 @@ def dispatch(h: Handler, req: Request) -> None:
         raise _from_store_error(e, req.rt, req.name or "") from None
     except patch.PatchError as e:
         raise ApiError(e.code, "BadRequest" if e.code == 400 else "Invalid", e.message) from None
+    except (TypeError, AttributeError, ValueError, KeyError) as e:
+        if verb in ("get", "list", "watch"):
+            raise
+        # a body whose fields have unexpected types: the client's mistake, not a server error
+        log.debug("malformed %s body for %s: %r", verb, req.rt.label, e)
+        raise ApiError(400, "BadRequest", f"the {req.rt.kind} in the request is malformed ({e}); check the "
+                                          "field types against the Kubernetes API reference") from None
 
 
 def _verb(req: Request) -> str:
@@ -568,6 +575,17 @@ def _check_name(req: Request, name: str) -> None:
                         "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]})
 
 
+def _check_shape(req: Request, obj: dict) -> None:
+    causes = resources.validate_shape(req.rt, obj)
+    if causes:
+        name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
+        name = name if isinstance(name, str) else ""
+        raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: '
+                       + "; ".join(f"{f}: {m}" for f, m in causes),
+                       {"name": name, "kind": req.rt.plural,
+                        "causes": [{"reason": "FieldValueInvalid", "field": f, "message": m} for f, m in causes]})
+
+
 def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     """A request body made ready for store.create: names, namespace, defaults, admission."""
     rt = req.rt
@@ -575,10 +593,11 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
         obj = resources.event_from_events_v1(obj)
     else:
         obj.update(apiVersion=rt.api_version_for(req.version), kind=rt.kind)
+    _check_shape(req, obj)
     meta = obj.setdefault("metadata", {})
     for field in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation", "managedFields"):
         meta.pop(field, None)
-    if not meta.get("name") and meta.get("generateName"):
+    if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
         meta["name"] = meta["generateName"] + random_suffix()
     if req.name and meta.get("name") and meta["name"] != req.name:
         raise ApiError(400, "BadRequest", f"the name of the object ({meta['name']}) does not match the name on "
@@ -645,6 +664,7 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
     store, rt, gr = h.api.store, req.rt, req.rt.storage_gr
     if rt.group == "events.k8s.io":
         new = resources.event_from_events_v1(new)
+    _check_shape(req, new)
     meta = new.setdefault("metadata", {})
     if meta.get("name", req.name) != req.name:
         raise ApiError(400, "BadRequest", f"the name of the object ({meta.get('name')}) does not match the name "
