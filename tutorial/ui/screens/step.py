@@ -199,17 +199,18 @@ class StepScreen(Screen):
         self._cancel = threading.Event()
         self.app.track_cancel(self._cancel)
         self._set_busy(True)
+        fix = list(self.query_one(ExplanationPanel).fix_command or [])
         self.query_one(ExplanationPanel).hide()
         prepared = self.engine.prepare(self.step, solve=(mode == "solve"), cleanup=(mode == "reset"))
-        self._runnable = 0 if mode in ("check", "fix") else sum(1 for p in prepared if not p.show_only)
+        self._runnable = {"check": 0, "fix": 1}.get(mode, sum(1 for p in prepared if not p.show_only))
         self._ended = 0
         checking_now = mode == "check" or (mode in ("run", "solve") and not self._runnable)
         self.query_one(CheckList).set_all("waiting" if checking_now else "idle")
         self.query_one(CommandOutput).begin(heading)
-        self._work(mode, self._cancel)
+        self._work(mode, self._cancel, fix)
 
     @work(thread=True, exclusive=True, group="step", name="step")
-    def _work(self, mode: str, cancel: threading.Event) -> None:
+    def _work(self, mode: str, cancel: threading.Event, fix: list[str]) -> None:
         emit = self._emit
         try:
             if mode in ("run", "solve"):
@@ -219,8 +220,7 @@ class StepScreen(Screen):
             elif mode == "reset":
                 done = backend.reset_step(self.engine, self.step, emit, cancel)
             else:
-                done = backend.run_fix(self.engine, self.step, self.query_one(ExplanationPanel).fix_command or [],
-                                       emit, cancel)
+                done = backend.run_fix(self.engine, self.step, fix, emit, cancel)
             explanation = backend.explain(self.engine, self.step, done)
         except Exception as exc:  # a bug or an unexpected cluster error: show it, keep the app
             done = backend.Finished(False, [], failure=f"{type(exc).__name__}: {exc}")
