@@ -67,8 +67,13 @@ class Sandbox:
 
 
 def fast_settings() -> SandboxSettings:
-    """Shorter delays than the product's (which are already short): the suite stays fast."""
-    return SandboxSettings(pod_start_delay=0.06, image_pull_delay=0.02, lb_delay=0.02, backoff_delay=0.3)
+    """Shorter delays than the product's (which are already short): the suite stays fast.
+
+    Back-offs stay long (2 s, doubling) so that a pod in ImagePullBackOff or CrashLoopBackOff
+    still shows it when the next kubectl command looks; errors themselves come quickly.
+    """
+    return SandboxSettings(pod_start_delay=0.06, image_pull_delay=0.02, lb_delay=0.02,
+                           backoff_delay=2.0, error_delay=0.05)
 
 
 def start_sandbox(tmp: Path, faults=None, lb_address: str = "127.0.0.1",

@@ -40,7 +40,8 @@ class SandboxSettings:
     pod_start_delay: float = 0.3      # Pending -> ContainerCreating -> Running, split in three
     image_pull_delay: float = 0.1     # "Pulling image" -> "Pulled"
     lb_delay: float = 0.2             # LoadBalancer Service -> ingress address
-    backoff_delay: float = 0.6        # ErrImagePull <-> ImagePullBackOff, crash -> restart
+    backoff_delay: float = 1.0        # first ImagePullBackOff / CrashLoopBackOff wait (then doubles)
+    error_delay: float = 0.3          # how long ErrImagePull shows, and a crashing container runs
     slow_factor: float = 1.0          # multiplies every delay (the slow-controllers fault too)
 
 

@@ -84,22 +84,22 @@ class PodLifecycleController(Controller):
         if state in ("none", "ContainerCreating"):
             return ("pull-failed", 2 * third) if pull_fails else ("start", 2 * third + s.image_pull_delay)
         if state == "ErrImagePull":
-            return ("pull-backoff", s.backoff_delay / 2) if pull_fails else ("start", s.image_pull_delay)
+            return ("pull-backoff", s.error_delay) if pull_fails else ("start", s.image_pull_delay)
         if state == "ImagePullBackOff":
             return ("pull-failed", self._backoff(pod)) if pull_fails else ("start", s.image_pull_delay)
         crash = self._crashes(pod)
         if state == "CrashLoopBackOff":
-            return ("start", self._backoff(pod) if crash else s.backoff_delay / 2)
+            return ("start", self._backoff(pod) if crash else s.error_delay)
         if state == "running":
             if crash:
-                return ("crash", s.backoff_delay / 2)
+                return ("crash", s.error_delay)
             return None if ps.all_ready(pod) else ("start", 0.0)
         return None
 
     def _backoff(self, pod: dict) -> float:
         """Growing back-off (capped), like the kubelet's 10s, 20s, 40s ... 5m, but faster."""
-        n = self._backoffs.get(pod["metadata"]["uid"], 0)
-        return self.ctx.settings.backoff_delay * min(2 ** n, 16)
+        n = self._backoffs.get(pod["metadata"]["uid"], 1)
+        return self.ctx.settings.backoff_delay * min(2 ** max(n - 1, 0), 16)
 
     def _unschedulable(self, pod: dict) -> bool:
         return (self.ctx.faults.active("istiod-unschedulable") is not None
