@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,3 +82,37 @@ def test_bad_fault_is_a_usage_error(tmp_path):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "unknown fault 'no-such'" in proc.stderr and "no-lb" in proc.stderr
+
+
+def test_in_process_serve_keeps_state_in_state_dir(tmp_path):
+    """serve() from a thread (as the TUI could): stops on the event; --state-dir keeps each cluster."""
+    import threading
+
+    from cluster_fixtures import require_kubectl
+
+    require_kubectl()
+    kc, home = tmp_path / "kc", tmp_path / "home"
+    home.mkdir()
+    opts = serve_mod.ServeOptions(clusters=2, kubeconfig_out=kc, state_dir=tmp_path / "states")
+
+    def run_once(action):
+        from rich.console import Console
+
+        stop, ready = threading.Event(), threading.Event()
+        console = Console(file=io.StringIO())
+        thread = threading.Thread(target=serve_mod.serve, args=(opts, console, stop, ready))
+        thread.start()
+        try:
+            assert ready.wait(30), console.file.getvalue()
+            return action()
+        finally:
+            stop.set()
+            thread.join(30)
+
+    run_once(lambda: run_kubectl(home, kc, "--context", "sandbox02", "create", "namespace", "kept"))
+    assert sorted(p.name for p in (tmp_path / "states").iterdir()) == ["sandbox01.json", "sandbox02.json"]
+    shutil.rmtree(home / ".kube", ignore_errors=True)  # ports change between runs: fresh discovery
+    second = run_once(lambda: run_kubectl(home, kc, "--context", "sandbox02", "get", "ns", "kept", check=False))
+    assert second.returncode == 0
+    first = run_once(lambda: run_kubectl(home, kc, "--context", "sandbox01", "get", "ns", "kept", check=False))
+    assert first.returncode != 0 and "NotFound" in first.stderr

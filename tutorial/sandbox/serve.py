@@ -76,9 +76,17 @@ def start_all(clusters: list[SandboxCluster]) -> None:
             cluster.start()
             started.append(cluster)
     except BaseException:
-        for cluster in started:
-            cluster.stop()
+        stop_all(started)
         raise
+
+
+def stop_all(clusters: list[SandboxCluster]) -> None:
+    """Stop the clusters in parallel (each waits for its threads and writes its state)."""
+    threads = [threading.Thread(target=c.stop, name=f"stop-{c.name}") for c in clusters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def print_summary(console, clusters: list[SandboxCluster], kc: Path, lines: list[str]) -> None:
@@ -101,8 +109,9 @@ def print_summary(console, clusters: list[SandboxCluster], kc: Path, lines: list
     console.print("Press Ctrl-C to stop.")
 
 
-def serve(opts: ServeOptions, console=None, stop: threading.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or `stop` is set); returns the exit code."""
+def serve(opts: ServeOptions, console=None, stop: threading.Event | None = None,
+          ready: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or `stop` is set); `ready` is set once the kubeconfig is written."""
     from rich.console import Console
 
     console = console or Console()
@@ -116,10 +125,11 @@ def serve(opts: ServeOptions, console=None, stop: threading.Event | None = None)
         if opts.env_out:
             Path(opts.env_out).write_text("\n".join(lines) + "\n", encoding="utf-8")
         print_summary(console, clusters, kc_path, lines)
+        if ready is not None:
+            ready.set()
         _wait_for_signal(stop)
     finally:
-        for cluster in clusters:
-            cluster.stop()
+        stop_all(clusters)
     console.print(f"Stopped {len(clusters)} simulated cluster(s).")
     return 0
 
