@@ -13,7 +13,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
@@ -72,6 +71,7 @@ class ControllerContext:
         self.settings = settings
         self.registry = registry  # resources.Registry when the cluster has one (GC, namespaces)
         self._event_names: dict[tuple, str] = {}
+        self._last_ns = 0
 
     def schedule(self, delay: float, fn: Callable[[], None]) -> None:
         """Run fn on the controller thread after `delay` seconds."""
@@ -106,7 +106,9 @@ class ControllerContext:
             existing["metadata"].pop("resourceVersion", None)
             self._write(lambda: self.store.update(EVENTS, existing))
             return
-        name = f"{meta.get('name', 'object')}.{uuid.uuid4().hex[:16]}"
+        # Like the real recorder: "<object>.<unix nanoseconds in hex>", so names sort by time.
+        self._last_ns = max(time.time_ns(), self._last_ns + 1)
+        name = f"{meta.get('name', 'object')}.{self._last_ns:x}"
         self._event_names[key] = name
         event = self._new_event(obj, namespace, name, type, reason, message, component, field_path, now)
         self._write(lambda: self.store.create(EVENTS, event))

@@ -121,9 +121,10 @@ class DeploymentController(Controller):
                                   "deployment-controller")
 
     def _scale_down_old(self, deploy: dict, new: dict, owned: list[dict]) -> None:
-        """Old ReplicaSets go to 0 once the new one has all its pods ready."""
+        """Old ReplicaSets go to 0 once the new one has all its pods ready (at once for Recreate)."""
         ready = int((new.get("status") or {}).get("readyReplicas") or 0)
-        if ready < _replicas(deploy):
+        recreate = ((deploy.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate"
+        if ready < _replicas(deploy) and not recreate:
             return
         for rs in owned:
             if rs["metadata"]["uid"] != new["metadata"]["uid"] and _replicas(rs) > 0:
