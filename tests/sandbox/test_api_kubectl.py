@@ -265,3 +265,17 @@ def test_imperative_commands_run_logs_scale_label_expose_auth(k):
     svc = _json(k, "-n", "imp", "get", "svc", "web")
     assert svc["spec"]["ports"][0]["targetPort"] == 8080 and svc["spec"]["selector"] == {"app": "web"}
     assert k.kubectl("auth", "can-i", "create", "pods").stdout.strip() == "yes"
+
+
+def test_unknown_kind_gets_kubectls_install_crds_first_error(k):
+    proc = k.kubectl("apply", "-f", "-", check=False,
+                     input="apiVersion: nothing.example.com/v1\nkind: Nothing\nmetadata: {name: thing}\n")
+    assert proc.returncode != 0
+    assert 'no matches for kind "Nothing" in version "nothing.example.com/v1"' in proc.stderr
+    assert "ensure CRDs are installed first" in proc.stderr
+
+
+def test_invalid_object_message_names_the_kind(k):
+    proc = k.kubectl("create", "ns", "Not_Valid", check=False)
+    assert proc.returncode != 0
+    assert 'The Namespace "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid"' in proc.stderr

@@ -70,3 +70,18 @@ def root_doc(registry: Registry) -> dict:
             path = _gv_path(group, version)
             paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={_hash(registry, group, version)}"}
     return {"paths": paths}
+
+
+def _pb_string(field: int, text: str) -> bytes:
+    data = text.encode()
+    return bytes([field << 3 | 2, len(data)]) + data
+
+
+def v2_protobuf() -> bytes:
+    """An empty OpenAPI v2 document in gnostic protobuf: kubectl falls back to v2 for kinds v3 does not
+    know, and an empty schema lets it go on to its real error (no matches for kind ... install CRDs)."""
+    info = _pb_string(1, "Kubernetes") + _pb_string(2, "v1.32.0")
+    return _pb_string(1, "2.0") + bytes([2 << 3 | 2, len(info)]) + info
+
+
+V2_PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"

@@ -49,7 +49,8 @@ def status_body(code: int, reason: str, message: str, details: dict | None = Non
 
 
 def _from_store_error(e: StoreError, rt: ResourceType | None, name: str = "") -> ApiError:
-    details = {"name": name, "kind": rt.plural if rt else ""}
+    # like the real server: Invalid names the Kind, the other errors name the resource (plural)
+    details = {"name": name, "kind": (rt.kind if e.code == 422 else rt.plural) if rt else ""}
     if rt and rt.group:
         details["group"] = rt.group
     causes = getattr(e, "causes", None)
@@ -278,8 +279,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, doc)
         elif parts[:2] == ["openapi", "v3"]:
             self._openapi(parts[2:])
-        elif parts[:2] == ["openapi", "v2"]:
-            raise ApiError(404, "NotFound", "the sandbox serves OpenAPI v3 only (/openapi/v3)")
+        elif parts[:2] == ["openapi", "v2"] or parts == ["swagger.json"]:
+            self.send_bytes(200, openapi.v2_protobuf(), openapi.V2_PROTOBUF_TYPE)
         else:
             return False
         return True
@@ -571,7 +572,7 @@ def _check_name(req: Request, name: str) -> None:
     if not pattern.fullmatch(name) or len(name) > max_len:
         cause = f'Invalid value: "{name}": {text} (e.g. \'my-name\')'
         raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: metadata.name: {cause}',
-                       {"name": name, "kind": req.rt.plural,
+                       {"name": name, "kind": req.rt.kind,
                         "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]})
 
 
@@ -582,7 +583,7 @@ def _check_shape(req: Request, obj: dict) -> None:
         name = name if isinstance(name, str) else ""
         raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: '
                        + "; ".join(f"{f}: {m}" for f, m in causes),
-                       {"name": name, "kind": req.rt.plural,
+                       {"name": name, "kind": req.rt.kind,
                         "causes": [{"reason": "FieldValueInvalid", "field": f, "message": m} for f, m in causes]})
 
 
@@ -606,7 +607,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     if not meta["name"]:
         raise ApiError(422, "Invalid", f"{rt.kind} is invalid: metadata.name: Required value: name or "
                                        "generateName is required",
-                       {"kind": rt.plural, "causes": [{"reason": "FieldValueRequired", "field": "metadata.name",
+                       {"kind": rt.kind, "causes": [{"reason": "FieldValueRequired", "field": "metadata.name",
                                                        "message": "Required value: name or generateName is required"}]})
     _check_name(req, meta["name"])
     _place(h, req, meta)
