@@ -215,3 +215,39 @@ def test_randomly_malformed_objects_never_cause_server_errors(module_api):
     assert failures == []
     assert request(module_api, "GET", "/api/v1/namespaces/default/configmaps",
                    headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})[0] == 200
+
+
+def _open_watch(server, query):
+    host, port = urllib.parse.urlsplit(server.url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&" + query)
+    return conn, conn.getresponse()
+
+
+def test_watch_sends_bookmarks_when_asked():
+    server = ApiServer(Store(), Registry.builtin()).start()
+    server.bookmark_interval = 0.1
+    try:
+        rv = server.store.resource_version
+        conn, resp = _open_watch(server, f"allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion={rv}")
+        event = json.loads(_next_event(resp))
+        assert event["type"] == "BOOKMARK" and event["object"]["kind"] == "ConfigMap"
+        assert int(event["object"]["metadata"]["resourceVersion"]) >= rv
+        conn.close()
+    finally:
+        server.stop()
+
+
+def test_stop_ends_open_watches_and_connections():
+    server = ApiServer(Store(), Registry.builtin()).start()
+    conn, resp = _open_watch(server, "timeoutSeconds=600")
+    server.stop()
+    try:
+        resp.read()  # returns (stream ended or cut) instead of waiting 600 s
+        ended = "cleanly"
+    except http.client.HTTPException:
+        ended = "cut"
+    conn.close()
+    assert ended in ("cleanly", "cut")
+    with pytest.raises(OSError):
+        request(server, "GET", "/healthz")

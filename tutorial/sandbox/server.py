@@ -134,6 +134,14 @@ def _object_body(req: Request) -> dict:
     return data
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many kubectl processes may connect at once
+
+    def handle_error(self, request, client_address) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
 class ApiServer:
     """A loopback Kubernetes API server over a Store; start() binds, url tells where."""
 
@@ -146,6 +154,9 @@ class ApiServer:
         self._thread: threading.Thread | None = None
         self._unsync = None
         self.stopping = threading.Event()
+        self.bookmark_interval = BOOKMARK_INTERVAL
+        self._connections: set = set()
+        self._conn_lock = threading.Lock()
 
     @property
     def port(self) -> int:
@@ -158,19 +169,27 @@ class ApiServer:
     def start(self) -> "ApiServer":
         self._unsync = attach_crd_sync(self.store, self.registry)
         ensure_system_namespaces(self.store)
+        self.stopping.clear()
         handler = type("BoundHandler", (Handler,), {"api": self})
-        self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((self.host, self._port), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"sandbox-api-{self.port}", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop listening and drop every open connection (clients see the server go away)."""
         self.stopping.set()
         if self._httpd:
             self._httpd.shutdown()
             self._httpd.server_close()
+        with self._conn_lock:
+            conns, self._connections = list(self._connections), set()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the client
         if self._unsync:
             self._unsync()
         if self._thread:
@@ -187,6 +206,16 @@ class Handler(BaseHTTPRequestHandler):
         super().setup()
         # answers go out in several writes; without NODELAY, Nagle + delayed ACK add ~40 ms each
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.api._conn_lock:
+            self.api._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.api._conn_lock:
+            self.api._connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass  # the peer is gone
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature from the base class
         log.debug("%s " + format, self.address_string(), *args)
@@ -538,10 +567,10 @@ def _pump(h: Handler, req: Request, w, deadline: float, bookmarks: bool) -> None
         left = deadline - time.monotonic()
         if left <= 0 or (api.faults is not None and api.faults.drop_watch_now()):
             return
-        event = w.next(timeout=min(left, 1.0))
+        event = w.next(timeout=min(left, 1.0, api.bookmark_interval))
         if event is not None:
             h.send_chunk(_watch_line(h, req, event[0], event[1]))
-        elif bookmarks and time.monotonic() - last_bookmark >= BOOKMARK_INTERVAL:
+        elif bookmarks and time.monotonic() - last_bookmark >= api.bookmark_interval:
             rv = api.store.resource_version
             if w._queue.empty():  # every event up to rv has been sent: the bookmark is truthful
                 mark = {"kind": req.rt.kind, "apiVersion": req.rt.api_version_for(req.version),
@@ -680,7 +709,10 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         old.setdefault("spec", {})["replicas"] = (new.get("spec") or {}).get("replicas", 1)
         old["metadata"]["resourceVersion"] = meta.get("resourceVersion") or old["metadata"]["resourceVersion"]
         return resources.scale_of(store.update(gr, old))
-    resources.builtin_defaults(rt, new) if rt.gr != NAMESPACES else None
+    if rt.gr == NAMESPACES:
+        meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = req.name
+    else:
+        resources.builtin_defaults(rt, new)
     if req.sub != "finalize":
         h.api.admission.admit(gr, new, old, store, crd=rt.crd)
     result = store.update(gr, new)
