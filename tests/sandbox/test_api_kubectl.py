@@ -279,3 +279,20 @@ def test_invalid_object_message_names_the_kind(k):
     proc = k.kubectl("create", "ns", "Not_Valid", check=False)
     assert proc.returncode != 0
     assert 'The Namespace "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid"' in proc.stderr
+
+
+def test_nodes_table_and_exec_is_explained(k):
+    k.store.create(("", "nodes"), {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "sandbox-node", "labels": {"node-role.kubernetes.io/control-plane": ""}},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                   "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
+                   "nodeInfo": {"kubeletVersion": "v1.32.0", "osImage": "Sandbox", "kernelVersion": "6.0",
+                                "containerRuntimeVersion": "sim://1"}}})
+    rows = [r.split() for r in k.kubectl("get", "nodes", "-o", "wide").stdout.splitlines()]
+    assert rows[0][:6] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP"]
+    assert rows[1][:3] == ["sandbox-node", "Ready", "control-plane"] and "10.0.0.1" in rows[1]
+    k.kubectl("create", "ns", "execing")
+    k.kubectl("-n", "execing", "run", "p", "--image=busybox:1.36")
+    proc = k.kubectl("-n", "execing", "exec", "p", "--", "ls", check=False)
+    assert proc.returncode != 0 and "simulates its containers" in proc.stderr

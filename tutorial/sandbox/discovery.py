@@ -18,6 +18,8 @@ SUBRESOURCES = {
     "scale": ("Scale", "autoscaling", "v1", ["get", "patch", "update"]),
     "log": ("Pod", "", "", ["get"]),
     "exec": ("PodExecOptions", "", "", ["create", "get"]),
+    "attach": ("PodAttachOptions", "", "", ["create", "get"]),
+    "portforward": ("PodPortForwardOptions", "", "", ["create", "get"]),
     "eviction": ("Eviction", "policy", "v1", ["create"]),
     "finalize": ("", "", "", ["update"]),
     "token": ("TokenRequest", "authentication.k8s.io", "v1", ["create"]),

@@ -67,7 +67,8 @@ def _builtin_types() -> list[ResourceType]:
     all_ = ("all",)
     return [
         _rt("", "v1", "namespaces", "Namespace", False, ["ns"], sub=["status", "finalize"]),
-        _rt("", "v1", "pods", "Pod", True, ["po"], all_, ["status", "log", "exec", "eviction"]),
+        _rt("", "v1", "pods", "Pod", True, ["po"], all_,
+            ["status", "log", "exec", "attach", "portforward", "eviction", "proxy"]),
         _rt("", "v1", "services", "Service", True, ["svc"], all_, ["status", "proxy"]),
         _rt("", "v1", "endpoints", "Endpoints", True, ["ep"]),
         _rt("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"], sub=["token"]),

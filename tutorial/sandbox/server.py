@@ -404,6 +404,9 @@ _NAME_RULES = {
 
 def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
+    if req.sub in STREAMING:
+        raise ApiError(400, "BadRequest", f"the sandbox simulates its containers, so {req.rt.plural}/{req.sub} is "
+                                          "not available; use kubectl get, describe or logs to inspect them")
     verb = _verb(req)
     if verb not in req.rt.verbs and not req.sub:
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
@@ -473,7 +476,13 @@ def _current(h: Handler, req: Request) -> dict:
     return obj
 
 
+STREAMING = {"exec", "attach", "portforward", "proxy"}
+NO_GET = STREAMING | {"eviction", "token", "finalize"}
+
+
 def do_get(h: Handler, req: Request) -> None:
+    if req.sub in NO_GET:
+        raise ApiError(405, "MethodNotAllowed", f"{req.rt.plural}/{req.sub} cannot be read with GET")
     obj = _current(h, req)
     if req.sub == "log":
         return h.send_text(200, resources.pod_log(obj, req.q("container") or None))

@@ -204,6 +204,23 @@ def _ts(o: dict, *fields: str) -> str:
     return age(o["metadata"].get("creationTimestamp"))
 
 
+def _node_status(o: dict) -> str:
+    conds = {c.get("type"): c.get("status") for c in (o.get("status") or {}).get("conditions") or []}
+    status = {"True": "Ready", "False": "NotReady"}.get(conds.get("Ready"), "Unknown")
+    return status + (",SchedulingDisabled" if (o.get("spec") or {}).get("unschedulable") else "")
+
+
+def _node_roles(o: dict) -> str:
+    prefix = "node-role.kubernetes.io/"
+    roles = sorted(k[len(prefix):] for k in (o["metadata"].get("labels") or {}) if k.startswith(prefix))
+    return ",".join(roles) or "<none>"
+
+
+def _node_address(o: dict, kind: str) -> str:
+    addrs = [a.get("address") for a in (o.get("status") or {}).get("addresses") or [] if a.get("type") == kind]
+    return ",".join(a for a in addrs if a) or "<none>"
+
+
 def _builtin_columns() -> dict[tuple[str, str], list]:
     name = (NAME, lambda o: o["metadata"]["name"])
     age_ = (AGE, lambda o: age(o["metadata"].get("creationTimestamp")))
@@ -244,9 +261,15 @@ def _builtin_columns() -> dict[tuple[str, str], list]:
             (_col("Ports"), lambda o: ",".join(str(p.get("port")) for p in o.get("ports") or []) or "<unset>"),
             (_col("Endpoints"), lambda o: ",".join(a for e in o.get("endpoints") or []
                                                    for a in e.get("addresses") or []) or "<unset>"), age_],
-        ("", "nodes"): [name, (_col("Status"), lambda o: "Ready"),
-                        (_col("Roles"), lambda o: "control-plane"), age_,
-                        (_col("Version"), lambda o: (st(o).get("nodeInfo") or {}).get("kubeletVersion", "v1.32.0"))],
+        ("", "nodes"): [name, (_col("Status"), _node_status), (_col("Roles"), _node_roles), age_,
+                        (_col("Version"), lambda o: (st(o).get("nodeInfo") or {}).get("kubeletVersion", "")),
+                        (_col("Internal-IP", priority=1), lambda o: _node_address(o, "InternalIP")),
+                        (_col("External-IP", priority=1), lambda o: _node_address(o, "ExternalIP")),
+                        (_col("OS-Image", priority=1), lambda o: (st(o).get("nodeInfo") or {}).get("osImage", "")),
+                        (_col("Kernel-Version", priority=1),
+                         lambda o: (st(o).get("nodeInfo") or {}).get("kernelVersion", "")),
+                        (_col("Container-Runtime", priority=1),
+                         lambda o: (st(o).get("nodeInfo") or {}).get("containerRuntimeVersion", ""))],
         ("", "configmaps"): [name, (_col("Data", "integer"),
                                     lambda o: len(o.get("data") or {}) + len(o.get("binaryData") or {})), age_],
         ("", "secrets"): [name, (_col("Type"), lambda o: o.get("type", "Opaque")),
