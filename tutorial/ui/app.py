@@ -17,10 +17,11 @@ from tutorial.ui.commands import TutorialCommands
 from tutorial.ui.marks import next_step
 from tutorial.ui.messages import ContextsListed, EngineReady, LessonsLoaded, ResourcesChanged, StartupFailed
 from tutorial.ui.screens.lessons import LessonsScreen
-from tutorial.ui.screens.modals import ErrorModal, cluster_picker
 from tutorial.ui.widgets.cluster_bar import ClusterBar
 from tutorial.ui.widgets.lesson_list import Outline
-from tutorial.ui.widgets.resource_pane import ResourcePane
+
+
+START_DELAY = 0.3  # seconds between the first paint and the start-up worker
 
 
 class TutorialApp(App):
@@ -48,7 +49,11 @@ class TutorialApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(LessonsScreen())
-        self._start()
+        # Paint and settle first: loading lessons and starting the sandbox hold the GIL for a while.
+        self.call_after_refresh(self.set_timer, START_DELAY, self._start)
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.height < 30, "-short")  # the output log gives the step text room
 
     # -- start-up and cluster choice -------------------------------------------------------
     @work(thread=True, exclusive=True, group="connect", name="connect")
@@ -92,6 +97,8 @@ class TutorialApp(App):
             if message.fatal:
                 self.exit(return_code=2)
 
+        from tutorial.ui.screens.modals import ErrorModal
+
         self.push_screen(ErrorModal(message.title, message.message, message.fatal), closed)
 
     def action_choose_cluster(self) -> None:
@@ -103,6 +110,8 @@ class TutorialApp(App):
 
     @on(ContextsListed)
     def _pick_cluster(self, message: ContextsListed) -> None:
+        from tutorial.ui.screens.modals import cluster_picker
+
         if self.engine is not None and self.engine.target.sandbox:
             current = backend.SANDBOX_CHOICE
         else:
@@ -184,6 +193,8 @@ class TutorialApp(App):
 
     # -- the live resource pane --------------------------------------------------------------
     def toggle_resources(self) -> None:
+        from tutorial.ui.widgets.resource_pane import ResourcePane
+
         self.show_resources = not self.show_resources
         for screen in self.screen_stack:
             for pane in screen.query(ResourcePane):
@@ -194,7 +205,7 @@ class TutorialApp(App):
             self._watch_cancel.set()
             self._watch_cancel = None
 
-    def fill_resources(self, pane: ResourcePane) -> None:
+    def fill_resources(self, pane) -> None:
         pane.display = self.show_resources
         for label, (rows, problem) in self.resource_rows.items():
             pane.update_kind(label, rows, problem)
@@ -228,6 +239,8 @@ class TutorialApp(App):
 
     @on(ResourcesChanged)
     def _resources_changed(self, message: ResourcesChanged) -> None:
+        from tutorial.ui.widgets.resource_pane import ResourcePane
+
         self.resource_rows[message.label] = (message.rows, message.problem)
         for screen in self.screen_stack:
             for pane in screen.query(ResourcePane):

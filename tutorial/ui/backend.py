@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 SANDBOX_CHOICE = "@sandbox"
-REAL_CLUSTER_HINT = "Simulated cluster: nothing here touches a real one. For yours: gateway-tutorial --context NAME"
+REAL_CLUSTER_HINT = "A simulated cluster. To use yours: gateway-tutorial --context NAME"
 
 
 class StartupError(Exception):

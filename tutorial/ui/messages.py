@@ -53,6 +53,13 @@ class CommandFinished(Message):
 
 
 @dataclass
+class StatusChanged(Message):
+    """A worker moved on to another phase (e.g. looking into why a check failed)."""
+
+    text: str
+
+
+@dataclass
 class CheckCompleted(Message):
     target: str
     result: object

@@ -10,7 +10,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tutorial.ui.screens.modals import variant_picker
 from tutorial.ui.widgets.cluster_bar import ClusterBar
 from tutorial.ui.widgets.lesson_list import LessonList, Outline
 
@@ -78,6 +77,8 @@ class LessonsScreen(Screen):
         self.query_one("#lesson-detail", Static).update(self.app.describe(event.option.id or ""))
 
     def action_variant(self) -> None:
+        from tutorial.ui.screens.modals import variant_picker
+
         lesson = self._lesson()
         if lesson is None or not lesson.variants:
             return

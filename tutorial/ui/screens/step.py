@@ -19,13 +19,14 @@ from textual.widgets import Footer, Label, Markdown
 from tutorial.ui import backend
 from tutorial.ui.marks import step_mark
 from tutorial.ui.messages import (CheckCompleted, CommandFinished, CommandStarted, OutputReceived,
-                                  StepFinished)
+                                  StatusChanged, StepFinished)
 from tutorial.ui.screens.modals import ConfirmModal
 from tutorial.ui.widgets.cluster_bar import ClusterBar
 from tutorial.ui.widgets.command_output import CommandOutput
 from tutorial.ui.widgets.resource_pane import ResourcePane
 from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPanel, HintList, ManifestView
 
+MORE_KEYS = "More keys: p previous · k skip · u reset · y copy YAML · w live resources · ? help"
 BUSY_ONLY = {"stop"}
 IDLE_ONLY = {"run", "check", "solve", "skip", "reset", "next_step", "previous_step", "fix"}
 
@@ -41,12 +42,12 @@ class StepScreen(Screen):
         Binding("s", "solve", "Solve"),
         Binding("f", "fix", "Fix"),
         Binding("n", "next_step", "Next"),
-        Binding("p", "previous_step", "Prev"),
+        Binding("p", "previous_step", "Prev", show=False),
         Binding("k", "skip", "Skip", show=False),
         Binding("u", "reset", "Reset", show=False),
         Binding("y", "copy_yaml", "Copy YAML", show=False),
         Binding("w", "toggle_resources", "Resources", show=False),
-        Binding("escape", "back", "Lessons"),
+        Binding("escape", "back", "Back", tooltip="Back to the lesson list"),
     ]
 
     def __init__(self, target: str):
@@ -72,6 +73,7 @@ class StepScreen(Screen):
                 yield CheckList(self.step.checks, id="step-checks")
                 yield ExplanationPanel(id="explanation")
                 yield HintList([self.engine.render(self.step, h) for h in self.step.hints], id="hints")
+                yield Label(MORE_KEYS, id="more-keys")
             yield ResourcePane(id="resources")
         yield CommandOutput(id="output")
         yield Footer()
@@ -100,7 +102,7 @@ class StepScreen(Screen):
         if action in BUSY_ONLY:
             return self.busy  # hidden while nothing runs
         if action in IDLE_ONLY and self.busy:
-            return None
+            return False  # hidden while a command runs: the footer has room for Stop
         if action == "fix":
             return bool(self.query_one(ExplanationPanel).fix_command)
         if action == "next_step":
@@ -132,7 +134,7 @@ class StepScreen(Screen):
         if not self.query_one(HintList).reveal():
             self.notify("No more hints. s solves the step (it asks first).")
             return
-        self.query_one(HintList).scroll_visible()
+        self.query_one(HintList).scroll_visible(animate=False)
 
     def action_solve(self) -> None:
         commands = [p.display for p in self.engine.prepare(self.step, solve=True) if not p.show_only]
@@ -221,6 +223,8 @@ class StepScreen(Screen):
                 done = backend.reset_step(self.engine, self.step, emit, cancel)
             else:
                 done = backend.run_fix(self.engine, self.step, fix, emit, cancel)
+            if not (done.ok or done.cancelled):
+                self.post_message(StatusChanged("Looking into why…"))
             explanation = backend.explain(self.engine, self.step, done)
         except Exception as exc:  # a bug or an unexpected cluster error: show it, keep the app
             done = backend.Finished(False, [], failure=f"{type(exc).__name__}: {exc}")
@@ -265,6 +269,10 @@ class StepScreen(Screen):
             self.query_one(CheckList).set_all("waiting")
             self.query_one(CommandOutput).status("Checking the cluster…   (x stops)")
 
+    @on(StatusChanged)
+    def _status(self, message: StatusChanged) -> None:
+        self.query_one(CommandOutput).status(message.text)
+
     @on(CheckCompleted)
     def _check_completed(self, message: CheckCompleted) -> None:
         result = message.result
@@ -279,10 +287,10 @@ class StepScreen(Screen):
         self.query_one(CommandOutput).status(self._verdict(message))
         if message.explanation:
             self.query_one(ExplanationPanel).show(message.explanation)
-            self.query_one(ExplanationPanel).scroll_visible()
+            self.query_one(ExplanationPanel).scroll_visible(animate=False)
             self.refresh_bindings()
         elif message.ok:
-            self.query_one(CheckList).scroll_visible()
+            self.query_one(CheckList).scroll_visible(animate=False)
         self.app.refresh_outline()
 
     def _verdict(self, message: StepFinished) -> str:
