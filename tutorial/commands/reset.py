@@ -1,15 +1,92 @@
-"""`gateway-tutorial reset` (not implemented yet: issue 8)."""
+"""`gateway-tutorial reset [TARGET]`: undo what the tutorial created on many lab clusters (instructors).
+
+Only what each cluster's journal says the tutorial created is deleted; `--dry-run` lists it.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+RESET_TIMEOUT = 300.0
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    from tutorial.instructor.selection import add_selection_options
+
+    parser.add_argument("target", metavar="TARGET", nargs="?", default="all",
+                        help="undo this step or lesson and everything after it (default: all)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list what would be deleted and what is kept, and why; change nothing")
+    add_selection_options(parser, timeout=RESET_TIMEOUT)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutorial.cli import not_done
+    from tutorial.commands._common import CommandFailed, fail, load_lesson_set
+    from tutorial.commands._render import console
+    from tutorial.exitcodes import EXIT_USAGE
+    from tutorial.instructor.fleet import Fleet, fleet_state_dir
+    from tutorial.instructor.reset import scope_targets
+    from tutorial.instructor.selection import SelectionError, select_clusters, show_and_confirm
+    from tutorial.lessons.models import TargetError
 
-    return not_done("reset", 8)
+    out = console()
+    try:
+        clusters = select_clusters(args)
+        lessons = load_lesson_set(args)
+        scope_targets(lessons, args.target)
+        if not args.dry_run:
+            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes)
+        fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir())
+    except SelectionError as exc:
+        return fail(CommandFailed(str(exc), exc.code)) if exc.code else 0
+    except TargetError as exc:
+        return fail(CommandFailed(str(exc), EXIT_USAGE))
+    except CommandFailed as exc:
+        return fail(exc)
+    try:
+        return _reset(fleet, args, out)
+    except KeyboardInterrupt:
+        out.print("[yellow]Interrupted:[/] deletions already sent stay done; run the same reset again to finish.")
+        return 130
+    finally:
+        fleet.close()
+
+
+def _reset(fleet, args, out) -> int:
+    from tutorial.instructor import render
+    from tutorial.instructor.reset import reset_cluster
+
+    with out.status(f"{'Planning' if args.dry_run else 'Resetting'} {len(fleet.runs)} cluster(s)…"):
+        fleet.run(lambda run: reset_cluster(run, args.target, dry_run=args.dry_run),
+                  parallel=args.parallel, timeout=args.timeout)
+    if args.dry_run:
+        for run in fleet.runs:
+            if run.result is not None:
+                _print_plan(out, run)
+    title = f"reset {args.target}" + (" (dry run: nothing changed)" if args.dry_run else "")
+    out.print(render.summary(fleet.runs, title=title))
+    render.errors(out, fleet.runs)
+    if not args.dry_run and all(r.result is not None and r.result.empty for r in fleet.runs if r.state == "ok"):
+        out.print("Nothing to reset: no selected cluster's journal lists anything the tutorial created.")
+    return fleet.exit_code()
+
+
+def _print_plan(out, run) -> None:
+    """Exactly what a reset would delete on one cluster, and what it keeps and why."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from tutorial.instructor import render
+
+    plan = run.result
+    if plan.empty:
+        out.print(f"[bold]{escape(run.context)}[/]: nothing to reset (the journal lists nothing the tutorial created)")
+        return
+    table = Table(title=f"{run.context}: would undo {', '.join(plan.steps)}", title_justify="left")
+    for col in ("", "what", "recorded by step"):
+        table.add_column(col, overflow="fold")
+    for action in plan.actions:
+        table.add_row(render.mark(action.status), escape(action.how), escape(action.step))
+    for what, why in plan.kept:
+        table.add_row(render.mark("replaced"), escape(what), escape(why))
+    out.print(table)

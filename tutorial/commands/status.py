@@ -1,15 +1,97 @@
-"""`gateway-tutorial status` (not implemented yet: issue 8)."""
+"""`gateway-tutorial status`: a live matrix of lab clusters x lesson steps (instructors)."""
 
 from __future__ import annotations
 
 import argparse
 
+STATUS_TIMEOUT = 20.0
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    from tutorial.commands._common import add_variant_option
+    from tutorial.instructor.selection import add_selection_options
+
+    add_selection_options(parser, timeout=STATUS_TIMEOUT)
+    parser.add_argument("--json", action="store_true", help="print the matrix as JSON")
+    parser.add_argument("--watch", action="store_true", help="refresh the matrix in place until Ctrl-C")
+    parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                        help="seconds between refreshes with --watch (default 2)")
+    add_variant_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutorial.cli import not_done
+    from tutorial.commands._common import CommandFailed, fail, load_lesson_set
+    from tutorial.instructor.fleet import Fleet, fleet_state_dir
+    from tutorial.instructor.selection import SelectionError, select_clusters
 
-    return not_done("status", 8)
+    try:
+        clusters = select_clusters(args)
+        lessons = load_lesson_set(args)
+        fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir())
+    except SelectionError as exc:
+        return fail(CommandFailed(str(exc), exc.code))
+    except CommandFailed as exc:
+        return fail(exc)
+    try:
+        if args.watch:
+            return _watch(fleet, args)
+        statuses, pairs = gather(fleet, args)
+        return _print(fleet, statuses, pairs, args)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        fleet.close()
+
+
+def gather(fleet, args):
+    """One status per cluster, evaluated concurrently; unreachable clusters included."""
+    from tutorial.instructor.status import cluster_status, status_steps, unreachable_status
+
+    variants = dict(v.split("=", 1) for v in (args.variant or []) if "=" in v)
+    pairs = status_steps(fleet.lessons, variants)
+    for run in fleet.runs:
+        run.state, run.detail, run.timed_out, run.result = "queued", "", False, None
+        run.cancel.clear()
+    fleet.run(lambda run: cluster_status(run, pairs), parallel=args.parallel, timeout=args.timeout)
+    return [r.result or unreachable_status(r, pairs) for r in fleet.runs], pairs
+
+
+def _print(fleet, statuses, pairs, args) -> int:
+    import json
+
+    from tutorial.commands._render import console
+    from tutorial.instructor import render
+
+    if args.json:
+        print(json.dumps({"steps": [s.target for _, s in pairs], "clusters": [s.to_json() for s in statuses]},
+                         indent=2))
+    else:
+        out = console()
+        out.print(render.matrix(statuses, pairs))
+        out.print(f"[dim]{render.legend(pairs)}[/]")
+        render.errors(out, [r for r in fleet.runs if r.state != "ok"])
+    return fleet.exit_code()
+
+
+def _watch(fleet, args) -> int:
+    """Refresh the matrix in place; Ctrl-C ends it (exit 0: watching is not a failure)."""
+    import threading
+
+    from rich.console import Group
+    from rich.live import Live
+
+    from tutorial.commands._render import console
+    from tutorial.instructor import render
+
+    out, stop = console(), threading.Event()
+    with Live(console=out, auto_refresh=False, transient=False) as live:
+        try:
+            while True:
+                statuses, pairs = gather(fleet, args)
+                live.update(Group(render.matrix(statuses, pairs, title="Lab clusters (Ctrl-C to stop)"),
+                                  f"[dim]{render.legend(pairs)}[/]"), refresh=True)
+                if stop.wait(max(0.2, args.interval)):
+                    break
+        except KeyboardInterrupt:
+            fleet.stop()
+    return 0

@@ -1,0 +1,452 @@
+"""The ownership journal: what the tutorial created on a cluster, kept in the cluster itself.
+
+Around every step that changes the cluster, the objects of interest are listed before and after
+(metadata only). What is new afterwards was created by the tutorial; what the step touched but
+found already there is recorded as pre-existing. The record lives in ConfigMap
+`kube-system/gateway-tutorial-journal`, so `gateway-tutorial reset` from any machine knows what
+it may delete. kube-system because the API server refuses to delete it, no lesson writes there,
+and resetting lesson namespaces (emojivoto, istio-system, istio-ingress) can never take the
+journal with them. The format is documented in docs/instructor.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from tutorial.instructor.kubeapi import Kube, ObjRef, Seen
+
+LOG = logging.getLogger("tutorial.engine.journal")
+
+JOURNAL_NAMESPACE = "kube-system"
+JOURNAL_NAME = "gateway-tutorial-journal"
+FORMAT = "1"
+STEP_PREFIX = "step."
+MANAGED_BY = {"app.kubernetes.io/managed-by": "gateway-tutorial"}
+
+# Kinds whose new objects a step may leave behind; kinds a cluster does not serve are skipped.
+CLUSTER_KINDS = [
+    ("v1", "Namespace"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+    ("gateway.networking.k8s.io/v1", "GatewayClass"),
+]
+NAMESPACED_KINDS = [
+    ("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"), ("apps/v1", "StatefulSet"),
+    ("v1", "Service"), ("v1", "ServiceAccount"), ("v1", "ConfigMap"), ("v1", "Secret"),
+    ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("policy/v1", "PodDisruptionBudget"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"), ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
+]
+# First argument of a command that only reads: a step made only of these changes nothing.
+READ_VERBS = {
+    "kubectl": {"get", "describe", "version", "cluster-info", "wait", "logs", "api-resources", "explain",
+                "top", "auth", "config", "events", "diff"},
+    "helm": {"version", "list", "ls", "status", "repo", "search", "get", "show", "template", "history", "env"},
+    "istioctl": {"version", "analyze", "proxy-status", "x", "verify-install"},
+}
+LIST_WORKERS = 8
+
+
+@dataclass
+class Snapshot:
+    """Objects of interest at one moment, and the Helm releases (namespace/name -> status)."""
+
+    objects: dict[str, Seen] = field(default_factory=dict)
+    releases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def namespaces(self) -> set[str]:
+        return {s.ref.name for s in self.objects.values() if s.ref.kind == "Namespace"}
+
+
+@dataclass
+class StepEntry:
+    """What one step created (objects with their uid, Helm releases) and what it found already there."""
+
+    target: str
+    seq: int = 0
+    recorded: str = ""
+    created: list[dict] = field(default_factory=list)   # ObjRef dict + uid (+ release)
+    releases: list[dict] = field(default_factory=list)  # {namespace, name}
+    kept: list[dict] = field(default_factory=list)      # ObjRef dict + why
+
+    def to_json(self) -> str:
+        return json.dumps({"target": self.target, "seq": self.seq, "recorded": self.recorded,
+                           "created": self.created, "releases": self.releases, "kept": self.kept},
+                          sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "StepEntry":
+        doc = json.loads(text)
+        return cls(doc["target"], int(doc.get("seq", 0)), doc.get("recorded", ""), list(doc.get("created", [])),
+                   list(doc.get("releases", [])), list(doc.get("kept", [])))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.created or self.releases or self.kept)
+
+
+class JournalError(Exception):
+    """The journal could not be read or written; the message says why."""
+
+
+class Journal:
+    """Read and update the journal ConfigMap of one cluster (optimistic concurrency, retried)."""
+
+    def __init__(self, kube: Kube):
+        self.kube = kube
+
+    def _path(self, name: str | None = JOURNAL_NAME) -> str:
+        base = f"/api/v1/namespaces/{JOURNAL_NAMESPACE}/configmaps"
+        return f"{base}/{name}" if name else base
+
+    def read(self) -> tuple[dict[str, StepEntry], dict | None]:
+        """(target -> entry, the ConfigMap or None); a malformed entry raises JournalError."""
+        status, cm = self.kube.request("GET", self._path())
+        if status == 404:
+            return {}, None
+        self.kube.raise_for(status, cm, "read the tutorial's journal")
+        entries = {}
+        for key, text in (cm.get("data") or {}).items():
+            if key.startswith(STEP_PREFIX):
+                try:
+                    entry = StepEntry.from_json(text)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise JournalError(f"journal entry {key} in {JOURNAL_NAMESPACE}/{JOURNAL_NAME} is "
+                                       f"damaged ({exc}); fix or delete that key with kubectl edit") from exc
+                entries[entry.target] = entry
+        return entries, cm
+
+    def entries(self) -> dict[str, StepEntry]:
+        return self.read()[0]
+
+    def update(self, change) -> dict[str, StepEntry]:
+        """Apply change(entries) -> entries and write it back; retried when someone else wrote first."""
+        for _ in range(8):
+            entries, cm = self.read()
+            new = change(dict(entries))
+            if self._write(new, cm):
+                return new
+        raise JournalError("the journal kept changing while it was being written; try again")
+
+    def _write(self, entries: dict[str, StepEntry], cm: dict | None) -> bool:
+        data = {"format": FORMAT}
+        data.update({STEP_PREFIX + e.target.replace("/", "."): e.to_json() for e in entries.values() if not e.empty})
+        if cm is None:
+            if len(data) == 1:
+                return True
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                    "metadata": {"name": JOURNAL_NAME, "namespace": JOURNAL_NAMESPACE, "labels": MANAGED_BY}}
+            status, doc = self.kube.request("POST", self._path(None), body)
+        elif len(data) == 1:  # nothing left: the tutorial leaves no trace
+            pre = {"preconditions": {"resourceVersion": cm["metadata"]["resourceVersion"]}}
+            status, doc = self.kube.request("DELETE", self._path(), pre)
+            if status == 404:
+                return True
+        else:
+            body = dict(cm, data=data)
+            status, doc = self.kube.request("PUT", self._path(), body)
+        if status == 409:
+            return False
+        self.kube.raise_for(status, doc, "write the tutorial's journal")
+        return True
+
+
+# -- snapshots --------------------------------------------------------------------------------
+
+def snapshot(kube: Kube, namespaces: set[str]) -> Snapshot:
+    """Cluster-scoped kinds, namespaced kinds in `namespaces`, and every Helm release."""
+    jobs = [(av, kind, None) for av, kind in CLUSTER_KINDS]
+    jobs += [(av, kind, ns) for ns in sorted(namespaces) for av, kind in NAMESPACED_KINDS]
+    snap = Snapshot()
+    with ThreadPoolExecutor(max_workers=LIST_WORKERS, thread_name_prefix="journal") as pool:
+        results = list(pool.map(lambda job: kube.list_meta(*job), jobs))
+        secrets = kube.list_meta("v1", "Secret", None, label_selector="owner=helm")
+    for seen_list in results:
+        for seen in seen_list:
+            if seen.labels.get("owner") == "helm" and seen.ref.kind == "Secret":
+                continue  # Helm's release records are accounted for as releases
+            snap.objects[seen.ref.key] = seen
+    for seen in secrets:
+        name, status = seen.labels.get("name"), seen.labels.get("status", "")
+        if name:
+            key = f"{seen.ref.namespace}/{name}"
+            if status == "deployed" or key not in snap.releases:
+                snap.releases[key] = status
+    return snap
+
+
+def namespaces_of(engine, step) -> set[str]:
+    """Namespaces a step names: -n/--namespace in its commands, its manifests, its checks."""
+    found: set[str] = set()
+    for solve in (False, True):
+        for prepared in engine.prepare(step, solve=solve):
+            found |= _argv_namespaces(list(prepared.spec.argv))
+            if prepared.spec.stdin:
+                found |= _manifest_namespaces(prepared.spec.stdin)
+    for manifest in step.manifests:
+        try:
+            found |= _manifest_namespaces(manifest.text)
+        except (OSError, ValueError):
+            continue
+    for chk in step.checks:
+        params = engine._check_params(step, chk.params)
+        if params.get("namespace"):
+            found.add(str(params["namespace"]))
+        if chk.kind == "namespace_exists" and params.get("name"):
+            found.add(str(params["name"]))
+    return {ns for ns in found if re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", ns)}
+
+
+def _argv_namespaces(argv: list[str]) -> set[str]:
+    found = set()
+    for i, arg in enumerate(argv):
+        if arg in ("-n", "--namespace") and i + 1 < len(argv):
+            found.add(argv[i + 1])
+        elif arg.startswith("--namespace="):
+            found.add(arg.split("=", 1)[1])
+    return found
+
+
+def _manifest_namespaces(text: str) -> set[str]:
+    import yaml
+
+    found = set()
+    try:
+        for doc in yaml.safe_load_all(text):
+            if isinstance(doc, dict):
+                meta = doc.get("metadata") or {}
+                if meta.get("namespace"):
+                    found.add(str(meta["namespace"]))
+                if doc.get("kind") == "Namespace" and meta.get("name"):
+                    found.add(str(meta["name"]))
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+def changes_cluster(engine, step) -> bool:
+    """False when every command of the step (and of its solve) only reads."""
+    for solve in (False, True):
+        for prepared in engine.prepare(step, solve=solve):
+            if prepared.show_only:
+                continue
+            argv = list(prepared.spec.argv)
+            program = argv[0].rsplit("/", 1)[-1] if argv else ""
+            verb = next((a for a in argv[1:] if not a.startswith("-")), "")
+            if verb not in READ_VERBS.get(program, set()):
+                return True
+    return False
+
+
+# -- the hook ---------------------------------------------------------------------------------
+
+@dataclass
+class StepWatch:
+    """What record_before_step saw, handed back to record_after_step."""
+
+    kube: Kube
+    namespaces: set[str]
+    before: Snapshot
+
+
+def record_before_step(engine, step, *, strict: bool = False) -> StepWatch | None:
+    """Snapshot before a step runs; None when the step only reads, is already being journaled
+    (by an outer `journaled`), or (not strict) the cluster cannot be asked."""
+    if (id(engine), step.target) in _active():
+        return None
+    return _before(engine, step, strict)
+
+
+def _before(engine, step, strict: bool) -> StepWatch | None:
+    try:
+        if not changes_cluster(engine, step):
+            return None
+        kube = kube_for(engine)
+        namespaces = namespaces_of(engine, step)
+        return StepWatch(kube, namespaces, snapshot(kube, namespaces))
+    except Exception as exc:  # never let bookkeeping break a learner's step
+        if strict:
+            raise
+        LOG.warning("journal: no snapshot before %s: %s", step.target, exc)
+        return None
+
+
+def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = False) -> StepEntry | None:
+    """Snapshot after the step and add what it created (and found) to the cluster's journal."""
+    if watch is None:
+        return None
+    try:
+        kube = watch.kube
+        after = snapshot(kube, watch.namespaces)
+        journal = Journal(kube)
+        result: list[StepEntry] = []
+
+        def change(entries):
+            entry = diff(step.target, watch.before, after, entries, _interest(engine, step))
+            entries[step.target] = entry
+            result.append(entry)
+            return entries
+
+        journal.update(change)
+        return result[-1] if result else None
+    except Exception as exc:
+        if strict:
+            raise
+        LOG.warning("journal: not recorded for %s: %s", step.target, exc)
+        return None
+
+
+_KUBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_KUBES_LOCK = threading.Lock()
+
+
+def kube_for(engine) -> Kube:
+    """A Kube on the engine's cluster with its own connection pool.
+
+    Separate from engine.client on purpose: a check that stops reading a watch early can leave a
+    half-read stream in that client's pool, and the next plain request would wait behind it.
+    """
+    with _KUBES_LOCK:
+        kube = _KUBES.get(engine)
+        if kube is None:
+            from tutorial.cluster.client import ClusterClient
+
+            kube = _KUBES[engine] = Kube(ClusterClient(engine.target.kubeconfig, engine.target.context))
+        return kube
+
+
+def release(engine) -> None:
+    """Close the journal's connection pool for this engine (fleet commands call it when done)."""
+    with _KUBES_LOCK:
+        kube = _KUBES.pop(engine, None)
+    if kube is not None:
+        kube.client.close()
+
+
+_ACTIVE = threading.local()  # steps being journaled on this thread: an inner hook call is a no-op
+
+
+def _active() -> set:
+    if not hasattr(_ACTIVE, "keys"):
+        _ACTIVE.keys = set()
+    return _ACTIVE.keys
+
+
+@contextmanager
+def journaled(engine, step, *, strict: bool = False):
+    """`with journaled(engine, step):` around a step's commands and checks records what they created."""
+    active = _active()
+    key = (id(engine), step.target)
+    if key in active:
+        yield None
+        return
+    active.add(key)
+    try:
+        watch = _before(engine, step, strict)
+        try:
+            yield watch
+        finally:
+            record_after_step(engine, step, watch, strict=strict)
+    finally:
+        active.discard(key)
+
+
+def _interest(engine, step) -> set[tuple[str, str | None]]:
+    """(kind, name) pairs the step names in manifests, checks and helm commands: what 'kept' reports."""
+    import yaml
+
+    found: set[tuple[str, str | None]] = set()
+    for manifest in step.manifests:
+        try:
+            docs = list(yaml.safe_load_all(manifest.text))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+        found |= {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs if isinstance(d, dict)}
+    for chk in step.checks:
+        p = engine._check_params(step, chk.params)
+        found |= CHECK_INTEREST.get(chk.kind, lambda p: set())(p)
+    for solve in (False, True):
+        for prepared in engine.prepare(step, solve=solve):
+            found |= _helm_release(list(prepared.spec.argv))
+    return found
+
+
+CHECK_INTEREST = {
+    "namespace_exists": lambda p: {("Namespace", p.get("name"))},
+    "crd_established": lambda p: {("CustomResourceDefinition", n) for n in p.get("names", [])},
+    "deployment_available": lambda p: {("Deployment", p.get("name"))} if p.get("name") else set(),
+    "resource_exists": lambda p: {(p.get("object_kind"), p.get("name"))},
+    "condition": lambda p: {(p.get("object_kind"), p.get("name"))},
+    "gateway_programmed": lambda p: {("Gateway", p.get("name"))},
+    "listener_attached_routes": lambda p: {("Gateway", p.get("gateway"))},
+    "route_accepted": lambda p: {(p.get("kind", "HTTPRoute"), p.get("name"))},
+}
+
+
+def _helm_release(argv: list[str]) -> set[tuple[str, str | None]]:
+    """("HelmRelease", NAME) for `helm install NAME ...` and `helm upgrade [--install] NAME ...`."""
+    if not argv or argv[0].rsplit("/", 1)[-1] != "helm":
+        return set()
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    if words and words[0] in ("install", "upgrade") and len(words) > 1:
+        return {("HelmRelease", words[1])}
+    return set()
+
+
+def diff(target: str, before: Snapshot, after: Snapshot, entries: dict[str, StepEntry],
+         interest: set[tuple[str, str | None]]) -> StepEntry:
+    """The step's entry: new objects and releases, merged with what an earlier run recorded."""
+    old = entries.get(target) or StepEntry(target)
+    created = {_ident(c): c for c in old.created}
+    new_ns = after.namespaces - before.namespaces
+    for key, seen in after.objects.items():
+        if key in before.objects or seen.deleting or seen.ref.namespace in new_ns:
+            continue  # objects in a new namespace go with it
+        if seen.release and seen.release in before.releases:
+            continue  # a pre-existing Helm release grew: that release is not ours
+        created[_ident(seen.ref.to_dict())] = dict(seen.ref.to_dict(), uid=seen.uid,
+                                                   **({"release": seen.release} if seen.release else {}))
+    releases = {f"{r['namespace']}/{r['name']}": r for r in old.releases}
+    for key in after.releases.keys() - before.releases.keys():
+        ns, name = key.split("/", 1)
+        releases[key] = {"namespace": ns, "name": name}
+    owned = {_ident(c) for e in entries.values() for c in e.created} | set(created)
+    kept = {_ident(k): k for k in old.kept}
+    for key, seen in before.objects.items():
+        if key in after.objects and _interesting(seen.ref, interest) and _ident(seen.ref.to_dict()) not in owned:
+            kept[_ident(seen.ref.to_dict())] = dict(seen.ref.to_dict(), why=f"it existed before {target} ran")
+    for key in before.releases.keys() & after.releases.keys():
+        ns, name = key.split("/", 1)
+        if ("HelmRelease", name) in interest and not any(r["name"] == name for e in entries.values() for r in e.releases):
+            ref = {"api_version": "helm", "kind": "HelmRelease", "namespace": ns, "name": name}
+            kept[_ident(ref)] = dict(ref, why=f"the Helm release existed before {target} ran "
+                                              "(the step upgraded it; reset does not roll it back)")
+    seq = old.seq or (max((e.seq for e in entries.values()), default=0) + 1)
+    return StepEntry(target, seq, _now(), sorted(created.values(), key=_ident),
+                     sorted(releases.values(), key=lambda r: (r["namespace"], r["name"])),
+                     sorted(kept.values(), key=_ident))
+
+
+def _interesting(ref: ObjRef, interest: set[tuple[str, str | None]]) -> bool:
+    return (ref.kind, ref.name) in interest or (ref.kind, None) in interest
+
+
+def _ident(d: dict) -> str:
+    return f"{d['kind']}/{d.get('namespace') or ''}/{d['name']}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

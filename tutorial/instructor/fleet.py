@@ -1,0 +1,204 @@
+"""Run one job per lab cluster, a bounded number at a time, each with its own deadline.
+
+Every cluster gets its own Engine (one ApiClient), its own progress store and a cancel event.
+The deadline (--timeout) and Ctrl-C set that event: running commands end with their process
+group, checks stop watching, and queued clusters never start. A failing or unreachable cluster
+is a result, never an exception that stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from tutorial.instructor.selection import FleetCluster
+
+PROBE_TIMEOUT = 5.0
+SANDBOX_COMMIT = "sandbox"  # what the simulated API server reports as gitCommit in /version
+
+
+@dataclass
+class ClusterRun:
+    """One cluster's job: its engine, state and outcome as the fleet sees it."""
+
+    cluster: FleetCluster
+    state: str = "queued"  # queued, running, ok, failed, unreachable, cancelled, timeout
+    detail: str = ""
+    engine: object | None = None
+    sandbox: bool = False
+    result: object | None = None
+    started: float = 0.0
+    ended: float = 0.0
+    cancel: threading.Event = field(default_factory=threading.Event)
+    timed_out: bool = False
+    total: int | None = None  # steps this cluster's job will walk, for progress bars
+
+    @property
+    def context(self) -> str:
+        return self.cluster.context
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.monotonic()) - self.started if self.started else 0.0
+
+
+class Fleet:
+    """The selected clusters, the lessons, and a scratch directory for per-cluster tool state."""
+
+    def __init__(self, clusters: list[FleetCluster], lessons, *, variants: list[str] | None = None,
+                 state_dir: Path | None = None):
+        self.runs = [ClusterRun(c) for c in clusters]
+        self.lessons = lessons
+        self.variants = list(variants or [])
+        self.state_dir = state_dir
+        self._scratch = tempfile.TemporaryDirectory(prefix="gateway-tutorial-fleet-")
+        self.interrupted = threading.Event()
+
+    def close(self) -> None:
+        from tutorial.engine import journal
+
+        for run in self.runs:
+            if run.engine is not None:
+                journal.release(run.engine)
+                run.engine.close()
+        self._scratch.cleanup()
+
+    # -- per cluster ---------------------------------------------------------------------
+    def open(self, run: ClusterRun) -> str | None:
+        """Probe the cluster and build its Engine; None, or why it cannot be reached."""
+        from tutorial.cluster.client import ClusterClient, ClusterError
+
+        client = ClusterClient(run.cluster.kubeconfig, run.cluster.context)
+        try:
+            version = json_get(client, "/version", PROBE_TIMEOUT)
+        except ClusterError as exc:
+            client.close()
+            return f"unreachable: {exc}"
+        run.sandbox = version.get("gitCommit") == SANDBOX_COMMIT
+        run.engine = self._engine(run, client)
+        return None
+
+    def _engine(self, run: ClusterRun, client):
+        from tutorial.commands._common import apply_variants
+        from tutorial.engine.progress import ProgressStore
+        from tutorial.engine.session import Engine
+        from tutorial.engine.target import ClusterTarget
+
+        c = run.cluster
+        target = ClusterTarget(context=c.context, server=c.server, kubeconfig=c.kubeconfig, sandbox=run.sandbox,
+                               extra_path=_simtools() if run.sandbox else [], env=self._env(run))
+        progress = ProgressStore.for_cluster(c.context, c.server, state_dir=self.state_dir)
+        apply_variants(self.lessons, progress, self.variants)
+        engine = Engine(self.lessons, target, progress)
+        engine._client = client  # reuse the probe's connection pool
+        return engine
+
+    def _env(self, run: ClusterRun) -> dict[str, str]:
+        """Sandbox clusters: private kubectl cache and Helm repository file per cluster.
+
+        The simulated helm is not safe to run many times at once on one repositories.yaml,
+        and sandbox ports are reused between runs (kubectl's discovery cache is per host:port).
+        """
+        if not run.sandbox:
+            return {}
+        home = Path(self._scratch.name) / _safe(run.context)
+        home.mkdir(parents=True, exist_ok=True)
+        return {"HOME": str(home), "HELM_CONFIG_HOME": str(home / "helm"), "HELM_CACHE_HOME": str(home / "helmcache"),
+                "HELM_REPOSITORY_CONFIG": str(home / "helm" / "repositories.yaml")}
+
+    # -- all clusters ----------------------------------------------------------------------
+    def run(self, job: Callable[[ClusterRun], object], *, parallel: int, timeout: float | None,
+            on_change: Callable[[ClusterRun], None] | None = None, needs_engine: bool = True) -> None:
+        """job(run) for every cluster, `parallel` at a time; Ctrl-C cancels all and re-raises."""
+        notify = on_change or (lambda run: None)
+        pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet")
+        futures = [pool.submit(self._one, run, job, timeout, notify, needs_engine) for run in self.runs]
+        try:
+            for future in futures:
+                future.result()
+        except KeyboardInterrupt:
+            self.stop()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def stop(self) -> None:
+        """Cancel every cluster: running commands and checks end, queued clusters do not start."""
+        self.interrupted.set()
+        for run in self.runs:
+            run.cancel.set()
+
+    def _one(self, run: ClusterRun, job, timeout, notify, needs_engine) -> None:
+        if self.interrupted.is_set():
+            run.state, run.detail = "cancelled", "not started (interrupted)"
+            return notify(run)
+        run.state, run.started = "running", time.monotonic()
+        notify(run)
+        timer = _deadline(run, timeout)
+        try:
+            problem = self.open(run) if needs_engine and run.engine is None else None
+            if problem:
+                run.state, run.detail = "unreachable", problem
+            else:
+                run.result = job(run)
+                if run.state == "running":
+                    run.state = "ok"
+        except Exception as exc:  # one cluster's surprise must not stop the others
+            run.state, run.detail = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if run.timed_out and run.state not in ("ok", "unreachable"):
+                run.state, run.detail = "timeout", f"gave up after {timeout:g} s ({run.detail or 'no answer'})"
+            elif run.cancel.is_set() and self.interrupted.is_set() and run.state != "ok":
+                run.state, run.detail = "cancelled", run.detail or "interrupted"
+            run.ended = time.monotonic()
+            notify(run)
+
+    def exit_code(self) -> int:
+        states = [r.state for r in self.runs]
+        if states and all(s == "unreachable" for s in states):
+            return EXIT_UNREACHABLE
+        return EXIT_OK if all(s == "ok" for s in states) else EXIT_CHECK_FAILED
+
+
+def _deadline(run: ClusterRun, timeout: float | None):
+    if not timeout:
+        return None
+
+    def expire():
+        run.timed_out = True
+        run.cancel.set()
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def json_get(client, path: str, timeout: float) -> dict:
+    import json
+
+    resp = client._call(path, timeout=(timeout, timeout))
+    return json.loads(resp.data or b"{}")
+
+
+def _simtools() -> list[str]:
+    from tutorial.sandbox.simtools import bin_dir
+
+    return [str(bin_dir())]
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "cluster"
+
+
+def fleet_state_dir() -> Path | None:
+    value = os.environ.get("GATEWAY_TUTORIAL_STATE_DIR")
+    return Path(value) if value else None

@@ -1,0 +1,217 @@
+"""`reset [TARGET]`: undo what the tutorial created on a cluster, as its journal records it.
+
+Only objects and Helm releases the journal says the tutorial created are deleted, each only if
+it is still the very object the tutorial made (same uid: a delete precondition, so the API
+server itself refuses to delete a look-alike). What existed before is listed as kept, with why.
+Steps are undone newest first; within them: Helm releases (as `helm uninstall` does: the
+release's objects, then its records), objects, cluster-scoped objects, namespaces, CRDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tutorial.instructor.kubeapi import Kube, ObjRef
+
+PHASES = {"HelmRelease": 0, "Namespace": 3, "CustomResourceDefinition": 4}
+KEEP_POLICY = "helm.sh/resource-policy"
+WAIT_GONE = 120.0
+
+
+@dataclass
+class Action:
+    """One deletion: a Helm release, an object, or a namespace with everything in it."""
+
+    ref: ObjRef
+    step: str
+    uid: str | None = None
+    status: str = "planned"  # planned, present, gone, replaced; after running: deleted, gone, replaced, failed
+
+    @property
+    def phase(self) -> int:
+        if self.ref.kind in PHASES:
+            return PHASES[self.ref.kind]
+        return 1 if self.ref.namespace else 2
+
+    @property
+    def how(self) -> str:
+        if self.ref.kind == "HelmRelease":
+            return f"helm uninstall {self.ref.name} -n {self.ref.namespace}"
+        if self.ref.kind == "Namespace":
+            return f"delete namespace {self.ref.name} (and everything in it)"
+        return f"delete {self.ref}"
+
+
+@dataclass
+class Plan:
+    steps: list[str] = field(default_factory=list)       # undone, newest first
+    actions: list[Action] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+
+def scope_targets(lessons, target: str) -> list[str] | None:
+    """Step targets from TARGET to the end of the tutorial (every variant); None for 'all'."""
+    from tutorial.lessons.models import TargetError
+
+    if target in ("all", ""):
+        return None
+    ordered = [s.target for lesson in lessons.lessons for s in lesson.steps]
+    lesson_id, _, step_id = target.partition("/")
+    first = target if step_id else next((t for t in ordered if t.split("/", 1)[0] == lesson_id), None)
+    if first not in ordered:
+        lessons.step(target) if step_id else lessons.lesson(lesson_id)  # raises with the valid names
+        raise TargetError(f"{target!r} has no steps")
+    return ordered[ordered.index(first):]
+
+
+def build_plan(entries: dict, scope: list[str] | None) -> Plan:
+    """Deletions for the journal entries in scope, newest step first, in phase order."""
+    chosen = sorted((e for t, e in entries.items() if scope is None or t in scope), key=lambda e: -e.seq)
+    plan = Plan(steps=[e.target for e in chosen])
+    dying_ns = {c["name"] for e in chosen for c in e.created if c["kind"] == "Namespace"}
+    for entry in chosen:
+        for rel in entry.releases:
+            plan.actions.append(Action(ObjRef("helm", "HelmRelease", rel["namespace"], rel["name"]), entry.target))
+        for c in entry.created:
+            ref = ObjRef.from_dict(c)
+            if ref.namespace in dying_ns:
+                continue  # deleted with its namespace
+            plan.actions.append(Action(ref, entry.target, c.get("uid") or None))
+        for k in entry.kept:
+            plan.kept.append((str(ObjRef.from_dict(k)), k.get("why", "it existed before the tutorial")))
+    plan.actions.sort(key=lambda a: a.phase)  # stable: newest step first within a phase
+    plan.kept = list(dict.fromkeys(plan.kept))
+    return plan
+
+
+def inspect(kube: Kube, plan: Plan) -> None:
+    """Look at the cluster: which planned deletions still apply (present / gone / replaced)."""
+    for action in plan.actions:
+        if action.ref.kind == "HelmRelease":
+            action.status = "present" if release_secrets(kube, action.ref) else "gone"
+            continue
+        meta = kube.get_meta(action.ref)
+        if meta is None:
+            action.status = "gone"
+        elif action.uid and meta.get("uid") != action.uid:
+            action.status = "replaced"
+            plan.kept.append((str(action.ref), "it was deleted and made again since the tutorial created it "
+                                               "(different uid), so it is not the tutorial's any more"))
+        else:
+            action.status = "present"
+
+
+def execute(kube: Kube, plan: Plan, cancel=None) -> None:
+    """Delete what `inspect` found present; statuses become deleted, gone, replaced or failed."""
+    for action in plan.actions:
+        if cancel is not None and cancel.is_set():
+            return
+        if action.status != "present":
+            continue
+        if action.ref.kind == "HelmRelease":
+            action.status = helm_uninstall(kube, action.ref, plan)
+        else:
+            action.status = kube.delete(action.ref, action.uid)
+
+
+def release_secrets(kube: Kube, rel: ObjRef) -> list[dict]:
+    """Helm's release records (Secrets owner=helm,name=NAME) of a release, full objects."""
+    status, doc = kube.request("GET", f"/api/v1/namespaces/{rel.namespace}/secrets",
+                               query=[("labelSelector", f"owner=helm,name={rel.name}")])
+    if status == 404:
+        return []
+    kube.raise_for(status, doc, f"list the records of Helm release {rel.name}")
+    return [s for s in doc.get("items", []) if s.get("type", "helm.sh/release.v1") == "helm.sh/release.v1"]
+
+
+def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan) -> str:
+    """What `helm uninstall` does (without chart hooks): delete the manifest's objects, then the records."""
+    secrets = release_secrets(kube, rel)
+    if not secrets:
+        return "gone"
+    latest = max(secrets, key=lambda s: int((s["metadata"].get("labels") or {}).get("version", "0") or 0))
+    for obj in reversed(manifest_objects(latest)):
+        meta = obj.get("metadata") or {}
+        ref = ObjRef(obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace") or rel.namespace,
+                     meta.get("name", ""))
+        if (meta.get("annotations") or {}).get(KEEP_POLICY) == "keep":
+            plan.kept.append((str(ref), f"Helm release {rel.name} marks it {KEEP_POLICY}: keep"))
+            continue
+        kube.delete(ref)
+    for secret in secrets:
+        kube.delete(ObjRef("v1", "Secret", rel.namespace, secret["metadata"]["name"]))
+    return "deleted"
+
+
+def manifest_objects(secret: dict) -> list[dict]:
+    """The objects of a Helm release record: base64(base64(gzip(JSON))), manifest as YAML."""
+    import base64
+    import gzip
+    import json
+
+    import yaml
+
+    packed = base64.b64decode(base64.b64decode((secret.get("data") or {}).get("release", "")))
+    release = json.loads(gzip.decompress(packed) if packed[:2] == b"\x1f\x8b" else packed)
+    return [d for d in yaml.safe_load_all(release.get("manifest") or "") if isinstance(d, dict) and d.get("kind")]
+
+
+def wait_gone(engine, plan: Plan, cancel=None, timeout: float = WAIT_GONE) -> list[str]:
+    """Wait (watching) until deleted namespaces and CRDs have disappeared; what is still there."""
+    from tutorial.cluster.client import ClusterClient
+
+    left = []
+    client = ClusterClient(engine.target.kubeconfig, engine.target.context)  # its watches end half-read
+    try:
+        for kind, api_version in (("Namespace", "v1"), ("CustomResourceDefinition", "apiextensions.k8s.io/v1")):
+            names = {a.ref.name for a in plan.actions if a.ref.kind == kind and a.status == "deleted"}
+            if not names:
+                continue
+            ref = client.resource(api_version, kind)
+            outcome = client.wait_for(ref, None, lambda items: not any(o["metadata"]["name"] in names for o in items),
+                                      timeout=timeout, cancel=cancel)
+            if not outcome.passed:
+                left += [f"{kind} {o['metadata']['name']}" for o in outcome.items if o["metadata"]["name"] in names]
+    finally:
+        client.close()
+    return left
+
+
+def reset_cluster(run, target: str, *, dry_run: bool) -> Plan:
+    """Plan (and unless dry_run, carry out) the reset of one cluster; updates journal and progress."""
+    from tutorial.engine import journal
+
+    engine = run.engine
+    kube = journal.kube_for(engine)
+    scope = scope_targets(engine.lessons, target)
+    entries = journal.Journal(kube).entries()
+    plan = build_plan(entries, scope)
+    inspect(kube, plan)
+    if dry_run or plan.empty:
+        run.detail = _summary(plan, dry_run)
+        return plan
+    execute(kube, plan, run.cancel)
+    if run.cancel.is_set():
+        run.detail = "interrupted; run reset again to finish"
+        return plan
+    left = wait_gone(engine, plan, run.cancel)
+    undone = set(plan.steps)
+    journal.Journal(kube).update(lambda e: {t: v for t, v in e.items() if t not in undone})
+    engine.progress.reset(scope if scope is not None else None)
+    if left:
+        run.state, run.detail = "failed", f"still being deleted: {', '.join(left)}"
+    else:
+        run.detail = _summary(plan, dry_run)
+    return plan
+
+
+def _summary(plan: Plan, dry_run: bool) -> str:
+    if plan.empty:
+        return "nothing to reset: the journal lists nothing the tutorial created here"
+    live = [a for a in plan.actions if a.status in ("present", "deleted")]
+    verb = "would delete" if dry_run else "deleted"
+    return f"{verb} {len(live)}, kept {len(plan.kept)} (undid {len(plan.steps)} step(s))"

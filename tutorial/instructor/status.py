@@ -1,0 +1,96 @@
+"""`status`: where every lab cluster is, from live checks (not from anyone's progress file).
+
+Each step's checks are evaluated once, without waiting (timeout 0: one list per check), so a
+whole fleet answers in about the time of its slowest cluster. Checks that run a command on this
+machine (`command_succeeds`, e.g. "kubectl is installed") say nothing about a learner's cluster
+and are left out; a step with only such checks shows "n/a".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LOCAL_KINDS = {"command_succeeds"}
+
+
+@dataclass
+class StepCell:
+    target: str
+    state: str  # done, partial, todo, unreachable, n/a
+    checks: list = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"target": self.target, "state": self.state,
+                "checks": [{"check": c.check_id, "title": c.title, "passed": c.passed, "observed": c.observed}
+                           for c in self.checks]}
+
+
+@dataclass
+class ClusterStatus:
+    context: str
+    server: str
+    reachable: bool
+    error: str = ""
+    sandbox: bool = False
+    cells: list[StepCell] = field(default_factory=list)
+
+    @property
+    def at(self) -> str:
+        """The last step of the unbroken run of done steps from the start ('' if none)."""
+        last = ""
+        for cell in self.cells:
+            if cell.state == "n/a":
+                continue
+            if cell.state != "done":
+                break
+            last = cell.target
+        return last
+
+    @property
+    def stuck_on(self) -> str:
+        """The first step that is partly done: a learner is probably working (or stuck) there."""
+        return next((c.target for c in self.cells if c.state == "partial"), "")
+
+    def to_json(self) -> dict:
+        return {"context": self.context, "server": self.server, "reachable": self.reachable, "error": self.error,
+                "sandbox": self.sandbox, "at": self.at or None, "stuck_on": self.stuck_on or None,
+                "steps": [c.to_json() for c in self.cells]}
+
+
+def status_steps(lessons, variants: dict[str, str]):
+    """The (lesson, step) pairs the matrix shows: the whole tutorial for the chosen variants."""
+    return lessons.resolve_target("all", variants=variants)
+
+
+def cluster_status(run, pairs) -> ClusterStatus:
+    """Evaluate every step's cluster checks on one cluster, all at once."""
+    c = run.cluster
+    out = ClusterStatus(c.context, c.server, True, sandbox=run.sandbox)
+    checks = [(step, chk) for _, step in pairs for chk in step.checks if chk.kind not in LOCAL_KINDS]
+    results = run.engine.run_checks(checks, timeout=0, cancel=run.cancel)
+    by_step: dict[str, list] = {}
+    for (step, _), result in zip(checks, results):
+        by_step.setdefault(step.target, []).append(result)
+    for _, step in pairs:
+        out.cells.append(_cell(step.target, by_step.get(step.target, [])))
+    if any(cell.state == "unreachable" for cell in out.cells):
+        out.reachable = False
+        out.error = next(r.observed for cell in out.cells for r in cell.checks if r.unreachable)
+        run.state, run.detail = "unreachable", out.error
+    return out
+
+
+def _cell(target: str, results: list) -> StepCell:
+    if not results:
+        return StepCell(target, "n/a")
+    if any(r.unreachable for r in results):
+        return StepCell(target, "unreachable", results)
+    passed = sum(1 for r in results if r.passed)
+    state = "done" if passed == len(results) else ("partial" if passed else "todo")
+    return StepCell(target, state, results)
+
+
+def unreachable_status(run, pairs) -> ClusterStatus:
+    c = run.cluster
+    return ClusterStatus(c.context, c.server, False, error=run.detail,
+                         cells=[StepCell(step.target, "unreachable") for _, step in pairs])
