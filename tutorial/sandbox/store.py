@@ -124,6 +124,7 @@ class Watch:
             self._queue.put((type_, copy_json(obj)))
 
     def next(self, timeout: float | None = None) -> tuple[str, dict] | None:
+        """The next (type, obj), or None after timeout seconds or once closed."""
         if self.closed:
             return None
         try:
@@ -133,6 +134,7 @@ class Watch:
         return item
 
     def close(self) -> None:
+        """Stop receiving events; a blocked next() returns None."""
         if not self.closed:
             self.closed = True
             self._store._remove_watch(self)
@@ -168,12 +170,14 @@ class Store:
 
     # ---- reads ----
     def get(self, gr: GR, namespace: str | None, name: str) -> dict | None:
+        """A copy of the stored object, or None."""
         with self._lock:
             obj = self._data.get(tuple(gr), {}).get((namespace or None, name))
             return copy_json(obj) if obj is not None else None
 
     def list(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
              field_selector: str | None = None) -> tuple[list[dict], int]:
+        """Copies of the matching objects sorted by namespace/name, and the store's resourceVersion."""
         labels, fields = parse_label_selector(label_selector), parse_field_selector(field_selector)
         with self._lock:
             bucket = self._data.get(tuple(gr), {})
@@ -195,6 +199,7 @@ class Store:
 
     # ---- writes ----
     def create(self, gr: GR, obj: dict) -> dict:
+        """Store a new object (uid, resourceVersion, creationTimestamp, generation set); AlreadyExists."""
         gr = tuple(gr)
         obj = copy_json(obj)
         meta = obj.setdefault("metadata", {})
@@ -215,6 +220,7 @@ class Store:
         return result
 
     def update(self, gr: GR, obj: dict, *, subresource: str | None = None) -> dict:
+        """Replace an object (or only its status); Conflict on a stale resourceVersion, NotFound."""
         gr = tuple(gr)
         obj = copy_json(obj)
         with self._lock:
@@ -234,6 +240,7 @@ class Store:
         return result
 
     def delete(self, gr: GR, namespace: str | None, name: str) -> dict:
+        """Remove an object, or mark it deleting while finalizers remain; NotFound."""
         gr = tuple(gr)
         with self._lock:
             key = (namespace or None, name)
@@ -325,6 +332,7 @@ class Store:
     # ---- watches and subscribers ----
     def watch(self, gr: GR | None, namespace: str | None = None, *, since_rv: int | None = None,
               label_selector: str | None = None, field_selector: str | None = None) -> Watch:
+        """Events from now on (or replayed after since_rv, Gone when too old) matching the filters."""
         w = Watch(self, tuple(gr) if gr else None, namespace or None,
                   parse_label_selector(label_selector), parse_field_selector(field_selector))
         with self._lock:
@@ -343,6 +351,7 @@ class Store:
                 self._watches.remove(w)
 
     def subscribe(self, callback: Callable[[str, GR, dict], None]) -> Callable[[], None]:
+        """Call callback(type, gr, obj) after every change, outside the lock; returns unsubscribe."""
         with self._lock:
             self._subscribers.append(callback)
 
@@ -354,6 +363,7 @@ class Store:
 
     # ---- persistence ----
     def snapshot(self) -> dict:
+        """Everything stored, as JSON data for persist.py."""
         with self._lock:
             objects = [{"group": g, "resource": r, "object": copy_json(o)}
                        for (g, r), bucket in self._data.items() for o in bucket.values()]
