@@ -51,6 +51,7 @@ class ServiceController(Controller):
         if svc["metadata"].get("deletionTimestamp"):
             return
         spec = svc.get("spec") or {}
+        self._ips.reserve([spec.get("clusterIP")])  # a clusterIP chosen by the user is taken too
         if _has_cluster_ip(svc) and not spec.get("clusterIP") or self._needs_node_ports(svc):
             self._allocate(svc)
             return  # the MODIFIED event brings the service back here
