@@ -251,3 +251,38 @@ def test_stop_ends_open_watches_and_connections():
     assert ended in ("cleanly", "cut")
     with pytest.raises(OSError):
         request(server, "GET", "/healthz")
+
+
+def test_events_api_group_shares_core_events(module_api):
+    event = {"metadata": {"name": "shared.1"}, "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+             "reason": "Started", "message": "Started container", "type": "Normal"}
+    assert request(module_api, "POST", "/api/v1/namespaces/default/events", event)[0] == 201
+    status, listed, _ = request(module_api, "GET", "/apis/events.k8s.io/v1/namespaces/default/events")
+    item = next(i for i in listed["items"] if i["metadata"]["name"] == "shared.1")
+    assert listed["kind"] == "EventList" and item["apiVersion"] == "events.k8s.io/v1"
+    assert item["note"] == "Started container" and item["regarding"]["name"] == "p"
+
+
+def test_multi_version_crd_served_at_every_version_and_deletecollection(module_api):
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "dials.example.io"},
+           "spec": {"group": "example.io", "scope": "Namespaced",
+                    "names": {"plural": "dials", "singular": "dial", "kind": "Dial"},
+                    "versions": [{"name": "v1beta1", "served": True, "storage": False},
+                                 {"name": "v1", "served": True, "storage": True}]}}
+    assert request(module_api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    status, group, _ = request(module_api, "GET", "/apis/example.io")
+    assert group["preferredVersion"]["version"] == "v1"
+    for n in range(3):
+        body = {"apiVersion": "example.io/v1beta1", "kind": "Dial",
+                "metadata": {"name": f"d{n}", "labels": {"odd": str(n % 2 == 1).lower()}}}
+        assert request(module_api, "POST", "/apis/example.io/v1beta1/namespaces/default/dials", body)[0] == 201
+    status, got, _ = request(module_api, "GET", "/apis/example.io/v1/namespaces/default/dials/d0")
+    assert got["apiVersion"] == "example.io/v1"
+    status, gone, _ = request(module_api, "DELETE", "/apis/example.io/v1/namespaces/default/dials?labelSelector=odd%3Dfalse")
+    assert status == 200 and sorted(i["metadata"]["name"] for i in gone["items"]) == ["d0", "d2"]
+    status, left, _ = request(module_api, "GET", "/apis/example.io/v1/namespaces/default/dials")
+    assert [i["metadata"]["name"] for i in left["items"]] == ["d1"]
+    assert request(module_api, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/dials.example.io")[0] == 200
+    assert request(module_api, "GET", "/apis/example.io/v1/namespaces/default/dials")[0] == 404
+    assert module_api.store.list(("example.io", "dials"))[0] == []  # custom objects went with their CRD

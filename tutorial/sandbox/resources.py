@@ -224,6 +224,7 @@ def attach_crd_sync(store: Store, registry: Registry) -> callable:
             return
         if type_ == "DELETED":
             registry.remove_crd(obj["metadata"]["name"])
+            _delete_custom_objects(store, obj)
             return
         try:
             registry.add_crd(obj)
@@ -240,6 +241,18 @@ def attach_crd_sync(store: Store, registry: Registry) -> callable:
     unsubscribe = store.subscribe(on_event)
     sync_crds(store, registry)
     return unsubscribe
+
+
+def _delete_custom_objects(store: Store, crd: dict) -> None:
+    """A deleted CRD takes its custom objects with it, as the real API server's cleanup does."""
+    spec = crd.get("spec") or {}
+    gr = (spec.get("group", ""), (spec.get("names") or {}).get("plural", ""))
+    items, _ = store.list(gr)
+    for item in items:
+        try:
+            store.delete(gr, item["metadata"].get("namespace"), item["metadata"]["name"])
+        except Exception:  # noqa: BLE001 - already gone
+            pass
 
 
 def sync_crds(store: Store, registry: Registry) -> None:
