@@ -79,3 +79,9 @@ spec:
     gw.kubectl("-n", "edge", "patch", "httproute", "web", "--type=merge", "-p",
                '{"spec": {"hostnames": ["shop.example.com"]}}')
     assert "shop.example.com" in gw.kubectl("-n", "edge", "get", "httproute").stdout
+
+
+def test_kubectl_explain_reads_the_crd_schema(gw):
+    out = gw.kubectl("explain", "gateway.spec.listeners").stdout
+    assert "KIND:       Gateway" in out and "FIELD: listeners <[]Object>" in out
+    assert "protocol\t<string> -required-" in gw.kubectl("explain", "gateway.spec.listeners", "--recursive").stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from tutorial.sandbox.admission import crd_schema
 from tutorial.sandbox.resources import Registry, ResourceType
 
 _FIELD_VALIDATION = {
@@ -46,29 +47,37 @@ def _operations(rt: ResourceType, version: str) -> dict:
     return {p: ops for p, ops in paths.items() if ops}
 
 
-def group_version_doc(registry: Registry, group: str, version: str) -> dict | None:
+def group_version_doc(registry: Registry, group: str, version: str, store=None) -> dict | None:
+    """The document for one group/version: operations, plus CRD schemas so `kubectl explain` works."""
     types = registry.in_group_version(group, version)
     if not types:
         return None
     paths: dict = {}
+    schemas: dict = {}
     for rt in sorted(types, key=lambda t: t.plural):
         paths.update(_operations(rt, version))
+        schema = crd_schema(store, rt.gr, f"{group}/{version}") if (rt.crd and store is not None) else None
+        if schema:
+            name = ".".join(reversed(group.split("."))) + f".{version}.{rt.kind}"
+            schemas[name] = dict(schema, **{"x-kubernetes-group-version-kind": [
+                {"group": group, "version": version, "kind": rt.kind}]})
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"},
-            "paths": paths, "components": {"schemas": {}}}
+            "paths": paths, "components": {"schemas": schemas}}
 
 
-def _hash(registry: Registry, group: str, version: str) -> str:
-    doc = group_version_doc(registry, group, version) or {}
+def _hash(registry: Registry, group: str, version: str, store=None) -> str:
+    doc = group_version_doc(registry, group, version, store) or {}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32].upper()
 
 
-def root_doc(registry: Registry) -> dict:
+def root_doc(registry: Registry, store=None) -> dict:
     """The /openapi/v3 index: one entry per served group/version, hashed so caches refresh."""
     paths = {}
     for group, versions in sorted(registry.group_versions().items()):
         for version in versions:
             path = _gv_path(group, version)
-            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={_hash(registry, group, version)}"}
+            digest = _hash(registry, group, version, store)
+            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
     return {"paths": paths}
 
 

@@ -317,11 +317,11 @@ class Handler(BaseHTTPRequestHandler):
     def _openapi(self, rest_parts: list[str]) -> None:
         reg = self.api.registry
         if not rest_parts:
-            return self.send_json(200, openapi.root_doc(reg))
+            return self.send_json(200, openapi.root_doc(reg, self.api.store))
         if rest_parts[0] == "api" and len(rest_parts) == 2:
-            doc = openapi.group_version_doc(reg, "", rest_parts[1])
+            doc = openapi.group_version_doc(reg, "", rest_parts[1], self.api.store)
         elif rest_parts[0] == "apis" and len(rest_parts) == 3:
-            doc = openapi.group_version_doc(reg, rest_parts[1], rest_parts[2])
+            doc = openapi.group_version_doc(reg, rest_parts[1], rest_parts[2], self.api.store)
         else:
             doc = None
         if doc is None:
