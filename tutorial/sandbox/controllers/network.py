@@ -45,7 +45,9 @@ class ServiceController(Controller):
         if type == "DELETED":
             self._ips.release((obj.get("spec") or {}).get("clusterIP"))
             return
-        self.reconcile(obj)
+        fresh = self.ctx.store.get(u.SERVICES, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        if fresh is not None:  # events may be stale; decide on the stored object
+            self.reconcile(fresh)
 
     def reconcile(self, svc: dict) -> None:
         if svc["metadata"].get("deletionTimestamp"):

@@ -31,6 +31,7 @@ class PodLifecycleController(Controller):
         self._pending: dict[str, tuple[str, int]] = {}  # pod uid -> (step, token)
         self._tokens = 0
         self._backoffs: dict[str, int] = {}
+        self._seen: dict[str, int] = {}  # pod uid -> newest resourceVersion seen
         self._ips = ps.IpPool("10.244", start=2)
 
     def resync(self) -> None:
@@ -45,6 +46,7 @@ class PodLifecycleController(Controller):
         if type == "DELETED":
             self._pending.pop(uid, None)
             self._backoffs.pop(uid, None)
+            self._seen.pop(uid, None)
             self._ips.release((obj.get("status") or {}).get("podIP"))
             return
         self.kick(obj)
@@ -52,8 +54,12 @@ class PodLifecycleController(Controller):
     # ---- planning ----
     def kick(self, pod: dict) -> None:
         """Plan the pod's next step and schedule it unless that step is already scheduled."""
-        plan = self.plan(pod)
         uid = pod["metadata"]["uid"]
+        rv = int(pod["metadata"].get("resourceVersion") or 0)
+        if rv < self._seen.get(uid, 0):
+            return  # a stale event (queued before our own later write): the newer one decides
+        self._seen[uid] = rv
+        plan = self.plan(pod)
         if plan is None:
             self._pending.pop(uid, None)
             return
@@ -125,6 +131,9 @@ class PodLifecycleController(Controller):
         self._pending.pop(uid, None)
         pod = self.ctx.store.get(u.PODS, ns, name)
         if pod is None or pod["metadata"]["uid"] != uid:
+            return
+        if (self.plan(pod) or ("",))[0] != step:
+            self.kick(pod)  # the pod changed meanwhile (or a fault flipped): plan afresh
             return
         steps: dict[str, Callable[[dict], dict | None]] = {
             "unschedulable": self._mark_unschedulable, "bind": self._bind,
