@@ -96,7 +96,7 @@ def test_sandbox_tools_found_only_on_sandbox_target(tmp_path):
     spec = CommandSpec(["istioctl", "install", "-y"])
     sandbox = RunTarget(context="sb", sandbox=True, extra_path=[str(tmp_path)])
     result = run_command(spec, sandbox)
-    assert result.ok and result.stdout == "--context sb install -y\n"
+    assert result.ok and result.stdout == "install -y --context sb\n"
     real = RunTarget(context="sb", sandbox=False, extra_path=[str(tmp_path)],
                      env={"PATH": "/nonexistent"})
     assert run_command(spec, real).missing_executable == "istioctl"
@@ -109,26 +109,52 @@ def test_missing_executable_is_a_result_with_install_hint():
     assert "https://helm.sh/docs/intro/install/" in result.explanation
 
 
-def test_real_kubectl_gets_the_context_flag():
-    result = run_command(CommandSpec(["kubectl", "version", "--client"]), RunTarget(context="demo"))
-    assert result.argv == ["kubectl", "--context", "demo", "version", "--client"]
+def test_real_kubectl_gets_the_context_flag(tmp_path):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                          "    server: http://127.0.0.1:9\nusers:\n- name: u\n  user: {}\n"
+                          "contexts:\n- name: demo\n  context:\n"
+                          "    cluster: c\n    user: u\n    namespace: from-demo\n")
+    spec = CommandSpec(["kubectl", "config", "view", "--minify", "-o",
+                        "jsonpath={.contexts[0].context.namespace}"])
+    target = RunTarget(kubeconfig=str(kubeconfig), context="demo")
+    # `config` is local, so no flag is added; pass it ourselves to prove the chosen file is read
+    result = run_command(CommandSpec([*spec.argv, "--context", "demo"]), target)
     assert result.ok, result.stderr
-    assert "Client Version" in result.stdout
+    assert result.stdout == "from-demo"
+    version = run_command(CommandSpec(["kubectl", "version", "--client"]), target)
+    assert version.argv == ["kubectl", "version", "--client"] and version.ok
+    assert "Client Version" in version.stdout
+
+
+def test_cluster_commands_carry_the_context_to_real_kubectl(tmp_path):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\n")
+    spec = CommandSpec(["kubectl", "get", "ns"], timeout=30)
+    result = run_command(spec, RunTarget(kubeconfig=str(kubeconfig), context="demo"))
+    assert result.argv == ["kubectl", "get", "ns", "--context", "demo"]
+    assert not result.ok
+    assert 'context was not found for specified context: demo' in result.stderr
 
 
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["kubectl", "get", "ns"], ["kubectl", "--context", "c", "get", "ns"]),
-        (["/usr/bin/kubectl", "get"], ["/usr/bin/kubectl", "--context", "c", "get"]),
-        (["helm", "list"], ["helm", "--kube-context", "c", "list"]),
-        (["istioctl", "x"], ["istioctl", "--context", "c", "x"]),
+        (["kubectl", "get", "ns"], ["kubectl", "get", "ns", "--context", "c"]),
+        (["/usr/bin/kubectl", "get"], ["/usr/bin/kubectl", "get", "--context", "c"]),
+        (["helm", "list"], ["helm", "list", "--kube-context", "c"]),
+        (["istioctl", "x"], ["istioctl", "x", "--context", "c"]),
         (["kubectl", "--context", "o", "get"], ["kubectl", "--context", "o", "get"]),
         (["kubectl", "get", "--context=o"], ["kubectl", "get", "--context=o"]),
         (["helm", "--kube-context=o", "ls"], ["helm", "--kube-context=o", "ls"]),
         (["kubectl", "exec", "p", "--", "x", "--context"],
-         ["kubectl", "--context", "c", "exec", "p", "--", "x", "--context"]),
+         ["kubectl", "exec", "p", "--context", "c", "--", "x", "--context"]),
         (["curl", "http://x"], ["curl", "http://x"]),
+        (["helm", "repo", "add", "istio", "u"], ["helm", "repo", "add", "istio", "u"]),
+        (["helm", "version"], ["helm", "version"]),
+        (["kubectl", "version", "--client"], ["kubectl", "version", "--client"]),
+        (["kubectl", "version"], ["kubectl", "version", "--context", "c"]),
+        (["kubectl", "config", "view"], ["kubectl", "config", "view"]),
     ],
 )
 def test_with_context_knows_each_tools_flag(argv, expected):
@@ -145,7 +171,7 @@ def test_display_command_is_copy_pasteable():
     shown = display_command(spec, target, base_env={"HOME": "/home/learner"})
     first, *body = shown.splitlines()
     words = shlex.split(first.split(" <<", 1)[0])
-    assert words == ["KUBECONFIG=/tmp/my kube", "kubectl", "--context", "lab 1", "apply", "-f", "-"]
+    assert words == ["KUBECONFIG=/tmp/my kube", "kubectl", "apply", "-f", "-", "--context", "lab 1"]
     assert first.endswith("<<'EOF_1'")
     assert body == ["a: 'b c'", "EOF", "EOF_1"]
     plain = display_command(CommandSpec(["kubectl", "get", "ns"]), RunTarget(), show_env=False)

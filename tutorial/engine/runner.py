@@ -31,6 +31,15 @@ CONTEXT_FLAGS: dict[str, str] = {
     "istioctl": "--context",
 }
 
+# Subcommands that never talk to a cluster: no context flag, so the learner sees the
+# command as the docs print it (`helm repo add ...`).
+LOCAL_SUBCOMMANDS: dict[str, frozenset[str]] = {
+    "kubectl": frozenset({"config", "completion", "kustomize", "plugin"}),
+    "helm": frozenset({"repo", "search", "show", "pull", "package", "lint", "create",
+                       "dependency", "completion", "env", "plugin", "help"}),
+    "istioctl": frozenset({"completion", "help", "manifest"}),
+}
+
 INSTALL_HINTS: dict[str, str] = {
     "kubectl": "Install kubectl (the Kubernetes command line): "
     "https://kubernetes.io/docs/tasks/tools/",
@@ -90,19 +99,29 @@ def context_flag(program: str) -> str | None:
     return CONTEXT_FLAGS.get(os.path.basename(program))
 
 
-def with_context(argv: Sequence[str], context: str | None) -> list[str]:
-    """argv with the tool's context flag inserted after the program, unless already present.
+def _is_local(argv: list[str]) -> bool:
+    """True for a subcommand that never contacts a cluster (also `X version --client`)."""
+    sub = argv[1] if len(argv) > 1 else ""
+    tool = os.path.basename(argv[0])
+    if sub == "version" and "--client" in argv:
+        return True
+    return sub in LOCAL_SUBCOMMANDS.get(tool, frozenset()) or (tool == "helm" and sub == "version")
 
-    Inserted right after argv[0] so it can never land after a `--` (e.g. `kubectl exec -- sh`).
+
+def with_context(argv: Sequence[str], context: str | None) -> list[str]:
+    """argv with the tool's context flag added, unless argv already chooses a context.
+
+    The flag goes at the end of the tool's own arguments (before a `--`, as in
+    `kubectl exec pod --context c -- sh`): every tool accepts it there, after the subcommand.
     """
     argv = list(argv)
     flag = context_flag(argv[0]) if argv else None
-    if not context or not flag:
+    if not context or not flag or _is_local(argv):
         return argv
-    head = argv[: argv.index("--")] if "--" in argv else argv
-    if any(a == flag or a.startswith(flag + "=") for a in head):
+    cut = argv.index("--") if "--" in argv else len(argv)
+    if any(a == flag or a.startswith(flag + "=") for a in argv[:cut]):
         return argv
-    return [argv[0], flag, context, *argv[1:]]
+    return [*argv[:cut], flag, context, *argv[cut:]]
 
 
 def build_env(target: RunTarget, base: Mapping[str, str] | None = None) -> dict[str, str]:
