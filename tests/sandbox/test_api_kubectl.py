@@ -84,6 +84,10 @@ def test_typed_creates_decode_protobuf(k):
     assert _json(k, "-n", "typed", "get", "cm", "cfg")["data"] == {"color": "blue"}
     assert _json(k, "-n", "typed", "get", "secret", "pw")["data"] == {"pw": "czNjcmV0"}
     assert _json(k, "-n", "typed", "get", "sa", "bot")["metadata"]["name"] == "bot"
+    k.kubectl("apply", "-f", "-", input="apiVersion: v1\nkind: Secret\nmetadata: {name: sd, namespace: typed}\n"
+                                        "stringData: {token: abc}\n")
+    secret = _json(k, "-n", "typed", "get", "secret", "sd")
+    assert secret["data"] == {"token": "YWJj"} and "stringData" not in secret
 
 
 def test_apply_then_reapply_changes_merge_without_losing_fields(k):

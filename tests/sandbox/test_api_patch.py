@@ -50,6 +50,7 @@ def test_strategic_merge_map_directives_and_null_removal():
     out = patch.strategic_merge(orig, p)
     assert out["metadata"] == {"labels": {"b": "2", "c": "3"}, "finalizers": ["y"]}
     assert out["spec"]["strategy"] == {"type": "Recreate"}
+    assert "strategy" not in patch.strategic_merge(orig, {"spec": {"strategy": {"$patch": "delete"}}})["spec"]
     whole = patch.strategic_merge(orig, {"spec": {"$patch": "replace", "paused": True}})
     assert whole["spec"] == {"paused": True}
     assert orig["metadata"]["labels"] == {"a": "1", "b": "2"}  # inputs untouched

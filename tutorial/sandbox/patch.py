@@ -73,6 +73,8 @@ def _merge_map(orig: dict, patch: dict) -> dict:
             continue
         elif value is None:
             orig.pop(key, None)
+        elif isinstance(value, dict) and value.get("$patch") == "delete":
+            orig.pop(key, None)
         elif isinstance(value, dict):
             base = orig.get(key)
             orig[key] = _merge_map(base if isinstance(base, dict) else {}, value)

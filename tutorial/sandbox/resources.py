@@ -6,6 +6,7 @@ drive the CRD part (see attach_crd_sync): a created CRD is served at once and ma
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import threading
 
@@ -299,6 +300,11 @@ def builtin_defaults(rt: ResourceType, obj: dict) -> None:
         spec.setdefault("strategy", {}).setdefault("type", "RollingUpdate")
     elif rt.gr == ("", "secrets"):
         obj.setdefault("type", "Opaque")
+        string_data = obj.pop("stringData", None)
+        if isinstance(string_data, dict):  # the API server folds stringData into data, base64-encoded
+            data = obj.setdefault("data", {})
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 def _pod_spec_defaults(spec: dict) -> None:
