@@ -286,3 +286,14 @@ def test_multi_version_crd_served_at_every_version_and_deletecollection(module_a
     assert request(module_api, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/dials.example.io")[0] == 200
     assert request(module_api, "GET", "/apis/example.io/v1/namespaces/default/dials")[0] == 404
     assert module_api.store.list(("example.io", "dials"))[0] == []  # custom objects went with their CRD
+
+
+def test_put_without_cluster_ip_keeps_the_allocated_one(module_api):
+    svc = {"metadata": {"name": "keep"}, "spec": {"type": "NodePort", "ports": [{"port": 80}]}}
+    status, created, _ = request(module_api, "POST", "/api/v1/namespaces/default/services", svc)
+    created["spec"].update(clusterIP="10.96.0.99", clusterIPs=["10.96.0.99"])
+    created["spec"]["ports"][0]["nodePort"] = 30080
+    module_api.store.update(("", "services"), created)  # what the network controller does
+    status, replaced, _ = request(module_api, "PUT", "/api/v1/namespaces/default/services/keep", svc)
+    assert status == 200 and replaced["spec"]["clusterIP"] == "10.96.0.99"
+    assert replaced["spec"]["ports"][0]["nodePort"] == 30080

@@ -307,6 +307,21 @@ def builtin_defaults(rt: ResourceType, obj: dict) -> None:
                 data[key] = base64.b64encode(str(value).encode()).decode()
 
 
+def keep_allocated(rt: ResourceType, new: dict, old: dict) -> None:
+    """On update, keep what the cluster allocated (a Service's clusterIP and nodePorts) when omitted."""
+    if rt.gr != ("", "services") or not isinstance(new.get("spec"), dict):
+        return
+    spec, before = new["spec"], old.get("spec") or {}
+    for field in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+        if field in before and field not in spec:
+            spec[field] = before[field]
+    old_ports = {p.get("port"): p.get("nodePort") for p in before.get("ports") or [] if isinstance(p, dict)}
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict) and not port.get("nodePort") and old_ports.get(port.get("port")):
+                port["nodePort"] = old_ports[port.get("port")]
+
+
 def _pod_spec_defaults(spec: dict) -> None:
     """Container defaults kubectl describe and get show: port protocol, image pull policy."""
     spec.setdefault("restartPolicy", "Always")

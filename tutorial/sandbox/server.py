@@ -721,6 +721,7 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
     if rt.gr == NAMESPACES:
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = req.name
     else:
+        resources.keep_allocated(rt, new, old)
         resources.builtin_defaults(rt, new)
     if req.sub != "finalize":
         h.api.admission.admit(gr, new, old, store, crd=rt.crd)
