@@ -36,7 +36,7 @@ CONTEXT_FLAGS: dict[str, str] = {
 LOCAL_SUBCOMMANDS: dict[str, frozenset[str]] = {
     "kubectl": frozenset({"config", "completion", "kustomize", "plugin"}),
     "helm": frozenset({"repo", "search", "show", "pull", "package", "lint", "create",
-                       "dependency", "completion", "env", "plugin", "help"}),
+                       "dependency", "completion", "env", "plugin", "help", "version"}),
     "istioctl": frozenset({"completion", "help", "manifest"}),
 }
 
@@ -102,10 +102,8 @@ def context_flag(program: str) -> str | None:
 def _is_local(argv: list[str]) -> bool:
     """True for a subcommand that never contacts a cluster (also `X version --client`)."""
     sub = argv[1] if len(argv) > 1 else ""
-    tool = os.path.basename(argv[0])
-    if sub == "version" and "--client" in argv:
-        return True
-    return sub in LOCAL_SUBCOMMANDS.get(tool, frozenset()) or (tool == "helm" and sub == "version")
+    local = LOCAL_SUBCOMMANDS.get(os.path.basename(argv[0]), frozenset())
+    return sub in local or (sub == "version" and "--client" in argv)
 
 
 def with_context(argv: Sequence[str], context: str | None) -> list[str]:
@@ -130,10 +128,8 @@ def build_env(target: RunTarget, base: Mapping[str, str] | None = None) -> dict[
     if target.kubeconfig:
         env["KUBECONFIG"] = target.kubeconfig
     if target.sandbox and target.extra_path:
-        parts = [str(p) for p in target.extra_path]
-        if env.get("PATH"):
-            parts.append(env["PATH"])
-        env["PATH"] = os.pathsep.join(parts)
+        parts = [str(p) for p in target.extra_path] + [env.get("PATH", "")]
+        env["PATH"] = os.pathsep.join(p for p in parts if p)
     env.update({str(k): str(v) for k, v in target.env.items()})
     return env
 
