@@ -53,7 +53,7 @@ def _check(engine, args) -> int:
         out.print(f"[bold]{escape(step.target)}[/] — {escape(step.title)}")
         for r in step_results:
             print_check(out, r)
-            rows.append(check_json(lesson, step, r))
+            rows.append(check_json(lesson, step, r, _explanation(engine, step, r) if args.json else None))
     ok = all(r.passed for r in results)
     unreachable = any(r.unreachable for r in results)
     if args.json:
@@ -61,3 +61,9 @@ def _check(engine, args) -> int:
     if unreachable:
         return EXIT_UNREACHABLE
     return EXIT_OK if ok else EXIT_CHECK_FAILED
+
+
+def _explanation(engine, step, result):
+    from tutorial.engine.explain import explanation_json
+
+    return explanation_json(engine, step, result)

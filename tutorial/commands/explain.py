@@ -1,15 +1,101 @@
-"""`gateway-tutorial explain` (not implemented yet: issue 7)."""
+"""`gateway-tutorial explain [TARGET]`: check steps and explain each failing check: what the
+cluster shows, why it happens, and the fix (a command with your names filled in)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+
+from tutorial.commands._common import CommandFailed, add_variant_option, fail, open_engine, resolve
+from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("target", metavar="TARGET", nargs="?", default=None,
+                        help="all, LESSON, LESSON/STEP, or ..LESSON/STEP "
+                             "(default: the steps recorded as failed, else all)")
+    parser.add_argument("--json", action="store_true", help="print the explanations as JSON")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                        help="seconds each check may wait for its condition (default 5)")
+    add_variant_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tutorial.cli import not_done
+    try:
+        engine = open_engine(args)
+    except CommandFailed as exc:
+        return fail(exc)
+    try:
+        return _explain(engine, args)
+    except CommandFailed as exc:
+        return fail(exc)
+    finally:
+        engine.close()
+        engine.target.release()
 
-    return not_done("explain", 7)
+
+def default_pairs(engine):
+    """The steps recorded as failed (in lesson order), else every step."""
+    pairs = resolve(engine, "all")
+    failed = [(lesson, step) for lesson, step in pairs if engine.progress.get(step.target).state == "failed"]
+    return failed or pairs
+
+
+def _explain(engine, args) -> int:
+    from tutorial.commands._render import check_json, console
+    from tutorial.engine.explain import explain_result
+
+    pairs = resolve(engine, args.target) if args.target else default_pairs(engine)
+    out = console(stderr=args.json)
+    if engine.target.sandbox:
+        out.print("[reverse yellow] SANDBOX [/] simulated cluster")
+    checks = [(step, c) for _, step in pairs for c in step.checks]
+    results = engine.run_checks(checks, timeout=args.timeout)
+    rows, failing = [], 0
+    for (step, _), result in zip(checks, results):
+        lesson = engine.lessons.lesson(step.lesson_id)
+        view = explain_result(engine, step, result)
+        rows.append(check_json(lesson, step, result, view.to_json() if view else None))
+        if view is not None:
+            failing += 1
+            print_explanation(out, step, view)
+    for _, step in pairs:
+        engine.record_checks(step, [r for (s, _), r in zip(checks, results) if s is step], ran=False)
+    if not failing:
+        out.print(f"[green]✔[/] all {len(results)} check(s) pass; nothing to explain.")
+    if args.json:
+        print(json.dumps({"ok": failing == 0, "checks": rows}, indent=2))
+    if any(r.unreachable for r in results):
+        return EXIT_UNREACHABLE
+    return EXIT_CHECK_FAILED if failing else EXIT_OK
+
+
+def _md(text: str) -> str:
+    """Escape for rich, then show `code` spans in cyan."""
+    import re
+
+    from rich.markup import escape
+
+    return re.sub(r"`([^`]+)`", r"[cyan]\1[/]", escape(text))
+
+
+def print_explanation(out, step, view) -> None:
+    """Title, what was observed, why, and the fix with its command."""
+    import shlex
+
+    from rich.markup import escape
+
+    out.print(f"\n[red]✘[/] [bold]{escape(step.target)}[/] · {escape(view.check_title)}")
+    out.print(f"  [bold]{_md(view.title)}[/]")
+    if view.observed:
+        out.print("  [dim]What the cluster shows:[/]")
+        for line in view.observed:
+            out.print(f"    {escape(line)}")
+    out.print(f"  [dim]Why:[/] {_md(view.why)}")
+    out.print(f"  [dim]Fix:[/] {_md(view.fix)}")
+    if view.fix_command:
+        out.print(f"    [green]$[/] {escape(shlex.join(view.fix_command))}")
+    if view.source == "generic" and view.evidence:
+        out.print("  [dim]Raw evidence (also in --json):[/]")
+        out.print(escape(json.dumps({k: v for k, v in view.evidence.items() if k not in ("check", "params")},
+                                    indent=2, default=str)[:3000]))

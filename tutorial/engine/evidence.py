@@ -330,7 +330,7 @@ def route_summary(route: dict) -> dict:
     backends = [{"name": b.get("name"), "namespace": b.get("namespace"), "port": b.get("port"),
                  "kind": b.get("kind", "Service")}
                 for rule in spec.get("rules") or [] for b in rule.get("backendRefs") or []]
-    parents = [{"parentRef": p.get("parentRef") or {}, "conditions": _conds(p)}
+    parents = [{"parentRef": p.get("parentRef") or {}, "conditions": _conds({"status": p})}
                for p in (route.get("status") or {}).get("parents") or []]
     return {"name": route["metadata"]["name"], "namespace": ns, "hostnames": spec.get("hostnames") or [],
             "parent_refs": [{"name": r.get("name"), "namespace": r.get("namespace"), "port": r.get("port"),

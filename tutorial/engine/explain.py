@@ -73,7 +73,7 @@ def gateway_signals(ev: dict) -> list[dict]:
         return []
     where = _where("Gateway", gw.get("namespace"), gw.get("name"))
     if not gw.get("found"):
-        return [{"source": "gateway", "state": "not-found", "quote": f"{where} not found"}]
+        return [{"source": "gateway", "state": "not-found", "object_kind": "Gateway", "quote": f"{where} not found"}]
     return _cond_signals(gw.get("conditions"), "gateway", "Gateway", gw["namespace"], gw["name"], where)
 
 
@@ -102,7 +102,7 @@ def route_signals(ev: dict) -> list[dict]:
     out = []
     if ev.get("route_missing"):
         r = ev["route_missing"]
-        out.append({"source": "route", "state": "not-found",
+        out.append({"source": "route", "state": "not-found", "object_kind": "HTTPRoute",
                     "quote": f"{_where('HTTPRoute', r.get('namespace'), r.get('name'))} not found"})
     for r in ev.get("routes") or []:
         where = _where("HTTPRoute", r.get("namespace"), r.get("name"))
@@ -293,7 +293,8 @@ def fill(template: str, values: dict) -> tuple[str, set]:
 def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
     check = ev.get("check") or {}
     observed = [check.get("observed")] if check.get("observed") else []
-    if signal.get("quote") and signal["quote"] not in observed:
+    said = " ".join(observed)
+    if signal.get("quote") and signal["quote"] not in said and not (signal.get("message") and signal["message"] in said):
         observed.append(signal["quote"])
     argv = None
     if rule.fix_command:
@@ -348,11 +349,9 @@ def explain(step, results, outcome=None, engine=None) -> list:
     if failed is not None:
         views.append(explain_evidence(command_evidence(failed), step))
     for result in results if results is not None else (outcome.checks if outcome else []):
-        if result.passed:
-            continue
-        params = check_params(engine, step, result.check_id)
-        ev = gather_evidence(engine, result, params) if engine is not None else base_evidence(result, params)
-        views.append(explain_evidence(ev, step))
+        view = explain_result(engine, step, result)
+        if view is not None:
+            views.append(view)
     return views
 
 
@@ -380,3 +379,18 @@ def check_params(engine, step, check_id: str) -> dict:
         return value
 
     return sub(dict(chk.params))
+
+
+def explain_result(engine, step, result) -> ExplanationView | None:
+    """The explanation of one check result (None if it passed), gathering around it if possible."""
+    if result.passed:
+        return None
+    params = check_params(engine, step, result.check_id)
+    ev = gather_evidence(engine, result, params) if engine is not None else base_evidence(result, params)
+    return explain_evidence(ev, step)
+
+
+def explanation_json(engine, step, result) -> dict | None:
+    """What `check --json` puts in a row's `explanation` field."""
+    view = explain_result(engine, step, result)
+    return view.to_json() if view is not None else None

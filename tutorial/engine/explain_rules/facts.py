@@ -181,6 +181,13 @@ def facts_of(ev: dict) -> dict[str, Any]:
     for part in (check_facts, gateway_facts, class_facts, route_facts, pod_facts, http_facts, version_facts,
                  command_facts):
         out.update({k: v for k, v in part(ev).items() if v is not None})
+    if out.get("kind") == "Gateway":  # a Gateway check without gathering: its own names
+        out.setdefault("gateway", out.get("name"))
+        out.setdefault("gateway_ns", out.get("namespace"))
+    if out.get("check_kind") == "listener_attached_routes":
+        p = ev.get("params") or {}
+        out.setdefault("gateway", p.get("gateway"))
+        out.setdefault("gateway_ns", p.get("namespace"))
     cluster = ev.get("cluster") or {}
     flavor = cluster.get("flavor") or ("sandbox" if cluster.get("sandbox") else "other")
     out.update(flavor=flavor, context=cluster.get("context"), lb_fix=LB_FIX.get(flavor, LB_FIX["other"]))
