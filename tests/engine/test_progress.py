@@ -129,3 +129,31 @@ def test_default_state_dir_follows_env(tmp_path, monkeypatch):
     monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
     store = ProgressStore.for_cluster("c", "s")
     assert store.path.parent == tmp_path / "state" / "progress"
+
+
+HAMMER = textwrap.dedent(
+    """
+    import sys
+    from tutorial.engine.progress import ProgressStore
+    store = ProgressStore.for_cluster("c", "s", state_dir=sys.argv[1])
+    store.set("l/s0", "done", "x" * 20000)
+    print("ready", flush=True)
+    i = 0
+    while True:
+        i += 1
+        store.set(f"l/s{i % 50}", "done", "x" * 20000)
+    """
+)
+
+
+def test_a_writer_killed_mid_write_leaves_a_valid_file(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", HAMMER, str(tmp_path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    store = ProgressStore.for_cluster("c", "s", state_dir=tmp_path)
+    assert store.warning is None
+    assert store.get("l/s0").state == "done"
