@@ -157,3 +157,4 @@ def test_a_writer_killed_mid_write_leaves_a_valid_file(tmp_path):
     store = ProgressStore.for_cluster("c", "s", state_dir=tmp_path)
     assert store.warning is None
     assert store.get("l/s0").state == "done"
+    assert list(store.path.parent.glob("*.tmp")) == []  # a stale temp file is swept

@@ -85,6 +85,12 @@ class ProgressStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self._load()  # surfaces a corrupt file now, while the caller can show .warning
+            self._sweep_temp_files()
+
+    def _sweep_temp_files(self) -> None:
+        """Delete temp files a killed writer left; under the lock no write is in flight."""
+        for stale in self.path.parent.glob(f"{self.path.stem}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     @classmethod
     def for_cluster(cls, context: str, server: str,
