@@ -405,8 +405,10 @@ _NAME_RULES = {
 def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
     if req.sub in STREAMING:
+        hint = ("reach a LoadBalancer Service at its EXTERNAL-IP (kubectl get svc -A) instead"
+                if req.sub in ("portforward", "proxy") else "use kubectl get, describe or logs to inspect them")
         raise ApiError(400, "BadRequest", f"the sandbox simulates its containers, so {req.rt.plural}/{req.sub} is "
-                                          "not available; use kubectl get, describe or logs to inspect them")
+                                          f"not available; {hint}")
     verb = _verb(req)
     if verb not in req.rt.verbs and not req.sub:
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
