@@ -158,3 +158,13 @@ def test_a_writer_killed_mid_write_leaves_a_valid_file(tmp_path):
     assert store.warning is None
     assert store.get("l/s0").state == "done"
     assert list(store.path.parent.glob("*.tmp")) == []  # a stale temp file is swept
+
+
+def test_sweep_spares_other_clusters_temp_files(tmp_path):
+    store = ProgressStore.for_cluster("lab", "s", state_dir=tmp_path)
+    mine = store.path.parent / f"{store.path.stem}.abc_123.tmp"
+    other = store.path.parent / f"{store.path.stem}.x-0123456789.zz.tmp"
+    mine.write_text("{")
+    other.write_text("{")
+    ProgressStore.for_cluster("lab", "s", state_dir=tmp_path)
+    assert not mine.exists() and other.exists()

@@ -89,8 +89,10 @@ class ProgressStore:
 
     def _sweep_temp_files(self) -> None:
         """Delete temp files a killed writer left; under the lock no write is in flight."""
+        mine = re.compile(re.escape(self.path.stem) + r"\.[a-z0-9_]+\.tmp")  # mkstemp's names
         for stale in self.path.parent.glob(f"{self.path.stem}.*.tmp"):
-            stale.unlink(missing_ok=True)
+            if mine.fullmatch(stale.name):
+                stale.unlink(missing_ok=True)
 
     @classmethod
     def for_cluster(cls, context: str, server: str,
