@@ -127,3 +127,17 @@ def test_api_unreachable_refuses_connections_until_switched_off(sandbox_factory)
     assert down.returncode != 0 and "refused" in down.stderr
     sb.faults.disable("api-unreachable")
     assert "kube-system" in sb.kubectl("get", "namespaces").stdout
+
+
+def test_rollout_status_fails_once_the_progress_deadline_passes(sandbox_factory):
+    from cluster_fixtures import fast_settings
+
+    settings = fast_settings()
+    settings.progress_deadline_scale = 0.001  # 600 s -> 0.6 s
+    sb = sandbox_factory(faults=["image-pull"], settings=settings)
+    sb.kubectl("apply", "-f", "-", input=deployment_yaml("web", image=EMOJI_WEB))
+    out = sb.kubectl("rollout", "status", "deployment/web", "--timeout=30s", check=False)
+    assert out.returncode != 0 and 'deployment "web" exceeded its progress deadline' in out.stderr
+    deploy = json.loads(sb.kubectl("get", "deployment", "web", "-o", "json").stdout)
+    progressing = {c["type"]: c for c in deploy["status"]["conditions"]}["Progressing"]
+    assert (progressing["status"], progressing["reason"]) == ("False", "ProgressDeadlineExceeded")

@@ -42,6 +42,7 @@ class SandboxSettings:
     backoff_delay: float = 1.0        # first ImagePullBackOff / CrashLoopBackOff wait (then doubles)
     error_delay: float = 0.3          # how long ErrImagePull shows, and a crashing container runs
     slow_factor: float = 1.0          # multiplies every delay (the slow-controllers fault too)
+    progress_deadline_scale: float = 1.0  # times a Deployment's progressDeadlineSeconds (600 s)
 
 
 class Controller:

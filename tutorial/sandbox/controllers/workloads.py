@@ -6,6 +6,8 @@ failing new version (image pull, crash loop) leaves the old pods serving, as on 
 
 from __future__ import annotations
 
+import time
+
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.runtime import Controller
@@ -40,6 +42,11 @@ class DeploymentController(Controller):
 
     name = "deployment"
     watches = frozenset({u.DEPLOYMENTS, u.REPLICASETS})
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._progress_marks: dict[str, tuple] = {}  # deploy uid -> ((rs, counts), monotonic start)
+        self._deadlines: dict[str, float] = {}
 
     def resync(self) -> None:
         for deploy in self.ctx.store.list(u.DEPLOYMENTS)[0]:
@@ -164,20 +171,44 @@ class DeploymentController(Controller):
         else:
             conds = u.set_condition(conds, "Available", "False", "MinimumReplicasUnavailable",
                                     "Deployment does not have minimum availability.", now)
-        rs_name = new["metadata"]["name"]
-        if updated == desired and replicas == updated and available >= updated:
-            prog = ("NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
-        elif created:
-            prog = ("NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
-        else:
-            prog = ("ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
-        conds = u.set_condition(conds, "Progressing", "True", prog[0], prog[1], now)
+        complete = updated == desired and replicas == updated and available >= updated
+        conds = u.set_condition(conds, "Progressing", *self._progress(deploy, new, complete, created,
+                                                                      (updated, available)), now)
         for cond in conds:
             cond.setdefault("lastUpdateTime", now)
             if cond.get("lastTransitionTime") == now:
                 cond["lastUpdateTime"] = now
         order = {"Available": 0, "Progressing": 1}
         return sorted(conds, key=lambda c: order.get(c["type"], 2))
+
+
+    def _progress(self, deploy: dict, new: dict, complete: bool, created: bool,
+                  counts: tuple) -> tuple[str, str, str]:
+        """(status, reason, message) of Progressing; False after progressDeadlineSeconds without progress.
+
+        The deadline is the Deployment's own (default 600 s) times settings.progress_deadline_scale,
+        measured from the last change of the new ReplicaSet or of the pod counts.
+        """
+        rs_name, uid = new["metadata"]["name"], deploy["metadata"]["uid"]
+        if complete:
+            self._progress_marks.pop(uid, None)
+            return "True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.'
+        mark = (rs_name, counts)
+        started = self._progress_marks.get(uid)
+        if started is None or started[0] != mark:
+            started = (mark, time.monotonic())
+            self._progress_marks[uid] = started
+            seconds = int((deploy.get("spec") or {}).get("progressDeadlineSeconds") or 600)
+            deadline = seconds * self.ctx.settings.progress_deadline_scale
+            ns, name = deploy["metadata"].get("namespace"), deploy["metadata"]["name"]
+            self.ctx.schedule(self.ctx.delay(deadline), lambda: self.reconcile(self.ctx.store.get(
+                u.DEPLOYMENTS, ns, name)))
+            self._deadlines[uid] = deadline
+        if time.monotonic() - started[1] >= self.ctx.delay(self._deadlines.get(uid, 600.0)) * 0.999:
+            return "False", "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.'
+        if created:
+            return "True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"'
+        return "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.'
 
 
 class ReplicaSetController(Controller):
