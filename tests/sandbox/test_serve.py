@@ -116,3 +116,11 @@ def test_in_process_serve_keeps_state_in_state_dir(tmp_path):
     assert second.returncode == 0
     first = run_once(lambda: run_kubectl(home, kc, "--context", "sandbox01", "get", "ns", "kept", check=False))
     assert first.returncode != 0 and "NotFound" in first.stderr
+
+
+def test_faults_apply_to_all_clusters_or_to_one_by_context():
+    names = ["lab01", "lab02"]
+    specs = ["no-lb", "lab02/image-pull=docker.l5d.io/buoyantio", "image-pull=docker.l5d.io/x"]
+    assert serve_mod.faults_for("lab01", names, specs) == ["no-lb", "image-pull=docker.l5d.io/x"]
+    assert serve_mod.faults_for("lab02", names, specs) == [
+        "no-lb", "image-pull=docker.l5d.io/buoyantio", "image-pull=docker.l5d.io/x"]

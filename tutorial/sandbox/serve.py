@@ -55,16 +55,31 @@ def env_lines(kubeconfig_path: Path) -> list[str]:
     return lines
 
 
+def faults_for(name: str, names: list[str], specs: list[str]) -> list[str]:
+    """The fault specs for one cluster: plain specs apply to all, "CONTEXT/spec" to that one only."""
+    out = []
+    for spec in specs:
+        prefix, _, rest = spec.partition("/")
+        if rest and prefix in names:
+            if prefix == name:
+                out.append(rest)
+        else:
+            out.append(spec)
+    return out
+
+
 def build_clusters(opts: ServeOptions) -> list[SandboxCluster]:
     """One SandboxCluster per context name, ports consecutive from opts.port when given."""
-    FaultSet.parse(opts.faults)  # fail early on a bad --fault, before any port is taken
     names = kubeconfig.context_names(opts.context_name, opts.clusters)
+    per_cluster = {name: faults_for(name, names, opts.faults) for name in names}
+    for specs in per_cluster.values():
+        FaultSet.parse(specs)  # fail early on a bad --fault, before any port is taken
     out = []
     for i, name in enumerate(names):
         state = Path(opts.state_dir) / f"{name}.json" if opts.state_dir else None
         out.append(SandboxCluster(name=name, port=(opts.port + i) if opts.port else 0,
                                   lb_address=pick_lb_address(f"127.0.0.{10 + i}"),
-                                  state_path=state, faults=list(opts.faults)))
+                                  state_path=state, faults=per_cluster[name]))
     return out
 
 
