@@ -179,6 +179,9 @@ class ClusterClient:
         try:
             yield from _read_events(resp)
         finally:
+            # A watch body is never read to its end here: close the connection rather than
+            # hand a half-read chunked stream back to the pool.
+            resp.close()
             resp.release_conn()
 
     def wait_for(self, ref: ResourceRef, namespace: str | None, judge: Callable[[list[dict]], bool], *,

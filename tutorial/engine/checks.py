@@ -328,6 +328,12 @@ def route_parent_status(route: dict, parent: dict) -> dict | None:
     return None
 
 
+def _entry_ok(entry: dict, ctype: str) -> bool:
+    """A condition of a route's per-parent status entry (they sit on the entry, not in .status)."""
+    cond = find_condition(list(entry.get("conditions") or []), ctype)
+    return bool(cond and cond.get("status") == "True")
+
+
 @check("route_accepted")
 def _route_accepted(ctx, p, timeout):
     ref = ctx.client.resource(GATEWAY_API, p.get("route_kind", "HTTPRoute"))
@@ -336,7 +342,7 @@ def _route_accepted(ctx, p, timeout):
     def ok(items):
         for r in items:
             entry = route_parent_status(r, parent)
-            if entry and all(_cond_ok(entry, t) for t in ("Accepted", "ResolvedRefs")):
+            if entry and all(_entry_ok(entry, t) for t in ("Accepted", "ResolvedRefs")):
                 return True
         return False
 
@@ -350,7 +356,7 @@ def _route_accepted(ctx, p, timeout):
     if entry is None:
         return False, (f"{kind} {p['name']} has no status for Gateway {parent.get('namespace', p['namespace'])}/"
                        f"{parent['name']} (status.parents lists {len(ev['parents'])} parent(s))"), ev
-    conds = conditions_of(entry)
+    conds = list(entry.get("conditions") or [])
     ev["conditions"] = conds
     text = "; ".join(describe_condition(find_condition(conds, t), t) for t in ("Accepted", "ResolvedRefs"))
     return outcome.passed, f"{kind} {p['name']}: {text}", ev
