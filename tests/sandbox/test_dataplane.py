@@ -133,3 +133,21 @@ def test_bind_failure_shows_as_gateway_event(tmp_path):
             assert f"SIMULATED data plane: cannot listen on {blog.address}:{PORT}" in events
     finally:
         blog.stop()
+
+
+def test_listeners_close_when_the_cluster_stops_without_close(tmp_path):
+    """cluster.stop() alone frees the gateway port (the next cluster may want it)."""
+    blog = fx.start_blog(tmp_path)
+    blog.tool("istioctl install --set profile=minimal -y")
+    blog.kubectl("create", "namespace", "istio-ingress")
+    blog.install_crds()
+    blog.apply(fx.GATEWAY_YAML)
+    blog.wait("--for=condition=programmed", "gtw/emojivoto", "-n", "istio-ingress")
+    plane = next(c for c in blog.sb.cluster.runtime.controllers if c.name == "dataplane")
+    assert blog.http("/")[0] == 404  # listening: no route yet
+    blog.sb.cluster.stop()
+    plane._watcher.join(timeout=30)
+    assert plane.plane.servers == {}
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((blog.address, PORT))

@@ -172,9 +172,29 @@ class DataPlaneController(Controller):
         super().__init__(ctx)
         self.plane = DataPlane(ctx.store, on_error=self._report)
         self._pending = False
+        self._watcher: threading.Thread | None = None
 
     def resync(self) -> None:
+        self._watch_runtime()
         self._sync()
+
+    def _watch_runtime(self) -> None:
+        """Close the listeners when the runtime thread ends, even if nobody calls close().
+
+        resync runs on the runtime thread, so joining it from a helper thread tells us when the
+        cluster stopped; sockets must not outlive their cluster (the next one wants the port).
+        """
+        if self._watcher is not None:
+            return
+        runtime_thread = threading.current_thread()
+        if runtime_thread is threading.main_thread():
+            return  # called directly (tests): the caller owns the lifetime
+
+        def close_after() -> None:
+            runtime_thread.join()
+            self.plane.stop()
+        self._watcher = threading.Thread(target=close_after, daemon=True, name="dataplane-watcher")
+        self._watcher.start()
 
     def on_event(self, type: str, gr: tuple[str, str], obj: dict) -> None:
         if not self._pending:
