@@ -297,3 +297,23 @@ def test_put_without_cluster_ip_keeps_the_allocated_one(module_api):
     status, replaced, _ = request(module_api, "PUT", "/api/v1/namespaces/default/services/keep", svc)
     assert status == 200 and replaced["spec"]["clusterIP"] == "10.96.0.99"
     assert replaced["spec"]["ports"][0]["nodePort"] == 30080
+
+
+def test_crd_update_must_keep_stored_versions(module_api):
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "olds.example.dev"},
+           "spec": {"group": "example.dev", "scope": "Namespaced", "names": {"plural": "olds", "kind": "Old"},
+                    "versions": [{"name": "v1alpha2", "served": True, "storage": True}]}}
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    assert request(module_api, "POST", path, crd)[0] == 201
+    crd["spec"]["versions"] = [{"name": "v1alpha2", "served": True, "storage": False},
+                               {"name": "v1", "served": True, "storage": True}]
+    status, updated, _ = request(module_api, "PUT", f"{path}/olds.example.dev", crd)
+    assert status == 200
+    assert module_api.store.get(("apiextensions.k8s.io", "customresourcedefinitions"), None,
+                                "olds.example.dev")["status"]["storedVersions"] == ["v1alpha2", "v1"]
+    crd["spec"]["versions"] = [{"name": "v1", "served": True, "storage": True}]
+    status, answer, _ = request(module_api, "PUT", f"{path}/olds.example.dev", crd)
+    assert status == 422 and answer["details"]["kind"] == "CustomResourceDefinition"
+    assert answer["details"]["causes"][0] == {"reason": "FieldValueInvalid", "field": "status.storedVersions[0]",
+                                              "message": 'Invalid value: "v1alpha2": must appear in spec.versions'}

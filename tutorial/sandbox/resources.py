@@ -231,17 +231,33 @@ def attach_crd_sync(store: Store, registry: Registry) -> callable:
             registry.add_crd(obj)
         except (ValueError, KeyError, TypeError):
             return  # an unusable CRD is stored but not served, as a real server would reject it earlier
-        if not _is_established(obj) and not obj["metadata"].get("deletionTimestamp"):
-            obj["status"] = established_status(obj)
+        if obj["metadata"].get("deletionTimestamp"):
+            return
+        status = _status_after_change(obj)
+        if status is not None:
+            obj["status"] = status
             obj["metadata"].pop("resourceVersion", None)
             try:
                 store.update(CRDS, obj, subresource="status")
-            except Exception:  # noqa: BLE001 - deleted meanwhile; nothing to establish
+            except Exception:  # noqa: BLE001 - deleted or changed meanwhile; its own event follows
                 pass
 
     unsubscribe = store.subscribe(on_event)
     sync_crds(store, registry)
     return unsubscribe
+
+
+def _status_after_change(crd: dict) -> dict | None:
+    """The CRD's new status when it needs one: established at first, storage versions recorded after."""
+    if not _is_established(crd):
+        return established_status(crd)
+    status = crd.get("status") or {}
+    stored = list(status.get("storedVersions") or [])
+    storage = [v["name"] for v in (crd.get("spec") or {}).get("versions") or [] if v.get("storage")]
+    missing = [v for v in storage if v not in stored]
+    if not missing:
+        return None
+    return dict(status, storedVersions=stored + missing)
 
 
 def _delete_custom_objects(store: Store, crd: dict) -> None:
@@ -464,6 +480,14 @@ def _crd_shape(obj: dict) -> list[tuple[str, str]]:
         causes.append(("metadata.name", f'Invalid value: must be spec.names.plural+"."+spec.group '
                                         f'("{names["plural"]}.{spec["group"]}")'))
     return causes
+
+
+def crd_update_causes(new: dict, old: dict) -> list[tuple[str, str]]:
+    """A CRD update must keep every version objects may still be stored at (status.storedVersions)."""
+    stored = (old.get("status") or {}).get("storedVersions") or []
+    names = {v.get("name") for v in (new.get("spec") or {}).get("versions") or [] if isinstance(v, dict)}
+    return [(f"status.storedVersions[{n}]", f'Invalid value: "{v}": must appear in spec.versions')
+            for n, v in enumerate(stored) if v not in names]
 
 
 def _spec_shape(spec: dict, causes: list) -> None:

@@ -616,8 +616,11 @@ def _check_name(req: Request, name: str) -> None:
                         "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]})
 
 
-def _check_shape(req: Request, obj: dict) -> None:
+def _check_shape(req: Request, obj: dict, old: dict | None = None) -> None:
+    """422 with causes when the object is ill-typed (or, for a CRD update, drops a stored version)."""
     causes = resources.validate_shape(req.rt, obj)
+    if not causes and old is not None and req.rt.gr == resources.CRDS:
+        causes = resources.crd_update_causes(obj, old)
     if causes:
         name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
         name = name if isinstance(name, str) else ""
@@ -705,7 +708,7 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
     store, rt, gr = h.api.store, req.rt, req.rt.storage_gr
     if rt.group == "events.k8s.io":
         new = resources.event_from_events_v1(new)
-    _check_shape(req, new)
+    _check_shape(req, new, old)
     meta = new.setdefault("metadata", {})
     if meta.get("name", req.name) != req.name:
         raise ApiError(400, "BadRequest", f"the name of the object ({meta.get('name')}) does not match the name "
