@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import urllib.error
@@ -51,9 +52,9 @@ class SandboxCluster:
 
         self.name = name
         self.host = host
-        self.settings = settings or SandboxSettings()
-        self.settings.cluster_name = name
-        self.settings.lb_address = lb_address
+        # A copy: callers may share one settings object between clusters.
+        self.settings = dataclasses.replace(settings or SandboxSettings(), cluster_name=name,
+                                            lb_address=lb_address)
         self.faults = faults if isinstance(faults, FaultSet) else FaultSet.parse(faults)
         self.store = Store()
         self.registry = Registry.builtin()

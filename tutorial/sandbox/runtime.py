@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from tutorial.sandbox.faults import FaultSet
+from tutorial.sandbox.store import copy_json
 
 GR = tuple[str, str]
 LOG = logging.getLogger("tutorial.sandbox.runtime")
@@ -216,9 +217,11 @@ class ControllerRuntime:
             heapq.heappush(self._timers, (item[1], next(self._seq), item[2]))
         else:
             _, type, gr, obj = item
-            for controller in self.controllers:
-                if controller.watches is None or gr in controller.watches:
-                    self._guard(controller, "on_event", lambda c=controller: c.on_event(type, gr, obj))
+            watchers = [c for c in self.controllers if c.watches is None or gr in c.watches]
+            for i, controller in enumerate(watchers):
+                # Each controller gets its own copy: one that edits the dict cannot confuse the next.
+                mine = obj if i == len(watchers) - 1 else copy_json(obj)
+                self._guard(controller, "on_event", lambda c=controller, o=mine: c.on_event(type, gr, o))
 
     def _resync(self) -> None:
         for controller in self.controllers:
