@@ -124,3 +124,16 @@ def test_faults_apply_to_all_clusters_or_to_one_by_context():
     assert serve_mod.faults_for("lab01", names, specs) == ["no-lb", "image-pull=docker.l5d.io/x"]
     assert serve_mod.faults_for("lab02", names, specs) == [
         "no-lb", "image-pull=docker.l5d.io/buoyantio", "image-pull=docker.l5d.io/x"]
+
+
+def test_serve_stops_cleanly_on_sigterm_with_a_fixed_port(tmp_path):
+    with socket.socket() as probe:  # a port free right now; serve binds it and the next one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    kc = tmp_path / "kc"
+    proc, _ = _start_serve(tmp_path, "--clusters", "2", "--port", str(port), "--kubeconfig-out", str(kc))
+    servers = [c["cluster"]["server"] for c in yaml.safe_load(kc.read_text())["clusters"]]
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, out
+    assert servers == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
