@@ -77,7 +77,7 @@ class PodLifecycleController(Controller):
         if pod["metadata"].get("deletionTimestamp"):
             return None
         status = pod.get("status") or {}
-        if status.get("phase") in ("Succeeded", "Failed"):
+        if status.get("phase") in ("Succeeded", "Failed") or not ps.containers(pod):
             return None
         s = self.ctx.settings
         third = s.pod_start_delay / 3
