@@ -1,7 +1,9 @@
 """The http_get check: a real HTTP request, to a URL or through a Gateway's address and port.
 
 HTTP has no watch: the check retries with a short backoff (0.2 s doubling to 1 s) until the
-answer is right or the deadline passes, and reports the last answer it got.
+answer is right or the deadline passes, and reports the last answer it got. When the Gateway has
+no address a browser could use (no LoadBalancer, or a cluster-internal name), the check reaches
+the Gateway's Service through a port-forward it starts and stops itself, and says so.
 """
 
 from __future__ import annotations
@@ -15,25 +17,33 @@ from tutorial.cluster.client import ClusterError
 from tutorial.engine.checks import GATEWAY_API, check
 
 REQUEST_TIMEOUT = 3.0
+LB_GRACE = 20.0  # seconds to wait for an address a load-balancer controller is working on
+INTERNAL_SUFFIXES = (".svc.cluster.local", ".svc")
 
 
 def gateway_url(client, through: dict, path: str) -> tuple[str | None, str]:
     """http://ADDRESS:PORT/path for a Gateway listener, or None and why not."""
+    url, why, _, _ = _resolve(client, through, path)
+    return url, why
+
+
+def _resolve(client, through: dict, path: str) -> tuple[str | None, str, dict | None, dict | None]:
+    """(url or None, why not, the Gateway, the listener)."""
     ref = client.resource(GATEWAY_API, "Gateway")
     gw = client.get(ref, through["namespace"], through["name"])
     if gw is None:
-        return None, f"Gateway {through['name']} not found in namespace {through['namespace']}"
+        return None, f"Gateway {through['name']} not found in namespace {through['namespace']}", None, None
     listeners = gw.get("spec", {}).get("listeners") or []
     wanted = through.get("listener")
     listener = next((l for l in listeners if wanted is None or l.get("name") == wanted), None)
     if listener is None:
-        return None, f"Gateway {through['name']} has no listener {wanted or ''}".strip()
+        return None, f"Gateway {through['name']} has no listener {wanted or ''}".strip(), gw, None
     addresses = (gw.get("status") or {}).get("addresses") or []
     if not addresses:
-        return None, f"Gateway {through['name']} has no address yet (status.addresses is empty)"
+        return None, f"Gateway {through['name']} has no address yet (status.addresses is empty)", gw, listener
     host = addresses[0].get("value")
     host = f"[{host}]" if ":" in host else host
-    return f"http://{host}:{listener.get('port')}{path}", ""
+    return f"http://{host}:{listener.get('port')}{path}", "", gw, listener
 
 
 def fetch(url: str) -> tuple[int | None, str, str]:
@@ -64,28 +74,113 @@ def _observe(url, status, body, error, contains) -> str:
     return text
 
 
+def _pause(ctx, delay: float, deadline: float) -> bool:
+    """Wait before the next try; False when out of time or cancelled."""
+    if time.monotonic() + delay > deadline or (ctx.cancel is not None and ctx.cancel.is_set()):
+        return False
+    if ctx.cancel is not None:
+        return not ctx.cancel.wait(delay)
+    time.sleep(delay)
+    return True
+
+
+def forward_reason(ctx, gw: dict, address_missing: bool, waited: float, timeout: float) -> str | None:
+    """Why a browser could not use the Gateway's address (so a port-forward is needed), or None to wait."""
+    from tutorial.engine.portforward import gateway_service, lb_events
+
+    if not address_missing:
+        host = ((gw.get("status") or {}).get("addresses") or [{}])[0].get("value", "")
+        return f"the Gateway's address {host} is a cluster-internal name" if host.endswith(INTERNAL_SUFFIXES) else None
+    svc = gateway_service(ctx.client, gw)
+    if svc is None:
+        return None  # istiod has not created it yet: wait
+    kind = (svc.get("spec") or {}).get("type", "ClusterIP")
+    if kind != "LoadBalancer":
+        return f"the Gateway's Service is {kind}, so it gets no external address"
+    facts = getattr(ctx, "facts", None) or {}
+    if facts.get("lb_available") is False or not lb_events(ctx.client, svc):
+        return "no LoadBalancer address (nothing on this cluster assigns one)"
+    if waited >= min(LB_GRACE, timeout / 2):
+        return f"no LoadBalancer address after {waited:.0f} s"
+    return None
+
+
 @check("http_get")
 def _http_get(ctx, p, timeout):
     path = p.get("path", "/")
     want, contains = int(p.get("status", 200)), p.get("contains")
-    deadline, delay = time.monotonic() + timeout, 0.2
+    start = time.monotonic()
+    deadline, delay = start + timeout, 0.2
     url = status = None
     body = error = ""
     while True:
         try:
-            url, error = (p["url"], "") if p.get("url") else gateway_url(ctx.client, p["through_gateway"], path)
+            if p.get("url"):
+                url, error, gw, listener = p["url"], "", None, None
+            else:
+                url, error, gw, listener = _resolve(ctx.client, p["through_gateway"], path)
+                reason = forward_reason(ctx, gw, url is None, time.monotonic() - start, timeout) \
+                    if gw is not None and listener is not None else None
+                if reason:
+                    return _through_forward(ctx, gw, listener, path, want, contains, deadline, reason)
         except ClusterError as exc:
             return False, str(exc), {"_error": exc}
         if url is not None:
             status, body, error = fetch(url)
             if _matches(status, body, want, contains):
                 break
-        if time.monotonic() + delay > deadline or (ctx.cancel is not None and ctx.cancel.wait(0)):
+        if not _pause(ctx, delay, deadline):
             break
-        if ctx.cancel is not None and ctx.cancel.wait(delay):
-            break
-        if ctx.cancel is None:
-            time.sleep(delay)
         delay = min(delay * 2, 1.0)
-    evidence = {"url": url, "http_status": status, "body": body[:2000], "error": error}
+    evidence = {"url": url, "http_status": status, "body": body[:2000], "error": error, "via": "address"}
     return _matches(status, body, want, contains), _observe(url, status, body, error, contains), evidence
+
+
+def _through_forward(ctx, gw, listener, path, want, contains, deadline, reason):
+    """Reach the Gateway's Service through a port-forward for the rest of the check, then stop it.
+
+    A forward that cannot start yet (the proxy pod is still starting) is tried again until the deadline.
+    """
+    from tutorial.engine.portforward import ForwardError
+
+    evidence = {"via": "port-forward", "forward_reason": reason, "url": None, "http_status": None, "body": "",
+                "error": ""}
+    delay = 0.2
+    while True:
+        try:
+            return _forward_once(ctx, gw, listener, path, want, contains, deadline, reason, evidence)
+        except ForwardError as exc:
+            evidence["error"] = str(exc)
+        if not _pause(ctx, delay, deadline):
+            return False, f"{reason}; a port-forward to the Gateway's Service did not start: {evidence['error']}", \
+                evidence
+        delay = min(delay * 2, 1.0)
+
+
+def _forward_once(ctx, gw, listener, path, want, contains, deadline, reason, evidence):
+    from tutorial.engine.portforward import ForwardError, gateway_service, open_forward
+    from tutorial.engine.runner import RunTarget
+
+    svc = gateway_service(ctx.client, gw)
+    if svc is None:
+        raise ForwardError("the Gateway's Service does not exist yet")
+    run_target = getattr(ctx, "run_target", None) or RunTarget(kubeconfig=ctx.client.kubeconfig,
+                                                               context=ctx.client.context)
+    meta, port = svc["metadata"], int(listener.get("port"))
+    with open_forward(ctx.client, run_target, meta["namespace"], meta["name"], port,
+                      sandbox=getattr(ctx, "sandbox", None)) as (base, shown):
+        evidence["forward_command"] = shown
+        url, status, body, error = _poll(ctx, base + path, want, contains, deadline)
+    evidence.update(url=url, http_status=status, body=body[:2000], error=error)
+    observed = f"{_observe(url, status, body, error, contains)} ({reason}; reached the Gateway through a " \
+               f"port-forward: {shown})"
+    return _matches(status, body, want, contains), observed, evidence
+
+
+def _poll(ctx, url, want, contains, deadline):
+    delay, status, body, error = 0.2, None, "", ""
+    while True:
+        status, body, error = fetch(url)
+        if _matches(status, body, want, contains) or not _pause(ctx, delay, deadline):
+            return url, status, body, error
+        delay = min(delay * 2, 1.0)

@@ -1,0 +1,79 @@
+"""Lesson 6 without a load balancer: the check reaches the Gateway through a port-forward and says so."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+from tutorial.engine.portforward import ForwardError, KubectlForward, free_port, open_forward
+from tutorial.engine.runner import CommandSpec, run_command
+
+
+def _build_until_route(engine) -> None:
+    """Run the commands (not the checks) of every step up to the HTTPRoute, istioctl variant."""
+    engine.progress.set_variant("istio", "istioctl")
+    for _, step in engine.steps("..httproute"):
+        for prepared in engine.prepare(step):
+            if prepared.show_only:
+                continue
+            result = run_command(prepared.spec, engine.target.run_target())
+            assert result.ok, f"{step.target}: {prepared.display}\n{result.stdout}\n{result.stderr}"
+
+
+def _refused(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as sock:
+        return sock.connect_ex((parts.hostname, parts.port)) != 0
+
+
+def test_no_lb_reach_the_app_passes_through_a_port_forward(sandbox_factory):
+    _, engine = sandbox_factory(faults=["no-lb"])
+    _build_until_route(engine)
+    browse = engine.lessons.step("reach-the-app/browse")
+    [result] = engine.check_step(browse, timeout=30)
+    assert result.passed, result.observed
+    assert result.evidence["via"] == "port-forward"
+    assert "no LoadBalancer address" in result.observed
+    assert "reached the Gateway through a port-forward" in result.observed
+    assert "kubectl port-forward -n istio-ingress svc/emojivoto-istio" in result.observed
+    assert result.evidence["url"].startswith("http://127.0.0.1:")
+    assert _refused(result.evidence["url"])  # the check stopped its forward
+    assert engine.progress.get("reach-the-app/browse").state == "done"
+    gateway = engine.lessons.step("gateway/apply-gateway")
+    programmed = [r for r in engine.check_step(gateway, timeout=1, record=False) if r.kind == "gateway_programmed"]
+    assert programmed and not programmed[0].passed  # the Gateway itself still has no address
+
+    # The forward routes like the Gateway does: without the route, the listener answers 404.
+    run_command(CommandSpec(argv=["kubectl", "delete", "httproute", "emojivoto", "-n", "emojivoto"], timeout=30),
+                engine.target.run_target())
+    [result] = engine.check_step(engine.lessons.step("reach-the-app/browse"), timeout=3, record=False)
+    assert not result.passed
+    assert result.evidence["via"] == "port-forward" and result.evidence["http_status"] == 404
+    engine.close()
+
+
+def test_sandbox_forward_refuses_a_missing_service(sandbox_factory):
+    _, engine = sandbox_factory()
+    try:
+        with open_forward(engine.client, engine.target.run_target(), "default", "nothing-here", 80):
+            raise AssertionError("a forward to a missing Service must not start")
+    except ForwardError as exc:
+        assert 'services "nothing-here" not found' in str(exc)
+
+
+def test_kubectl_forward_reports_kubectl_failure_and_ends(sandbox_factory):
+    """Real kubectl against the sandbox (which has no pods/portforward): a clear error, no process left."""
+    _, engine = sandbox_factory()
+    target = engine.target.run_target()
+    for args in (["create", "deployment", "web", "--image=nginx", "--port=80"],
+                 ["expose", "deployment", "web", "--port=80"],
+                 ["wait", "--for=condition=available", "deployment/web", "--timeout=30s"]):
+        assert run_command(CommandSpec(argv=["kubectl", *args], timeout=30), target).ok
+    forward = KubectlForward(target, "default", "web", 80, free_port())
+    try:
+        forward.start()
+        raise AssertionError("kubectl port-forward cannot work against the sandbox")
+    except ForwardError as exc:
+        assert "kubectl port-forward did not start" in str(exc)
+        assert "portforward" in str(exc)
+    assert forward.result is not None and forward.result.exit_code not in (None, 0)
