@@ -57,6 +57,7 @@ spec:
 """
 
 FQDN = "emojivoto-istio.istio-ingress.svc.cluster.local"
+GROUP = "gateway.networking.k8s.io"
 
 
 def gatewayclass() -> dict:

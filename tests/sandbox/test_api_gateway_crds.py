@@ -85,3 +85,18 @@ def test_kubectl_explain_reads_the_crd_schema(gw):
     out = gw.kubectl("explain", "gateway.spec.listeners").stdout
     assert "KIND:       Gateway" in out and "FIELD: listeners <[]Object>" in out
     assert "protocol\t<string> -required-" in gw.kubectl("explain", "gateway.spec.listeners", "--recursive").stdout
+
+
+def test_unknown_fields_strict_for_kubectl_and_pruned_otherwise(gw):
+    typo = ("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: typo, namespace: default}\n"
+            "spec: {gatewayClassName: x, listeners: [{name: http, port: 80, protocol: HTTP, hostnme: a}]}\n")
+    proc = gw.kubectl("apply", "-f", "-", input=typo, check=False)
+    assert proc.returncode != 0
+    assert ('Gateway in version "v1" cannot be handled as a Gateway: strict decoding error: '
+            'unknown field "spec.listeners[0].hostnme"') in proc.stderr
+    gw.kubectl("apply", "--validate=false", "-f", "-", input=typo)
+    listener = json.loads(gw.kubectl("get", "gtw", "typo", "-o", "json").stdout)["spec"]["listeners"][0]
+    assert "hostnme" not in listener and listener["name"] == "http"
+    missing = gw.kubectl("apply", "-f", "-", check=False, input=typo.replace(
+        "listeners: [{name: http, port: 80, protocol: HTTP, hostnme: a}]", "listeners: []").replace("typo", "empty"))
+    assert 'The Gateway "empty" is invalid: spec.listeners' in missing.stderr

@@ -57,6 +57,9 @@ def _assert_blog_outcome(blog: fx.Blog) -> None:
     # E04: voting for the doughnut fails on purpose; other emoji vote fine.
     assert blog.http("/api/vote?choice=:doughnut:")[0] == 500
     assert blog.http("/api/vote?choice=:joy:")[0] == 200
+    # A01: only the listener port answers; port 80 on the Gateway address is refused.
+    with pytest.raises(OSError):
+        blog.http("/", port=80)
 
 
 def test_blog_helm_path(blog):
