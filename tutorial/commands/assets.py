@@ -50,5 +50,5 @@ def _print(results, args, directory, offline: bool) -> None:
     out.print(f"Asset cache: {escape(str(directory))}" + (" (offline: the network is not used)" if offline else ""))
     for r in results:
         out.print(f"{marks[r.state]}  {escape(r.asset.what)}")
-        out.print(f"   [dim]{escape(r.asset.url)}[/]")
-        out.print(f"   {escape(r.detail)}")
+        out.print(f"   [dim]{escape(r.asset.url)}[/]", soft_wrap=True)
+        out.print(f"   {escape(r.detail)}", soft_wrap=True)
