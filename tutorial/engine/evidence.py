@@ -251,21 +251,34 @@ def _g_route(g: Gatherer, p: dict) -> None:
 
 
 def _g_workload(g: Gatherer, p: dict) -> None:
+    """The pods behind the Deployment(s) the check judged; for pods_ready, the pods it selected."""
     ns = p["namespace"]
     if p.get("name"):
         dep = g.get("apps/v1", "Deployment", ns, p["name"])
-        selector = _match_labels(((dep or {}).get("spec") or {}).get("selector"))
         g.safe(lambda: g.events(ns, p["name"], "Deployment"))
         if dep is None:
             g.out["object"] = {"kind": "Deployment", "name": p["name"], "namespace": ns, "found": False}
             g.safe(lambda: g.namespace(ns))
             return
+        deployments = [dep]
+    elif g.out["check"]["kind"] == "deployment_available":
+        deployments = g.list("apps/v1", "Deployment", ns, label_selector=p.get("selector"))
+        if not deployments:
+            g.safe(lambda: g.namespace(ns))
     else:
-        selector = p.get("selector")
-    g.pods(ns, selector)
+        deployments = []
+        g.pods(ns, p.get("selector"))
+    for dep in [d for d in deployments if not _deployment_done(d)][:4]:
+        g.safe(lambda d=dep: g.pods(ns, _match_labels((d.get("spec") or {}).get("selector"))))
     if ns == "istio-system":
         g.safe(g.crd_versions)
         g.safe(g.istio)
+
+
+def _deployment_done(dep: dict) -> bool:
+    want = (dep.get("spec") or {}).get("replicas", 1)
+    st = dep.get("status") or {}
+    return st.get("readyReplicas", 0) >= want and st.get("updatedReplicas", 0) >= want
 
 
 def _g_http(g: Gatherer, p: dict) -> None:
