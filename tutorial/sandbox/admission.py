@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tutorial.sandbox.store import GR, Invalid, Store, copy_json
+from tutorial.sandbox.store import GR, Invalid, Store, StoreError, copy_json
 
 Defaulter = Callable[[dict], None]
 Validator = Callable[[dict, "dict | None"], list[tuple[str, str]]]
@@ -36,16 +36,20 @@ class Admission:
             self._validators.setdefault(tuple(gr), []).append(fn)
 
     def admit(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
-              crd: bool = False) -> dict:
-        """Default then validate obj (in place, also returned); raises store.Invalid."""
+              crd: bool = False, field_validation: str = "") -> dict:
+        """Prune, default, then validate obj (in place, also returned); raises store.Invalid, or
+        StrictDecodingError for unknown fields when the client asked for fieldValidation=Strict."""
         gr = tuple(gr)
         if crd and store is not None:
             schema = crd_schema(store, gr, obj.get("apiVersion", ""))
             if schema:
+                unknown = prune(obj, schema)
+                if unknown and field_validation == "Strict":
+                    raise StrictDecodingError(obj, unknown)
                 apply_defaults(obj, schema)
                 causes = validate_schema(obj, schema)
                 if causes:
-                    raise Invalid(causes, _message(obj, causes))
+                    raise Invalid(causes, _message(obj, causes), _name(obj))
         with self._lock:
             defaulters = list(self._defaulters.get(gr, []))
             validators = list(self._validators.get(gr, []))
@@ -53,8 +57,52 @@ class Admission:
             fn(obj)
         causes = [c for fn in validators for c in (fn(obj, old) or [])]
         if causes:
-            raise Invalid(causes, _message(obj, causes))
+            raise Invalid(causes, _message(obj, causes), _name(obj))
         return obj
+
+
+class StrictDecodingError(StoreError):
+    """Unknown fields under fieldValidation=Strict: the words the real API server uses."""
+
+    code, reason = 400, "BadRequest"
+
+    def __init__(self, obj: dict, unknown: list[str]):
+        kind, version = obj.get("kind", "object"), str(obj.get("apiVersion", "")).split("/")[-1]
+        fields = ", ".join(f'unknown field "{f}"' for f in unknown)
+        super().__init__(f'{kind} in version "{version}" cannot be handled as a {kind}: '
+                         f"strict decoding error: {fields}")
+
+
+def prune(value: Any, schema: dict, path: str = "") -> list[str]:
+    """Drop fields the structural schema does not declare (in place); returns their paths."""
+    if schema.get("x-kubernetes-preserve-unknown-fields") or schema.get("x-kubernetes-embedded-resource"):
+        return []
+    unknown: list[str] = []
+    if isinstance(value, dict) and "properties" in schema:
+        extra = schema.get("additionalProperties")
+        for key in list(value):
+            sub = schema["properties"].get(key)
+            if sub is None and not path and key in ("apiVersion", "kind", "metadata"):
+                continue
+            if sub is None and isinstance(extra, dict):
+                unknown += prune(value[key], extra, f"{path}.{key}")
+            elif sub is None and extra is not True:
+                unknown.append(f"{path}.{key}".lstrip("."))
+                del value[key]
+            elif sub is not None and key != "metadata":
+                unknown += prune(value[key], sub, f"{path}.{key}")
+    elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
+        for key in value:
+            unknown += prune(value[key], schema["additionalProperties"], f"{path}.{key}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for n, item in enumerate(value):
+            unknown += prune(item, schema["items"], f"{path}[{n}]")
+    return unknown
+
+
+def _name(obj: dict) -> str:
+    name = (obj.get("metadata") or {}).get("name")
+    return name if isinstance(name, str) else ""
 
 
 def _message(obj: dict, causes: list[tuple[str, str]]) -> str:
@@ -132,7 +180,23 @@ def validate_schema(value: Any, schema: dict, path: str = "") -> list[tuple[str,
         for key, sub in (schema.get("properties") or {}).items():
             if key in value and key != "metadata":
                 causes.extend(validate_schema(value[key], sub, f"{path}.{key}"))
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for n, item in enumerate(value):
-            causes.extend(validate_schema(item, schema["items"], f"{path}[{n}]"))
+    if isinstance(value, list):
+        _bounds(causes, here, len(value), schema.get("minItems"), schema.get("maxItems"), "items")
+        if isinstance(schema.get("items"), dict):
+            for n, item in enumerate(value):
+                causes.extend(validate_schema(item, schema["items"], f"{path}[{n}]"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            causes.append((here, f"Invalid value: {value}: {here.lstrip('.')} in body should be greater than "
+                                 f"or equal to {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            causes.append((here, f"Invalid value: {value}: {here.lstrip('.')} in body should be less than "
+                                 f"or equal to {schema['maximum']}"))
     return [(f.lstrip("."), m) for f, m in causes]
+
+
+def _bounds(causes: list, here: str, n: int, low, high, what: str) -> None:
+    if low is not None and n < low:
+        causes.append((here, f"Invalid value: {n}: {here.lstrip('.')} in body should have at least {low} {what}"))
+    if high is not None and n > high:
+        causes.append((here, f"Too many: {n}: must have at most {high} {what}"))

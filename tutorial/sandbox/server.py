@@ -50,6 +50,7 @@ def status_body(code: int, reason: str, message: str, details: dict | None = Non
 
 def _from_store_error(e: StoreError, rt: ResourceType | None, name: str = "") -> ApiError:
     # like the real server: Invalid names the Kind, the other errors name the resource (plural)
+    name = getattr(e, "name", "") or name
     details = {"name": name, "kind": (rt.kind if e.code == 422 else rt.plural) if rt else ""}
     if rt and rt.group:
         details["group"] = rt.group
@@ -657,7 +658,8 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     if "status" in rt.subresources and rt.gr != NAMESPACES:
         obj.pop("status", None)
     resources.builtin_defaults(rt, obj)
-    return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd)
+    return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
+                                 field_validation=req.q("fieldValidation"))
 
 
 def _place(h: Handler, req: Request, meta: dict) -> None:
@@ -729,7 +731,7 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         resources.keep_allocated(rt, new, old)
         resources.builtin_defaults(rt, new)
     if req.sub != "finalize":
-        h.api.admission.admit(gr, new, old, store, crd=rt.crd)
+        h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"))
     result = store.update(gr, new)
     if "status" not in rt.subresources and "status" in new and new["status"] != result.get("status"):
         with_status = dict(result, status=new["status"])

@@ -53,8 +53,8 @@ class Invalid(StoreError):
 
     code, reason = 422, "Invalid"
 
-    def __init__(self, causes: list[tuple[str, str]], message: str | None = None):
-        self.causes = list(causes)
+    def __init__(self, causes: list[tuple[str, str]], message: str | None = None, name: str = ""):
+        self.causes, self.name = list(causes), name
         text = "; ".join(f"{f}: {m}" for f, m in self.causes)
         super().__init__(message or f"the object is invalid: {text}")
 

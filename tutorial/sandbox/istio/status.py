@@ -63,13 +63,9 @@ def _ports(gateway: dict) -> list[int]:
     return seen
 
 
-def programmed(world: World, gateway: dict) -> tuple[dict, list[dict]]:
-    """Istio's ResolveGatewayInstances + setProgrammedCondition: (Programmed condition, addresses)."""
-    fqdn, ns = service_fqdn(gateway), key(gateway)[0]
-    svc = world.services.get((ns, service_name(gateway)))
-    if svc is None:
-        return cond("Programmed", False, "AddressNotUsable",
-                    f'Failed to assign to any requested addresses: hostname "{fqdn}" not found'), []
+def _resolve(world: World, gateway: dict, svc: dict, fqdn: str) -> tuple[list[str], list[str], bool]:
+    """Per listener port: (internal "svc:port" names, warnings, all addresses usable)."""
+    ns = key(gateway)[0]
     svc_ports = {int(p.get("port") or 0) for p in (svc.get("spec") or {}).get("ports") or []}
     ready = bool(world.ready_addresses(ns, service_name(gateway)))
     internal, warnings, usable = [], [], True
@@ -81,6 +77,17 @@ def programmed(world: World, gateway: dict) -> tuple[dict, list[dict]]:
             internal.append(f"{fqdn}:{port}")
         elif f'no instances found for hostname "{fqdn}"' not in warnings:
             warnings.append(f'no instances found for hostname "{fqdn}"')
+    return internal, warnings, usable
+
+
+def programmed(world: World, gateway: dict) -> tuple[dict, list[dict]]:
+    """Istio's ResolveGatewayInstances + setProgrammedCondition: (Programmed condition, addresses)."""
+    fqdn = service_fqdn(gateway)
+    svc = world.services.get((key(gateway)[0], service_name(gateway)))
+    if svc is None:
+        return cond("Programmed", False, "AddressNotUsable",
+                    f'Failed to assign to any requested addresses: hostname "{fqdn}" not found'), []
+    internal, warnings, usable = _resolve(world, gateway, svc, fqdn)
     addresses = _addresses(svc, fqdn) if internal else []
     if internal and not addresses:
         warnings.append(f'address pending for hostname "{fqdn}"')

@@ -104,38 +104,37 @@ def _istiod_container(values: dict, version: str) -> dict:
             "resources": {"requests": requests}}
 
 
+def _istiod_deployment(namespace: str, labels: dict, values: dict, version: str) -> dict:
+    pod_labels = {"app": "istiod", "istio": "pilot", "istio.io/rev": "default",
+                  "sidecar.istio.io/inject": "false", "operator.istio.io/component": "Pilot"}
+    template = {"metadata": {"labels": pod_labels,
+                             "annotations": {"prometheus.io/port": "15014", "prometheus.io/scrape": "true"}},
+                "spec": {"serviceAccountName": "istiod", "containers": [_istiod_container(values, version)]}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "istiod", "namespace": namespace, "labels": dict(labels)},
+            "spec": {"replicas": int(_get(values, "pilot.replicaCount", 1)),
+                     "selector": {"matchLabels": {"istio": "pilot"}}, "template": template}}
+
+
 def istiod(release: str, namespace: str, values: dict, version: str = VERSION) -> list[dict]:
     """istio/istiod: istiod in istio-system with the chart's default 500m/2048Mi requests."""
     labels = _labels("istiod", release, version, app="istiod", istio="pilot", release=release)
-    selector = {"app": "istiod", "istio": "pilot"}
-    pod_labels = {**selector, "istio.io/rev": "default", "sidecar.istio.io/inject": "false",
-                  "operator.istio.io/component": "Pilot"}
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
-                  "metadata": {"name": "istiod", "namespace": namespace, "labels": dict(labels)},
-                  "spec": {"replicas": int(_get(values, "pilot.replicaCount", 1)),
-                           "selector": {"matchLabels": {"istio": "pilot"}},
-                           "template": {"metadata": {"labels": pod_labels,
-                                                     "annotations": {"prometheus.io/port": "15014",
-                                                                     "prometheus.io/scrape": "true"}},
-                                        "spec": {"serviceAccountName": "istiod",
-                                                 "containers": [_istiod_container(values, version)]}}}}
+
+    def meta(name: str) -> dict:
+        return {"name": name, "namespace": namespace, "labels": dict(labels)}
     ports = [("grpc-xds", 15010, 15010), ("https-dns", 15012, 15012), ("https-webhook", 443, 15017),
              ("http-monitoring", 15014, 15014)]
-    service = {"apiVersion": "v1", "kind": "Service",
-               "metadata": {"name": "istiod", "namespace": namespace, "labels": dict(labels)},
-               "spec": {"type": "ClusterIP", "selector": selector,
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": meta("istiod"),
+               "spec": {"type": "ClusterIP", "selector": {"app": "istiod", "istio": "pilot"},
                         "ports": [{"name": n, "port": p, "targetPort": t, "protocol": "TCP"} for n, p, t in ports]}}
     mesh = "defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\nenablePrometheusMerge: true\n"
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": {"name": "istiod", "namespace": namespace, "labels": dict(labels)}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": namespace,
-                                                               "labels": dict(labels)},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("istiod")},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("istio"),
          "data": {"mesh": mesh, "meshNetworks": "networks: {}"}},
-        deployment, service,
-        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-         "metadata": {"name": "istiod", "namespace": namespace, "labels": dict(labels)},
-         "spec": {"minAvailable": 1, "selector": {"matchLabels": selector}}},
+        _istiod_deployment(namespace, labels, values, version), service,
+        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta("istiod"),
+         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "istiod", "istio": "pilot"}}}},
         _webhook("MutatingWebhookConfiguration", "istio-sidecar-injector", namespace, dict(labels)),
         _webhook("ValidatingWebhookConfiguration", f"istio-validator-{namespace}", namespace, dict(labels)),
     ]

@@ -169,13 +169,8 @@ def _wait(kube: Kube, objects: list[dict], timeout: float) -> bool:
     return True
 
 
-def cmd_install(args: argparse.Namespace, out, kube: Kube, upgrade: bool) -> int:
-    verb = "UPGRADE" if upgrade else "INSTALLATION"
-    namespace = args.namespace or kube.namespace
-    chart = _chart(args.chart, verb)
-    version = args.version or charts.VERSION
-    if not re.fullmatch(r"v?1\.\d+\.\d+(-[\w.]+)?", version):
-        raise HelmError(f'{verb} FAILED: chart "{chart}" version "{version}" not found in istio repository')
+def _prior(args: argparse.Namespace, out, kube: Kube, namespace: str, upgrade: bool) -> tuple[dict | None, str]:
+    """The release being upgraded (or None) and the verb Helm uses in its errors."""
     prior = releases.latest(kube, namespace, args.name)
     if prior and prior["info"]["status"] == "uninstalled":
         prior = None
@@ -185,15 +180,24 @@ def cmd_install(args: argparse.Namespace, out, kube: Kube, upgrade: bool) -> int
         raise HelmError(f'UPGRADE FAILED: "{args.name}" has no deployed releases')
     if upgrade and not prior:
         print(f'Release "{args.name}" does not exist. Installing it now.', file=out)
-        verb = "INSTALLATION"
+    return prior, "UPGRADE" if prior else "INSTALLATION"
+
+
+def cmd_install(args: argparse.Namespace, out, kube: Kube, upgrade: bool) -> int:
+    namespace = args.namespace or kube.namespace
+    chart = _chart(args.chart, "UPGRADE" if upgrade else "INSTALLATION")
+    version = (args.version or charts.VERSION).lstrip("v")
+    if not re.fullmatch(r"1\.\d+\.\d+(-[\w.]+)?", version):
+        raise HelmError(f'{"UPGRADE" if upgrade else "INSTALLATION"} FAILED: chart "{chart}" version '
+                        f'"{args.version}" not found in istio repository')
+    prior, verb = _prior(args, out, kube, namespace, upgrade)
     _ensure_namespace(kube, namespace, args.create_namespace, verb)
     values = _parse_set(args.set or [])
-    objects = charts.RENDERERS[chart](args.name, namespace, values, version.lstrip("v"))
-    old = releases.manifest_objects(prior) if prior else []
-    _apply_all(kube, objects, old)
-    notes = charts.NOTES[chart].format(release=args.name, namespace=namespace)
-    record = releases.new_record(args.name, namespace, chart, version.lstrip("v"), values, objects,
-                                 (prior["version"] + 1) if prior else 1, notes,
+    objects = charts.RENDERERS[chart](args.name, namespace, values, version)
+    _apply_all(kube, objects, releases.manifest_objects(prior) if prior else [])
+    record = releases.new_record(args.name, namespace, chart, version, values, objects,
+                                 (prior["version"] + 1) if prior else 1,
+                                 charts.NOTES[chart].format(release=args.name, namespace=namespace),
                                  prior["info"]["first_deployed"] if prior else None)
     if args.wait and not _wait(kube, objects, _duration(args.timeout)):
         record["info"].update(status="failed", description=f"Release \"{args.name}\" failed: context deadline exceeded")
