@@ -104,8 +104,7 @@ def test_resource_pane_shows_what_the_cluster_has(build):
     app = build(*demo_args())
 
     def pane_rows() -> list[str]:
-        table = app.screen.query_one("#resources-table")
-        return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        return app.screen.query_one(ResourcePane).names
 
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:

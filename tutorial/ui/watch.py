@@ -48,20 +48,21 @@ def pod_status(pod: dict) -> str:
             reason = waiting["reason"]
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         reason = "Terminating"
-    return f"{reason} {ready}/{len(statuses)} ready, {restarts} restarts"
+    return f"{reason} {ready}/{len(statuses)}, {restarts} restarts"
 
 
 def deployment_status(dep: dict) -> str:
     spec, status = dep.get("spec") or {}, dep.get("status") or {}
-    available = _yes(_conditions(status).get("Available", ""))
-    return f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)} ready, available {available}"
+    available = _conditions(status).get("Available", "")
+    ready = f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)} ready"
+    return ready if available == "True" else f"{ready}, not available"
 
 
 def gateway_status(gw: dict) -> str:
     status = gw.get("status") or {}
     addresses = [a.get("value", "") for a in status.get("addresses") or []]
     programmed = _yes(_conditions(status).get("Programmed", ""))
-    return f"address {', '.join(addresses) or 'pending'}, programmed {programmed}"
+    return f"programmed {programmed}, address {', '.join(addresses) or 'pending'}"
 
 
 def route_status(route: dict) -> str:
@@ -123,7 +124,7 @@ def follow(client, watched: Watched, namespaces: set[str], cancel: threading.Eve
 
 def _not_served(watched: Watched, exc) -> str:
     if getattr(exc, "status", None) == 404:
-        return f"{watched.kind}s: not installed yet"
+        return f"{watched.kind}s appear once the Gateway API CRDs are installed (lesson 3)"
     return f"{watched.kind}s: {exc}"
 
 

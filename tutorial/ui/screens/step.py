@@ -90,9 +90,9 @@ class StepScreen(Screen):
         number = next((i for i, s in enumerate(walk, 1) if s.target == self.step.target), 0)
         state = self.engine.progress.get(self.step.target).state
         return Content.from_markup(
-            "[b]$lesson[/b] · step $n of $total: [b]$step[/b]   $mark",
+            "$mark  $lesson › $n/$total [b]$step[/b]", mark=step_mark(state).strip(),
             lesson=f"{self.lesson.order} {self.lesson.title}", n=str(number), total=str(len(walk)),
-            step=self.step.title, mark=step_mark(state).strip())
+            step=self.step.title)
 
     def _refresh_heading(self) -> None:
         self.query_one("#step-heading", Label).update(self._heading())
@@ -244,8 +244,12 @@ class StepScreen(Screen):
             self.post_message(OutputReceived(event.stream, event.line))
         elif isinstance(event, CommandEnded):
             result = event.result
-            summary = ("stopped" if result.cancelled else f"✔ exit {result.exit_code}" if result.ok
-                       else f"✘ {backend.command_failure(result)}")
+            if result.cancelled:
+                summary = "■ stopped"
+            elif result.ok:
+                summary = "✔ done" if result.exit_code == 0 else f"✔ exit {result.exit_code} (allowed for this command)"
+            else:
+                summary = f"✘ {backend.command_failure(result)}"
             self.post_message(CommandFinished(result.ok, summary))
         elif isinstance(event, CheckFinished):
             self.post_message(CheckCompleted(event.step.target, event.result))

@@ -20,7 +20,7 @@ class ClusterBar(Static):
     def compose(self) -> ComposeResult:
         with Horizontal(id="cluster-line"):
             yield Label("Gateway API tutorial", id="app-title")
-            yield Label("", id="cluster-target")
+            yield Label("connecting to the cluster…", id="cluster-target")
             yield Label(" SANDBOX ", id="sandbox-badge")
         yield Label(REAL_CLUSTER_HINT, id="sandbox-hint")
 

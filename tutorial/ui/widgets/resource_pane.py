@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import DataTable, Label
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Label, Static
+
+ORDER = ("deploy", "pod", "gateway", "route")
 
 
-class ResourcePane(Vertical):
-    """A table kept current by watch workers; rows arrive as plain dicts per kind."""
+class ResourcePane(VerticalScroll):
+    """Objects grouped by namespace, one wrapped line each, kept current by watch workers."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -16,12 +19,9 @@ class ResourcePane(Vertical):
         self._problems: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Label("[b]Live resources[/b] (w hides)", id="resources-title")
-        yield DataTable(id="resources-table", cursor_type="none", zebra_stripes=True, show_cursor=False)
-        yield Label("", id="resources-note")
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("kind", "namespace/name", "status")
+        yield Label(Content.from_markup("[b]Live resources[/b] (w hides)"), id="resources-title")
+        yield Static("Watching the cluster…", id="resources-list")
+        yield Static("", id="resources-note")
 
     def update_kind(self, label: str, rows: list[dict], problem: str | None) -> None:
         self._rows[label] = rows
@@ -29,19 +29,23 @@ class ResourcePane(Vertical):
             self._problems[label] = problem
         else:
             self._problems.pop(label, None)
-        self._refresh_table()
+        self.query_one("#resources-list", Static).update(self.render_rows())
+        self.query_one("#resources-note", Static).update(Content("\n".join(self._problems.values())))
 
-    def _refresh_table(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
-        for label in ("pod", "deploy", "gateway", "route"):
+    def render_rows(self) -> Content:
+        by_namespace: dict[str, list[dict]] = {}
+        for label in ORDER:
             for row in self._rows.get(label, []):
-                table.add_row(row["kind"], f"{row['namespace']}/{row['name']}", row["status"])
-        note = "\n".join(self._problems.values())
-        if not any(self._rows.values()):
-            note = (note + "\n" if note else "") + "Nothing from the lessons yet."
-        self.query_one("#resources-note", Label).update(note)
+                by_namespace.setdefault(row["namespace"], []).append(row)
+        if not by_namespace:
+            return Content("Nothing from the lessons yet.")
+        lines = []
+        for namespace in sorted(by_namespace):
+            lines.append(Content.styled(namespace or "(cluster)", "bold"))
+            for row in by_namespace[namespace]:
+                lines.append(Content.assemble(f"  {row['kind']:<7} ", (row["name"], "bold"), f"  {row['status']}"))
+        return Content("\n").join(lines)
 
     @property
-    def row_count(self) -> int:
-        return self.query_one(DataTable).row_count
+    def names(self) -> list[str]:
+        return [f"{r['namespace']}/{r['name']}" for rows in self._rows.values() for r in rows]

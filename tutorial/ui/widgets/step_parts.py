@@ -88,8 +88,8 @@ class ExplanationPanel(Vertical):
     def show(self, explanation) -> None:
         get = explanation.get if isinstance(explanation, dict) else (lambda k, d=None: getattr(explanation, k, d))
         self.fix_command = get("fix_command")
-        parts = [Label(Content.from_markup("[b]✘ $title[/b]", title=get("title") or "A check failed"),
-                       classes="part-title")]
+        parts = [Static(Content.from_markup("[b]✘ $title[/b]", title=get("title") or "A check failed"),
+                        classes="part-title")]
         observed = get("observed")
         if observed:
             lines = [observed] if isinstance(observed, str) else list(observed)
