@@ -259,7 +259,8 @@ class ReplicaSetController(Controller):
 
     def _delete_pods(self, rs: dict, pods: list[dict], count: int) -> list[dict]:
         # Not-ready and newest pods go first, as the real controller prefers.
-        ranked = sorted(pods, key=lambda p: (is_ready(p), p["metadata"].get("creationTimestamp", "")))
+        newest_first = sorted(pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True)
+        ranked = sorted(newest_first, key=is_ready)  # stable: newest stay first within each group
         for pod in ranked[:count]:
             name = pod["metadata"]["name"]
             if u.safe(lambda n=name: self.ctx.store.delete(u.PODS, pod["metadata"]["namespace"], n)):
