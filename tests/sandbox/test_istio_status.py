@@ -211,3 +211,35 @@ def test_transition_time_kept_when_status_unchanged():
     stamps = [c["lastTransitionTime"] for c in first["conditions"]]
     again = st.gateway_status(world, world.gateways[0])
     assert [c["lastTransitionTime"] for c in again["conditions"]] == stamps
+
+
+def _manual(address: str, port: int):
+    gw = fx.gateway(addresses=[{"type": "Hostname", "value": address}])
+    gw["spec"]["listeners"][0]["port"] = port
+    ingress = fx.service("istio-system", "istio-ingressgateway", [15021, 80, 443], "LoadBalancer", "127.0.0.1")
+    ingress["spec"]["ports"][1]["targetPort"] = 8080
+    world = fx.blog_world(gw=gw, extra_services=[ingress])
+    world.endpoints[("istio-system", "istio-ingressgateway")] = fx.endpoints("istio-system", "istio-ingressgateway")
+    return world, st.gateway_status(world, world.gateways[0])
+
+
+def test_manual_mode_binds_to_the_named_service():
+    fqdn = "istio-ingressgateway.istio-system.svc.cluster.local"
+    world, status = _manual(fqdn, 80)
+    assert not st.is_managed(world.gateways[0])
+    assert fx.conditions(status)["Programmed"] == (
+        "True", "Programmed", f"Resource programmed, assigned to service(s) {fqdn}:80")
+    assert status["addresses"] == [{"type": "IPAddress", "value": "127.0.0.1"}]
+
+
+def test_manual_mode_workload_port_gets_istio_hint():
+    fqdn = "istio-ingressgateway.istio-system.svc.cluster.local"
+    _, status = _manual(fqdn, 8080)
+    assert fx.conditions(status)["Programmed"] == (
+        "False", "AddressNotUsable",
+        f'Failed to assign to any requested addresses: port 8080 not found for hostname "{fqdn}" (hint: the '
+        "service port should be specified, not the workload port. Did you mean one of these ports: [80]?)")
+    _, status = _manual("missing", 80)
+    assert fx.conditions(status)["Programmed"] == (
+        "False", "AddressNotUsable", 'Failed to assign to any requested addresses: hostname '
+        '"missing.istio-ingress.svc.cluster.local" not found')

@@ -100,7 +100,7 @@ class IstiodController(Controller):
         for gc in world.classes.values():
             self._write_status(GATEWAYCLASSES, gc, st.class_status(gc))
         for gw in world.gateways:
-            if istio_manages(world, gw):
+            if istio_manages(world, gw) and st.is_managed(gw):
                 self._provision(gw)
         world = World.from_store(store)
         for gw in world.gateways:

@@ -63,15 +63,51 @@ def _ports(gateway: dict) -> list[int]:
     return seen
 
 
+def is_managed(gateway: dict) -> bool:
+    """Istio deploys the Gateway itself unless spec.addresses names an existing Service (manual mode)."""
+    addresses = (gateway.get("spec") or {}).get("addresses") or []
+    if not addresses:
+        return True
+    return len(addresses) == 1 and (addresses[0].get("type") or "IPAddress") == "IPAddress"
+
+
+def gateway_services(gateway: dict) -> list[str]:
+    """Service hostnames the Gateway is bound to: its own `<gw>-<class>`, or the Hostname addresses."""
+    if is_managed(gateway):
+        return [service_fqdn(gateway)]
+    ns, out = key(gateway)[0], []
+    for addr in (gateway.get("spec") or {}).get("addresses") or []:
+        if (addr.get("type") or "IPAddress") == "Hostname" and addr.get("value"):
+            value = addr["value"]
+            out.append(value if "." in value else f"{value}.{ns}.svc.{DOMAIN}")
+    return out
+
+
+def _service_for(world: World, fqdn: str) -> dict | None:
+    parts = fqdn.split(".")
+    if len(parts) >= 3 and parts[2] == "svc":
+        return world.services.get((parts[1], parts[0]))
+    return None
+
+
+def _port_hint(svc: dict, port: int) -> str:
+    """Istio's hint when a listener port is the pods' port rather than the Service's."""
+    matches = [int(p.get("port") or 0) for p in (svc.get("spec") or {}).get("ports") or []
+               if p.get("targetPort") == port]
+    if not matches:
+        return ""
+    return (" (hint: the service port should be specified, not the workload port. Did you mean one of "
+            f"these ports: [{' '.join(str(m) for m in matches)}]?)")
+
+
 def _resolve(world: World, gateway: dict, svc: dict, fqdn: str) -> tuple[list[str], list[str], bool]:
     """Per listener port: (internal "svc:port" names, warnings, all addresses usable)."""
-    ns = key(gateway)[0]
     svc_ports = {int(p.get("port") or 0) for p in (svc.get("spec") or {}).get("ports") or []}
-    ready = bool(world.ready_addresses(ns, service_name(gateway)))
+    ready = bool(world.ready_addresses(*key(svc)))
     internal, warnings, usable = [], [], True
     for port in _ports(gateway):
         if port not in svc_ports:
-            warnings.append(f'port {port} not found for hostname "{fqdn}"')
+            warnings.append(f'port {port} not found for hostname "{fqdn}"{_port_hint(svc, port)}')
             usable = False
         elif ready:
             internal.append(f"{fqdn}:{port}")
@@ -80,17 +116,29 @@ def _resolve(world: World, gateway: dict, svc: dict, fqdn: str) -> tuple[list[st
     return internal, warnings, usable
 
 
+def _instances(world: World, gateway: dict) -> tuple[list[str], list[str], bool, list[dict]]:
+    """ResolveGatewayInstances over every bound Service: internal names, warnings, usable, addresses."""
+    internal, warnings, usable, addresses = [], [], True, []
+    for fqdn in gateway_services(gateway):
+        svc = _service_for(world, fqdn)
+        if svc is None:
+            warnings.append(f'hostname "{fqdn}" not found')
+            usable = False
+            continue
+        found, warns, ok = _resolve(world, gateway, svc, fqdn)
+        internal, warnings, usable = internal + found, warnings + warns, usable and ok
+        mine = _addresses(svc, fqdn) if found else []
+        if found and not mine:
+            warnings.append(f'address pending for hostname "{fqdn}"')
+        addresses += mine
+    return internal, warnings, usable, addresses
+
+
 def programmed(world: World, gateway: dict) -> tuple[dict, list[dict]]:
-    """Istio's ResolveGatewayInstances + setProgrammedCondition: (Programmed condition, addresses)."""
-    fqdn = service_fqdn(gateway)
-    svc = world.services.get((key(gateway)[0], service_name(gateway)))
-    if svc is None:
-        return cond("Programmed", False, "AddressNotUsable",
-                    f'Failed to assign to any requested addresses: hostname "{fqdn}" not found'), []
-    internal, warnings, usable = _resolve(world, gateway, svc, fqdn)
-    addresses = _addresses(svc, fqdn) if internal else []
-    if internal and not addresses:
-        warnings.append(f'address pending for hostname "{fqdn}"')
+    """Istio's setProgrammedCondition: (Programmed condition, status addresses)."""
+    if not gateway_services(gateway):
+        return cond("Programmed", False, "UnsupportedAddress", "Failed to assign to any requested addresses"), []
+    internal, warnings, usable, addresses = _instances(world, gateway)
     if not warnings:
         return cond("Programmed", True, "Programmed",
                     f"Resource programmed, assigned to service(s) {human_join(internal)}"), addresses
