@@ -125,3 +125,10 @@ def test_reset_command_refuses_while_served_then_empties(tmp_path, base):
         assert "gone-after-reset" not in _kubectl(tmp_path, fresh, "get", "namespaces").stdout
     finally:
         fresh.release()
+
+
+def test_unwritable_state_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(SandboxError, match="GATEWAY_TUTORIAL_STATE_DIR"):
+        acquire_embedded(blocker / "sandbox")

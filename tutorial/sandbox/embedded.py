@@ -100,8 +100,12 @@ def answers(url: str, timeout: float = 2.0) -> bool:
 
 def try_lock(base: Path) -> int | None:
     """The fd of the held lock file, or None when another process holds it."""
-    base.mkdir(parents=True, exist_ok=True)
-    fd = os.open(base / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        fd = os.open(base / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise SandboxError(f"cannot keep the sandbox state in {base} ({exc.strerror}); set "
+                           "GATEWAY_TUTORIAL_STATE_DIR to a writable directory") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
