@@ -302,3 +302,17 @@ def test_deleted_builtin_class_is_recreated(scenario):
     assert scenario.get("gatewayclass", "istio-remote")["spec"] == {
         "controllerName": "istio.io/unmanaged-gateway",
         "description": "Remote to this cluster. Does not deploy or affect configuration."}
+
+
+def test_e03_web_image_pull_failure_is_503_through_the_gateway(scenario):
+    scenario.sb.faults.enable("image-pull", images=["emojivoto-web"])
+    try:
+        scenario.kubectl("delete", "pod", "-n", ROUTE_NS, "-l", "app=web-svc")
+        scenario.wait("pod", "-n", ROUTE_NS, "-l", "app=web-svc",
+                      "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=ImagePullBackOff")
+        assert scenario.http("/")[:3:2] == (503, "no healthy upstream")
+    finally:
+        scenario.sb.faults.disable("image-pull")
+    # Ready endpoints (not just a Ready pod) are what the proxy routes to.
+    scenario.wait("endpoints/web-svc", "-n", ROUTE_NS, "--for=jsonpath={.subsets[0].addresses[0].ip}")
+    assert scenario.http("/")[0] == 200
