@@ -115,3 +115,18 @@ def test_doctor_cli_is_a_subprocess_that_works(sandbox_factory):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["facts"]["cluster_kind"] == "sandbox"
+
+
+def test_adaptation_facts_after_istio_and_crds(sandbox_factory):
+    """What the engine branches on: Istio ready with its version and installer, CRDs and their version."""
+    from tutorial.engine.preflight import adaptation_facts
+
+    _, engine = sandbox_factory()
+    engine.progress.set_variant("istio", "istioctl")
+    for _, step in engine.steps("..gateway-api"):
+        if step.lesson_id in ("istio", "gateway-api"):
+            assert engine.run_step(step).ok, step.target
+    facts = adaptation_facts(run_preflight(engine.target, engine.client, tools=False))
+    assert facts["istio_ready"] and facts["istio_version"] == "1.27.1" and facts["istio_installer"] == "istioctl"
+    assert facts["gateway_api_present"] and facts["gateway_api_version"] == "v1.3.0"
+    assert facts["lb_available"] is True and facts["cluster_kind"] == "sandbox"

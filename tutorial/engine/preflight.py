@@ -436,3 +436,15 @@ def summary_line(report: Preflight) -> str:
         return f"{counts['block']} problem(s) block the lessons; {counts['warn']} warning(s)."
     return f"Nothing blocks the lessons; {counts['warn']} warning(s)."
 
+
+
+def adaptation_facts(report: Preflight) -> dict[str, Any]:
+    """Flat facts steps can branch on (see docs/environments.md): what doctor found, in one level."""
+    facts = report.facts
+    istio, crds = facts.get("istio") or {}, facts.get("gateway_api") or {}
+    return {"reachable": facts.get("reachable"), "cluster_kind": facts.get("cluster_kind"),
+            "sandbox": facts.get("sandbox"), "lb_available": facts.get("lb_available"),
+            "istio_installed": bool(istio), "istio_ready": bool(istio.get("ready")),
+            "istio_version": istio.get("version"), "istio_installer": istio.get("installer"),
+            "istio_revision": istio.get("revision"), "gateway_api_present": bool(crds.get("present")),
+            "gateway_api_version": crds.get("bundle_version"), "gateway_api_channel": crds.get("channel")}
