@@ -83,3 +83,11 @@ def test_error_dialog(snap_compare, build, tmp_path, monkeypatch):
         await until(pilot, lambda: isinstance(pilot.app.screen, ErrorModal))
 
     assert snap_compare(build("--sandbox", "--lessons", "lessons"), terminal_size=(100, 32), run_before=before)
+
+
+def test_light_theme_checks_passed(snap_compare, build):
+    async def before(pilot):
+        await opened("demo/namespace", run=True)(pilot)
+        await pilot.press("t")
+
+    assert snap_compare(build(*demo_args()), terminal_size=(100, 32), run_before=before)

@@ -148,3 +148,28 @@ def test_variant_picker_remembers_choice(build):
             assert "istio/istioctl-install" in walked and "istio/base" not in walked
 
     run(scenario())
+
+
+def test_walk_the_emojivoto_lesson_of_the_tutorial(build):
+    app = build("--sandbox")
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            lessons = app.screen.query_one("#lesson-list")
+            lessons.highlighted = lessons.get_option_index("L:emojivoto")
+            await pilot.press("enter")  # a lesson line opens its first open step
+            assert app.screen.step.target == "emojivoto/namespace"
+            for target in ("emojivoto/namespace", "emojivoto/deploy"):
+                assert app.screen.step.target == target
+                await pilot.press("r")
+                await finished(pilot)
+                assert app.engine.progress.get(target).state == "done", app.screen.query_one("#output").lines
+                assert all("-passed" in c for c in _check_classes(app).values())
+                await pilot.press("n")
+            assert app.screen.step.target == app.first_open_step("istio")
+            await pilot.press("escape")
+            prompt = str(lessons.get_option("L:emojivoto").prompt)
+            assert "2/2 done" in prompt
+
+    run(scenario())
