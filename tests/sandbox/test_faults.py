@@ -141,3 +141,19 @@ def test_rollout_status_fails_once_the_progress_deadline_passes(sandbox_factory)
     deploy = json.loads(sb.kubectl("get", "deployment", "web", "-o", "json").stdout)
     progressing = {c["type"]: c for c in deploy["status"]["conditions"]}["Progressing"]
     assert (progressing["status"], progressing["reason"]) == ("False", "ProgressDeadlineExceeded")
+
+
+def test_faults_switch_from_the_sandbox_faults_configmap(sandbox_factory):
+    sb = sandbox_factory(faults=["crashloop:selector=app=none"])
+    sb.kubectl("-n", "kube-system", "create", "configmap", "sandbox-faults",
+               "--from-literal=faults=no-lb crashloop=app=x bogus api-unreachable")
+    sb.kubectl("apply", "-f", "-", input=service_yaml("web", type="LoadBalancer"))
+    sb.wait("--for=jsonpath={.spec.ports[0].nodePort}", "service/web")
+    assert "<pending>" in sb.kubectl("get", "service", "web").stdout.splitlines()[1]
+    assert sb.faults.names() == ["crashloop", "no-lb"]
+    assert sb.faults.active("crashloop") == {"selector": "app=none"}  # --fault wins over the ConfigMap
+    events = sb.kubectl("get", "events", "-n", "kube-system").stdout
+    assert "InvalidFault" in events and "unknown fault 'bogus'" in events
+    sb.kubectl("-n", "kube-system", "delete", "configmap", "sandbox-faults")
+    sb.wait("--for=jsonpath={.status.loadBalancer.ingress[0].ip}=127.0.0.1", "service/web")
+    assert sb.faults.names() == ["crashloop"]

@@ -108,6 +108,8 @@ class FaultSet:
         """Switch a fault on (or change its parameters); listeners are told."""
         value = _normalize(name, params)
         with self._lock:
+            if self._active.get(name) == value:
+                return  # unchanged: no resync storm when the same fault is enabled again
             self._active[name] = value
         self._notify()
 

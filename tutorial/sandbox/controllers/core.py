@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.controllers.faultswitch import FaultSwitchController
 from tutorial.sandbox.controllers.network import EndpointsController, ServiceController
 from tutorial.sandbox.controllers.podstatus import NODE_IP
 from tutorial.sandbox.controllers.pods import PodLifecycleController
@@ -212,6 +213,6 @@ class GarbageCollector(Controller):
 
 
 CORE_CONTROLLERS: list[type[Controller]] = [
-    BootstrapController, NamespaceController, DeploymentController, ReplicaSetController,
-    PodLifecycleController, ServiceController, EndpointsController, GarbageCollector,
+    FaultSwitchController, BootstrapController, NamespaceController, DeploymentController,
+    ReplicaSetController, PodLifecycleController, ServiceController, EndpointsController, GarbageCollector,
 ]
