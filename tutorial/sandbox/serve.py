@@ -121,6 +121,9 @@ def print_summary(console, clusters: list[SandboxCluster], kc: Path, lines: list
     console.print("Use the sandbox from your own shell:")
     for line in lines:
         console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    console.print("Switch faults on one live cluster: kubectl --context CONTEXT -n kube-system create "
+                  "configmap sandbox-faults --from-literal=faults='no-lb image-pull'", markup=False,
+                  highlight=False, soft_wrap=True)
     console.print("Press Ctrl-C to stop.")
 
 
