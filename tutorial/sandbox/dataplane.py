@@ -11,25 +11,39 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from tutorial.sandbox.istio import binding, emojivoto, routing
-from tutorial.sandbox.istio.model import GATEWAYS, SERVICES, World, key, meta
+from tutorial.sandbox.istio.model import ENDPOINTS, GATEWAYS, SERVICES, World, key, meta
 from tutorial.sandbox.runtime import Controller
 
 LOG = logging.getLogger("tutorial.sandbox.dataplane")
 Endpoint = tuple[str, int]
+_PLANES: "weakref.WeakValueDictionary[int, DataPlane]" = weakref.WeakValueDictionary()
+
+
+def sync_for(store: Any) -> None:
+    """Open/close the listeners of the data plane serving `store`, if one runs (istiod calls this
+    before it reports a Gateway Programmed, so the address answers as soon as it is published)."""
+    plane = _PLANES.get(id(store))
+    if plane is not None and plane.store is store:
+        plane.sync()
 
 
 def wanted_endpoints(world: World) -> dict[Endpoint, dict]:
-    """(address, port) -> Gateway for every programmed, Istio-managed Gateway's HTTP listeners."""
+    """(address, port) -> Gateway for every programmed, Istio-managed Gateway's HTTP listeners.
+
+    Addresses are computed like istiod does (not read from status), so a listener is open by the
+    time the Gateway reports Programmed.
+    """
     out: dict[Endpoint, dict] = {}
     for gw in sorted(world.gateways, key=lambda g: (meta(g).get("creationTimestamp", ""), key(g))):
         if not binding.istio_manages(world, gw):
             continue
-        for addr in (gw.get("status") or {}).get("addresses") or []:
+        for addr in routing.gateway_addresses(world, gw):
             if addr.get("type", "IPAddress") != "IPAddress":
                 continue
             for lst in binding.listeners_of(gw):
@@ -106,7 +120,8 @@ class DataPlane:
         self.servers: dict[Endpoint, ThreadingHTTPServer] = {}
         self.errors: dict[Endpoint, str] = {}
         self._on_error = on_error
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        _PLANES[id(store)] = self
 
     def sync(self) -> None:
         """Open listeners for programmed Gateways, close the rest; bind errors are recorded."""
@@ -165,7 +180,7 @@ class DataPlaneController(Controller):
     """Runs a DataPlane inside the controller runtime: re-syncs when Gateways or Services change."""
 
     name = "dataplane"
-    watches = frozenset({GATEWAYS, SERVICES})
+    watches = frozenset({GATEWAYS, SERVICES, ENDPOINTS})
     RETRY_SECONDS = 5.0
 
     def __init__(self, ctx: Any) -> None:

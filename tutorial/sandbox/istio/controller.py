@@ -103,6 +103,9 @@ class IstiodController(Controller):
             if istio_manages(world, gw) and st.is_managed(gw):
                 self._provision(gw)
         world = World.from_store(store)
+        from tutorial.sandbox import dataplane
+
+        dataplane.sync_for(store)  # listeners first: an address must answer once it is published
         for gw in world.gateways:
             self._write_status(GATEWAYS, gw, st.gateway_status(world, gw))
         for route in world.routes:

@@ -25,11 +25,19 @@ class Decision:
     route: str = ""
 
 
+def gateway_addresses(world: World, gateway: dict) -> list[dict]:
+    """The addresses istiod publishes for a Gateway once it is programmed (empty until then)."""
+    from tutorial.sandbox.istio import status
+
+    prog, addresses = status.programmed(world, gateway)
+    return addresses if prog["status"] == "True" else []
+
+
 def gateways_at(world: World, address: str, port: int) -> list[dict]:
-    """Istio-managed Gateways whose status address is `address` and that listen on `port`."""
+    """Istio-managed, programmed Gateways with address `address` that listen on `port`."""
     out = []
     for gw in world.gateways:
-        addrs = [a.get("value") for a in (gw.get("status") or {}).get("addresses") or []]
+        addrs = [a.get("value") for a in gateway_addresses(world, gw)]
         if address in addrs and binding.istio_manages(world, gw) and any(
                 lst.port == port for lst in binding.listeners_of(gw)):
             out.append(gw)
