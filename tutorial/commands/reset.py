@@ -72,21 +72,19 @@ def _reset(fleet, args, out) -> int:
 
 
 def _print_plan(out, run) -> None:
-    """Exactly what a reset would delete on one cluster, and what it keeps and why."""
+    """Exactly what a reset would delete on one cluster, and what it keeps and why (one line each)."""
     from rich.markup import escape
-    from rich.table import Table
 
     from tutorial.instructor import render
 
     plan = run.result
+    name = f"[bold]{escape(run.context)}[/] ({escape(run.cluster.server)})"
     if plan.empty:
-        out.print(f"[bold]{escape(run.context)}[/]: nothing to reset (the journal lists nothing the tutorial created)")
+        out.print(f"{name}: nothing to reset (the journal lists nothing the tutorial created)", soft_wrap=True)
         return
-    table = Table(title=f"{run.context}: would undo {', '.join(plan.steps)}", title_justify="left")
-    for col in ("", "what", "recorded by step"):
-        table.add_column(col, overflow="fold")
+    out.print(f"{name}: would undo {escape(', '.join(plan.steps))}", soft_wrap=True)
     for action in plan.actions:
-        table.add_row(render.mark(action.status), escape(action.how), escape(action.step))
+        out.print(f"  {render.mark(action.status)}  {escape(action.how)}  [dim](recorded by {escape(action.step)})[/]",
+                  soft_wrap=True)
     for what, why in plan.kept:
-        table.add_row(render.mark("replaced"), escape(what), escape(why))
-    out.print(table)
+        out.print(f"  {render.mark('kept')}  {escape(what)}: {escape(why)}", soft_wrap=True)

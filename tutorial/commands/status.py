@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch", action="store_true", help="refresh the matrix in place until Ctrl-C")
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
                         help="seconds between refreshes with --watch (default 2)")
-    add_variant_option(parser)
+    add_variant_option(parser)  # which path a cluster is on, when this machine did not prepare it
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,8 +47,7 @@ def gather(fleet, args):
     """One status per cluster, evaluated concurrently; unreachable clusters included."""
     from tutorial.instructor.status import cluster_status, status_steps, unreachable_status
 
-    variants = dict(v.split("=", 1) for v in (args.variant or []) if "=" in v)
-    pairs = status_steps(fleet.lessons, variants)
+    pairs = status_steps(fleet.lessons)
     for run in fleet.runs:
         run.state, run.detail, run.timed_out, run.result = "queued", "", False, None
         run.cancel.clear()
@@ -59,14 +58,13 @@ def gather(fleet, args):
 def _print(fleet, statuses, pairs, args) -> int:
     import json
 
-    from tutorial.commands._render import console
     from tutorial.instructor import render
 
     if args.json:
         print(json.dumps({"steps": [s.target for _, s in pairs], "clusters": [s.to_json() for s in statuses]},
                          indent=2))
     else:
-        out = console()
+        out = render.wide_console()
         out.print(render.matrix(statuses, pairs))
         out.print(f"[dim]{render.legend(pairs)}[/]")
         render.errors(out, [r for r in fleet.runs if r.state != "ok"])
@@ -80,10 +78,9 @@ def _watch(fleet, args) -> int:
     from rich.console import Group
     from rich.live import Live
 
-    from tutorial.commands._render import console
     from tutorial.instructor import render
 
-    out, stop = console(), threading.Event()
+    out, stop = render.wide_console(), threading.Event()
     with Live(console=out, auto_refresh=False, transient=False) as live:
         try:
             while True:

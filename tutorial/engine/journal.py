@@ -262,6 +262,12 @@ class StepWatch:
     before: Snapshot
 
 
+def record_satisfied(engine, step, *, strict: bool = False) -> StepEntry | None:
+    """Record a step found already done (prepare skips it): what it names existed before."""
+    return record_after_step(engine, step, record_before_step(engine, step, strict=strict), strict=strict,
+                             unchanged=True)
+
+
 def record_before_step(engine, step, *, strict: bool = False) -> StepWatch | None:
     """Snapshot before a step runs; None when the step only reads, is already being journaled
     (by an outer `journaled`), or (not strict) the cluster cannot be asked."""
@@ -284,13 +290,18 @@ def _before(engine, step, strict: bool) -> StepWatch | None:
         return None
 
 
-def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = False) -> StepEntry | None:
-    """Snapshot after the step and add what it created (and found) to the cluster's journal."""
+def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = False,
+                      unchanged: bool = False) -> StepEntry | None:
+    """Snapshot after the step and add what it created (and found) to the cluster's journal.
+
+    unchanged=True: the step was skipped because the cluster already satisfied it; what it
+    names is recorded as pre-existing (so reset keeps it and --dry-run says why).
+    """
     if watch is None:
         return None
     try:
         kube = watch.kube
-        after = snapshot(kube, watch.namespaces)
+        after = watch.before if unchanged else snapshot(kube, watch.namespaces)
         journal = Journal(kube)
         result: list[StepEntry] = []
 

@@ -189,10 +189,15 @@ def json_get(client, path: str, timeout: float) -> dict:
     return json.loads(resp.data or b"{}")
 
 
+_SIMTOOLS_LOCK = threading.Lock()
+
+
 def _simtools() -> list[str]:
+    """The simulated helm/istioctl directory; written once (cluster threads would race on it)."""
     from tutorial.sandbox.simtools import bin_dir
 
-    return [str(bin_dir())]
+    with _SIMTOOLS_LOCK:
+        return [str(bin_dir())]
 
 
 def _safe(name: str) -> str:

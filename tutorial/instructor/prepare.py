@@ -39,11 +39,16 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
             return done
         if on_step:
             on_step(run, index, step.target)
+        # A fresh connection pool per step: a check that stops reading a watch early leaves a
+        # half-read stream in the pool, and a later check would read that stream's events.
+        engine.close()
         if _already_done(engine, step):
             done.skipped.append(step.target)
+            journal.record_satisfied(engine, step, strict=True)
+            _local_setup(engine, step, run.cancel)
             continue
         with journal.journaled(engine, step, strict=True):
-            outcome = engine.run_step(step, solve=True, cancel=run.cancel)
+            outcome = run_solve(engine, step, run.cancel)
         if not outcome.ok:
             done.failed_step, done.reason = step.target, explain_failure(outcome)
             run.state, run.detail = "failed", f"{step.target}: {done.reason}"
@@ -55,15 +60,66 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
     return done
 
 
+def run_solve(engine, step, cancel):
+    """Engine.run_step(solve=True) without the commands that only show something to a learner
+    (`kubectl get`, `helm version`...): nobody reads them during a fleet prepare, and each costs a
+    process start. Stops at the first failing command; then the step's checks (recorded)."""
+    from tutorial.engine.runner import run_command
+    from tutorial.engine.session import StepOutcome
+
+    outcome = StepOutcome(step)
+    for prepared in engine.prepare(step, solve=True):
+        if prepared.show_only or _display_only(list(prepared.spec.argv)):
+            continue
+        result = run_command(prepared.spec, engine.target.run_target(), cancel=cancel)
+        outcome.commands.append(result)
+        if result.cancelled or cancel.is_set():
+            outcome.cancelled = True
+            return outcome
+        if not result.ok:
+            engine.record(step, "failed", f"command failed: {prepared.display.splitlines()[0]}")
+            return outcome
+    outcome.checks = engine.check_step(step, cancel=cancel, ran=True)
+    outcome.cancelled = cancel.is_set()
+    return outcome
+
+
+DISPLAY_VERBS = {"kubectl": {"get", "describe", "version", "cluster-info", "logs", "api-resources", "explain"},
+                 "helm": {"version", "list", "ls", "status", "search", "show", "history"},
+                 "istioctl": {"version", "analyze", "proxy-status"}}
+
+
+def _display_only(argv: list[str]) -> bool:
+    program = argv[0].rsplit("/", 1)[-1] if argv else ""
+    verb = next((a for a in argv[1:] if not a.startswith("-")), "")
+    return verb in DISPLAY_VERBS.get(program, set())
+
+
 def _already_done(engine, step) -> bool:
     """True when the step has checks and they all pass right now (then it is recorded done)."""
     if not step.checks:
         return False
-    results = engine.check_step(step, timeout=SKIP_CHECK_TIMEOUT, record=False)
-    if results and all(r.passed for r in results):
+    local = [(step, c) for c in step.checks if c.kind == "command_succeeds"]  # a command needs its own time
+    remote = [(step, c) for c in step.checks if c.kind != "command_succeeds"]
+    results = engine.run_checks(remote, timeout=SKIP_CHECK_TIMEOUT)
+    if not all(r.passed for r in results):
+        return False
+    results += engine.run_checks(local)
+    if all(r.passed for r in results):
         engine.record(step, "done")
         return True
     return False
+
+
+def _local_setup(engine, step, cancel) -> None:
+    """Run a skipped step's commands that only set up this machine (`helm repo add/update`):
+    later steps (another Helm chart from the same repository) need them."""
+    from tutorial.engine.runner import run_command
+
+    for prepared in engine.prepare(step, solve=True):
+        argv = list(prepared.spec.argv)
+        if argv[:2] == ["helm", "repo"] and not prepared.show_only:
+            run_command(prepared.spec, engine.target.run_target(), cancel=cancel)
 
 
 def explain_failure(outcome) -> str:

@@ -8,6 +8,7 @@ MARKS = dict(LEARNER_MARKS)
 MARKS.update({
     "partial": ("◐", "partial", "yellow"),
     "n/a": ("–", "n/a", "dim"),
+    "unknown": ("?", "unknown", "yellow"),
     "ok": ("✔", "ok", "green"),
     "queued": ("·", "queued", "dim"),
     "cancelled": ("■", "cancelled", "yellow"),
@@ -16,12 +17,23 @@ MARKS.update({
     "deleted": ("✔", "deleted", "green"),
     "gone": ("·", "already gone", "dim"),
     "replaced": ("↷", "kept", "yellow"),
+    "kept": ("↷", "keep", "yellow"),
 })
 
 
 def mark(state: str) -> str:
     symbol, word, colour = MARKS.get(state, ("?", state, "white"))
     return f"[{colour}]{symbol} {word}[/]"
+
+
+def wide_console():
+    """A console as wide as a terminal allows; when output is not a terminal, wide enough for the matrix."""
+    from rich.console import Console
+
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=max(out.width, 220))
+    return out
 
 
 def matrix(statuses, pairs, *, title: str = "Lab clusters"):
@@ -34,10 +46,10 @@ def matrix(statuses, pairs, *, title: str = "Lab clusters"):
     table.add_column("reachable", no_wrap=True)
     numbers = step_numbers(pairs)
     for _, step in pairs:
-        table.add_column(f"{numbers[step.target]}\n{escape(step.id)}", no_wrap=True)
+        table.add_column(numbers[step.target], no_wrap=True)
     table.add_column("at", no_wrap=True)
     for st in statuses:
-        reach = mark("passed").replace("pass", "yes") if st.reachable else mark("unreachable")
+        reach = "[green]✔ yes[/]" if st.reachable else "[yellow]? no[/]"
         cells = [mark(c.state) for c in st.cells]
         table.add_row(escape(st.context), reach, *cells, escape(st.at or "(start)") if st.reachable else "")
     return table

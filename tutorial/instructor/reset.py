@@ -36,10 +36,10 @@ class Action:
     @property
     def how(self) -> str:
         if self.ref.kind == "HelmRelease":
-            return f"helm uninstall {self.ref.name} -n {self.ref.namespace}"
+            return f"Helm release {self.ref.name} in {self.ref.namespace} (helm uninstall {self.ref.name} -n {self.ref.namespace})"
         if self.ref.kind == "Namespace":
-            return f"delete namespace {self.ref.name} (and everything in it)"
-        return f"delete {self.ref}"
+            return f"Namespace {self.ref.name} and everything in it"
+        return str(self.ref)
 
 
 @dataclass

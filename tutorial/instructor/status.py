@@ -16,7 +16,7 @@ LOCAL_KINDS = {"command_succeeds"}
 @dataclass
 class StepCell:
     target: str
-    state: str  # done, partial, todo, unreachable, n/a
+    state: str  # done, partial, todo, unknown (cluster did not answer), n/a
     checks: list = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -57,23 +57,29 @@ class ClusterStatus:
                 "steps": [c.to_json() for c in self.cells]}
 
 
-def status_steps(lessons, variants: dict[str, str]):
-    """The (lesson, step) pairs the matrix shows: the whole tutorial for the chosen variants."""
-    return lessons.resolve_target("all", variants=variants)
+def status_steps(lessons):
+    """The matrix columns: every step of every variant, in tutorial order."""
+    return [(lesson, step) for lesson in lessons.lessons for step in lesson.steps]
 
 
 def cluster_status(run, pairs) -> ClusterStatus:
-    """Evaluate every step's cluster checks on one cluster, all at once."""
+    """Evaluate, all at once, the cluster checks of the steps on this cluster's path.
+
+    The path follows the variants remembered for the cluster (prepare --variant, or the TUI's
+    choice on this machine), else the lessons' defaults; other variants' steps show n/a.
+    """
     c = run.cluster
     out = ClusterStatus(c.context, c.server, True, sandbox=run.sandbox)
-    checks = [(step, chk) for _, step in pairs for chk in step.checks if chk.kind not in LOCAL_KINDS]
+    path = {step.target for _, step in run.engine.steps("all")}
+    checks = [(step, chk) for _, step in pairs if step.target in path
+              for chk in step.checks if chk.kind not in LOCAL_KINDS]
     results = run.engine.run_checks(checks, timeout=0, cancel=run.cancel)
     by_step: dict[str, list] = {}
     for (step, _), result in zip(checks, results):
         by_step.setdefault(step.target, []).append(result)
     for _, step in pairs:
         out.cells.append(_cell(step.target, by_step.get(step.target, [])))
-    if any(cell.state == "unreachable" for cell in out.cells):
+    if any(cell.state == "unknown" for cell in out.cells):
         out.reachable = False
         out.error = next(r.observed for cell in out.cells for r in cell.checks if r.unreachable)
         run.state, run.detail = "unreachable", out.error
@@ -84,7 +90,7 @@ def _cell(target: str, results: list) -> StepCell:
     if not results:
         return StepCell(target, "n/a")
     if any(r.unreachable for r in results):
-        return StepCell(target, "unreachable", results)
+        return StepCell(target, "unknown", results)
     passed = sum(1 for r in results if r.passed)
     state = "done" if passed == len(results) else ("partial" if passed else "todo")
     return StepCell(target, state, results)
@@ -93,4 +99,4 @@ def _cell(target: str, results: list) -> StepCell:
 def unreachable_status(run, pairs) -> ClusterStatus:
     c = run.cluster
     return ClusterStatus(c.context, c.server, False, error=run.detail,
-                         cells=[StepCell(step.target, "unreachable") for _, step in pairs])
+                         cells=[StepCell(step.target, "unknown") for _, step in pairs])
