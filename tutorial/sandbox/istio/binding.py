@@ -133,7 +133,7 @@ def istio_manages(world: World, gateway: dict) -> bool:
     return world.class_controller((gateway.get("spec") or {}).get("gatewayClassName", "")) == ISTIO_CONTROLLER
 
 
-def normalized_ref(ref: dict, route_ns: str) -> dict:
+def normalized_ref(ref: dict) -> dict:
     """A parentRef with the CRD defaults filled in (group, kind); namespace left as written."""
     out = dict(ref)
     out.setdefault("group", GROUP)
@@ -148,7 +148,7 @@ def bind_route(world: World, route: dict) -> list[ParentResult]:
     hostnames = [str(h) for h in spec.get("hostnames") or []]
     results = []
     for raw in spec.get("parentRefs") or []:
-        ref = normalized_ref(raw, route_ns)
+        ref = normalized_ref(raw)
         if ref["group"] != GROUP or ref["kind"] != "Gateway":
             continue
         gw = world.gateway(ref.get("namespace") or route_ns, ref.get("name", ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from tutorial.sandbox.istio import binding
-from tutorial.sandbox.istio.model import DOMAIN, GROUP, ISTIO_VERSION, PROXY_IMAGE, key, meta
+from tutorial.sandbox.istio.model import DOMAIN, GROUP, PROXY_IMAGE, key, meta
 from tutorial.sandbox.istio.status import service_name
 
 GATEWAY_NAME_LABEL = f"{GROUP}/gateway-name"
@@ -107,5 +107,3 @@ def deployment(gateway: dict) -> dict:
 def version_annotation() -> tuple[str, str]:
     return "gateway.istio.io/controller-version", "5"
 
-
-__all__ = ["service_account", "service", "deployment", "ISTIO_VERSION"]
