@@ -94,3 +94,22 @@ def test_tools_name_the_kubeconfig_problem(tmp_path):
            "KUBECONFIG": str(tmp_path / "nope"), "GATEWAY_TUTORIAL_STATE_DIR": str(tmp_path / "state")}
     out = subprocess.run(["helm", "list"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no kubeconfig found" in out.stderr
+
+
+def test_analyze_reports_gateway_api_findings():
+    from tutorial.sandbox.simtools import analyze
+
+    gw = fx.gateway()
+    del gw["spec"]["listeners"][0]["allowedRoutes"]
+    world = fx.blog_world(gw=gw)
+    (finding,) = analyze._route_findings(world, world.routes[0])
+    assert finding == ("Warning", "SIM0001", "(HTTPRoute emojivoto/emojivoto) Route not accepted by Gateway "
+                       "istio-ingress/emojivoto: NotAllowedByListeners: hostnames matched parent hostname \"\", "
+                       'but namespace "emojivoto" is not allowed by the parent')
+    world = fx.blog_world(lb_ip=None)
+    world.gateways[0]["status"] = {"conditions": [{"type": "Programmed", "status": "False",
+                                                   "reason": "AddressNotAssigned", "message": "pending"}]}
+    assert analyze._gateway_findings(world, world.gateways[0]) == [
+        ("Warning", "SIM0002", "(Gateway istio-ingress/emojivoto) Gateway not programmed: AddressNotAssigned: pending")]
+    world = fx.blog_world(gw=fx.gateway(gatewayClassName="istio-gateway"))
+    assert analyze._gateway_findings(world, world.gateways[0])[0][:2] == ("Error", "IST0101")
