@@ -7,6 +7,7 @@ The kubeconfig is written only once every cluster answers, so its appearance mea
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import signal
 import threading
@@ -135,34 +136,36 @@ def serve(opts: ServeOptions, console=None, stop: threading.Event | None = None,
     console = console or Console()
     stop = stop or threading.Event()
     clusters = build_clusters(opts)
-    start_all(clusters)
-    try:
-        kc_path = Path(opts.kubeconfig_out) if opts.kubeconfig_out else default_kubeconfig_path()
-        kubeconfig.write(kc_path, [(c.name, c.url) for c in clusters])
-        lines = env_lines(kc_path.resolve())
-        if opts.env_out:
-            Path(opts.env_out).write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print_summary(console, clusters, kc_path, lines)
-        if ready is not None:
-            ready.set()
-        _wait_for_signal(stop)
-    finally:
-        stop_all(clusters)
+    with _signals_set(stop):  # from the start: a signal during start-up still stops cleanly
+        start_all(clusters)
+        try:
+            kc_path = Path(opts.kubeconfig_out) if opts.kubeconfig_out else default_kubeconfig_path()
+            kubeconfig.write(kc_path, [(c.name, c.url) for c in clusters])
+            lines = env_lines(kc_path.resolve())
+            if opts.env_out:
+                Path(opts.env_out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            print_summary(console, clusters, kc_path, lines)
+            if ready is not None:
+                ready.set()
+            while not stop.wait(3600):
+                pass
+        finally:
+            stop_all(clusters)
     console.print(f"Stopped {len(clusters)} simulated cluster(s).")
     return 0
 
 
-def _wait_for_signal(stop: threading.Event) -> None:
-    """Block until SIGINT/SIGTERM (main thread) or until `stop` is set by a caller."""
+@contextlib.contextmanager
+def _signals_set(stop: threading.Event):
+    """In the main thread, SIGINT and SIGTERM set `stop` (and nothing else) while inside."""
     if threading.current_thread() is not threading.main_thread():
-        stop.wait()
+        yield
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, lambda *_: stop.set())
     try:
-        while not stop.wait(3600):
-            pass
+        yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
