@@ -317,3 +317,10 @@ def test_crd_update_must_keep_stored_versions(module_api):
     assert status == 422 and answer["details"]["kind"] == "CustomResourceDefinition"
     assert answer["details"]["causes"][0] == {"reason": "FieldValueInvalid", "field": "status.storedVersions[0]",
                                               "message": 'Invalid value: "v1alpha2": must appear in spec.versions'}
+
+
+def test_apply_patch_yaml_body_keeps_timestamps_as_strings(module_api):
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamped\ndata:\n  when: 2024-01-01T00:00:00Z\n"
+    status, created, _ = request(module_api, "PATCH", "/api/v1/namespaces/default/configmaps/stamped?fieldManager=t",
+                                 body, "application/apply-patch+yaml")
+    assert status == 201 and created["data"] == {"when": "2024-01-01T00:00:00Z"}

@@ -103,6 +103,15 @@ def parse_resource_path(parts: list[str], registry: Registry):
     return rt, version, namespace, name, sub
 
 
+class _JsonishLoader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as strings, as Kubernetes' YAML-to-JSON conversion does."""
+
+
+_JsonishLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def decode_body(req: Request) -> object:
     """The request body as JSON data, whatever the content type; raises 400/415."""
     ctype = (req.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
@@ -114,7 +123,7 @@ def decode_body(req: Request) -> object:
     text = req.body.decode("utf-8", errors="replace")
     try:
         if ctype in ("application/yaml", "application/apply-patch+yaml", "text/yaml"):
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_JsonishLoader)  # noqa: S506 - a SafeLoader subclass
         elif ctype.startswith("application/") and ctype.endswith("json"):
             data = json.loads(text)
         else:
