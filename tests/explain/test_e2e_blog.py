@@ -26,16 +26,23 @@ def _yaml(obj: dict) -> str:
     return yaml.safe_dump(obj, sort_keys=False)
 
 
+STRAYS = f"""\
+apiVersion: {GW}/v1
+kind: Gateway
+metadata: {{name: emojivoto, namespace: default}}
+---
+apiVersion: {GW}/v1
+kind: HTTPRoute
+metadata: {{name: emojivoto, namespace: istio-ingress}}
+"""
+
+
 @pytest.fixture
 def mistake(blog):
-    """The blog as the lessons leave it, before and after each test."""
+    """The blog as the lessons leave it, before and after each test (three kubectl calls)."""
     yield blog
-    blog.kubectl("delete", f"gateways.{GW}", "emojivoto", "-n", "default", "--ignore-not-found")
-    blog.kubectl("delete", RT, "emojivoto", "-n", "istio-ingress", "--ignore-not-found")
-    blog.kubectl("delete", f"gateways.{GW}", "emojivoto", "-n", "istio-ingress", "--ignore-not-found")
-    blog.kubectl("delete", RT, "emojivoto", "-n", "emojivoto", "--ignore-not-found")
-    for text in (_yaml(_asset("gateway.yaml")), _yaml(_asset("httproute.yaml"))):
-        blog.apply(text)
+    blog.kubectl("delete", "-f", "-", "--ignore-not-found", "--wait=false", input=STRAYS)
+    blog.apply(_yaml(_asset("gateway.yaml")) + "---\n" + _yaml(_asset("httproute.yaml")))
     blog.wait("--for=condition=programmed", f"gateways.{GW}/emojivoto", "-n", "istio-ingress")
 
 
@@ -56,7 +63,12 @@ def _route(**changes) -> dict:
 
 
 def _replace(lab, kind: str, ns: str, obj: dict) -> None:
+    """Re-create (a changed gatewayClassName must not inherit the old class's status)."""
     lab.kubectl("delete", kind, obj["metadata"]["name"], "-n", ns, "--ignore-not-found")
+    lab.apply(_yaml(obj))
+
+
+def _apply(lab, obj: dict) -> None:
     lab.apply(_yaml(obj))
 
 
@@ -84,7 +96,7 @@ def test_blog_passes_and_explain_has_nothing_to_say(blog):
 
 
 def test_g10_allowed_routes_omitted(mistake):
-    _replace(mistake, f"gateways.{GW}", "istio-ingress", _gateway_without_allowed_routes())
+    _apply(mistake, _gateway_without_allowed_routes())
     _wait_route(mistake, "emojivoto", "{.status.parents[0].conditions[0].reason}=NotAllowedByListeners")
     view = _one(mistake.explain("httproute"), "route-accepted")
     _assert_says(view, "route-not-allowed-same-namespace", "istio-ingress", "from: Same",
@@ -108,7 +120,7 @@ def test_selector_names_another_namespace(mistake):
     gw = _asset("gateway.yaml")
     gw["spec"]["listeners"][0]["allowedRoutes"]["namespaces"]["selector"]["matchLabels"] = {
         "kubernetes.io/metadata.name": "emojivot"}
-    _replace(mistake, f"gateways.{GW}", "istio-ingress", gw)
+    _apply(mistake, gw)
     _wait_route(mistake, "emojivoto", "{.status.parents[0].conditions[0].reason}=NotAllowedByListeners")
     view = _one(mistake.explain("httproute"), "route-accepted")
     _assert_says(view, "route-not-allowed-selector-name", '"emojivot"', "kubernetes.io/metadata.name: emojivoto")
@@ -116,14 +128,14 @@ def test_selector_names_another_namespace(mistake):
 
 def test_r01_parentref_namespace_missing(mistake):
     rt = _route(parentRefs=[{"name": "emojivoto"}])
-    _replace(mistake, RT, "emojivoto", rt)
+    _apply(mistake, rt)
     views = mistake.explain("httproute", timeout=1)
     _assert_says(_one(views, "route-accepted"), "route-parents-namespace-omitted", "namespace: istio-ingress",
                  "/spec/parentRefs/0/namespace")
 
 
 def test_r03_parentref_port_mismatch(mistake):
-    _replace(mistake, RT, "emojivoto", _route(parentRefs=[{"name": "emojivoto", "namespace": "istio-ingress",
+    _apply(mistake, _route(parentRefs=[{"name": "emojivoto", "namespace": "istio-ingress",
                                                            "port": 80}]))
     _wait_route(mistake, "emojivoto", "{.status.parents[0].conditions[0].reason}=NoMatchingParent")
     _assert_says(_one(mistake.explain("httproute"), "route-accepted"), "route-no-matching-parent-port",
@@ -133,7 +145,7 @@ def test_r03_parentref_port_mismatch(mistake):
 def test_r04_backend_not_found_and_http_500(mistake):
     rt = _route()
     rt["spec"]["rules"][0]["backendRefs"][0]["name"] = "web"
-    _replace(mistake, RT, "emojivoto", rt)
+    _apply(mistake, rt)
     _wait_route(mistake, "emojivoto", "{.status.parents[0].conditions[1].reason}=BackendNotFound")
     _assert_says(_one(mistake.explain("httproute"), "route-accepted"), "route-backend-not-found", "web-svc",
                  "`web`", "500")
@@ -170,7 +182,7 @@ def test_g04_istio_remote_class(mistake):
 def test_r09_hostnames_give_404(mistake):
     if not _has_http(mistake):
         pytest.skip("the reach-the-app step has no http_get check")
-    _replace(mistake, RT, "emojivoto", _route(hostnames=["emojivoto.example.com"]))
+    _apply(mistake, _route(hostnames=["emojivoto.example.com"]))
     _wait_route(mistake, "emojivoto", "{.status.parents[0].conditions[0].reason}=Accepted")
     view = _one(mistake.explain("reach-the-app"), "page")
     _assert_says(view, "http-404-hostnames", "emojivoto.example.com", "Host")
