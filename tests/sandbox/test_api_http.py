@@ -51,6 +51,8 @@ def request(api, method, path, body=None, ctype="application/json", headers=None
     ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/x", b"{}", "application/json", 405,
      "MethodNotAllowed"),
     ("DELETE", "/api/v1/namespaces/default", None, "application/json", 403, "Forbidden"),
+    ("OPTIONS", "/api/v1/namespaces/default", None, "application/json", 405, "MethodNotAllowed"),
+    ("GET", "/api/v1/namespaces/default/pods/p/exec", None, "application/json", 400, "BadRequest"),
     ("POST", "/api/v1/namespaces", {"metadata": {"name": "Bad_Name"}}, "application/json", 422, "Invalid"),
 ])
 def test_bad_requests_get_status_and_server_keeps_serving(module_api, method, path, body, ctype, code, reason):

@@ -245,6 +245,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._serve("DELETE")
 
+    def do_OPTIONS(self):
+        self._serve("OPTIONS")
+
+    def do_HEAD(self):
+        self._read_body()
+        self.send_response(405)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _read_body(self) -> bytes:
         if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
             chunks = []
@@ -259,6 +268,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _serve(self, method: str) -> None:
+        self._streaming = False
         try:
             body = self._read_body()
         except (ValueError, OSError):
@@ -276,6 +286,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except Exception as e:  # noqa: BLE001 - a bug must become a 500, never a dead server
             log.exception("sandbox API server: unexpected error on %s %s", method, self.path)
+            if getattr(self, "_streaming", False):
+                self.close_connection = True  # mid-stream: the only honest signal left is to hang up
+                return
             self.send_json(500, status_body(500, "InternalError", f"sandbox API server error: {e}"))
 
     def _route(self, method: str, body: bytes) -> None:
@@ -354,6 +367,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def start_stream(self) -> None:
+        self._streaming = True
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
