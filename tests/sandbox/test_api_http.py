@@ -326,3 +326,23 @@ def test_apply_patch_yaml_body_keeps_timestamps_as_strings(module_api):
     status, created, _ = request(module_api, "PATCH", "/api/v1/namespaces/default/configmaps/stamped?fieldManager=t",
                                  body, "application/apply-patch+yaml")
     assert status == 201 and created["data"] == {"when": "2024-01-01T00:00:00Z"}
+
+
+def test_abandoned_watch_frees_its_thread():
+    server = ApiServer(Store(), Registry.builtin()).start()
+    try:
+        host, port = urllib.parse.urlsplit(server.url).netloc.split(":")
+        conns = []
+        for _ in range(3):
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            conn.request("GET", "/api/v1/namespaces/default/secrets?watch=true&timeoutSeconds=600")
+            conn.getresponse()
+            conns.append(conn)
+        with server.watch_changed:
+            assert server.watch_changed.wait_for(lambda: server.open_watches == 3, timeout=10)
+        for conn in conns:
+            conn.close()
+        with server.watch_changed:  # each stream notices within about a second, not after 600 s
+            assert server.watch_changed.wait_for(lambda: server.open_watches == 0, timeout=10)
+    finally:
+        server.stop()

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import re
+import select
 import socket
 import string
 import threading
@@ -167,6 +168,8 @@ class ApiServer:
         self.bookmark_interval = BOOKMARK_INTERVAL
         self._connections: set = set()
         self._conn_lock = threading.Lock()
+        self.open_watches = 0  # streams being served now; watch_changed notifies on every change
+        self.watch_changed = threading.Condition()
 
     @property
     def port(self) -> int:
@@ -584,6 +587,7 @@ def do_watch(h: Handler, req: Request) -> None:
         h.send_chunk(_event_line("ERROR", status_body(e.code, e.reason, e.message)))
         return h.end_stream()
     h.start_stream()
+    _count_watch(api, +1)
     try:
         for obj in initial:
             h.send_chunk(_watch_line(h, req, "ADDED", obj))
@@ -593,6 +597,22 @@ def do_watch(h: Handler, req: Request) -> None:
         h.close_connection = True  # the client went away
     finally:
         w.close()
+        _count_watch(api, -1)
+
+
+def _count_watch(api: ApiServer, delta: int) -> None:
+    with api.watch_changed:
+        api.open_watches += delta
+        api.watch_changed.notify_all()
+
+
+def _peer_closed(conn: socket.socket) -> bool:
+    """True when the client has closed its side (readable, and a peek reads nothing)."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def _pump(h: Handler, req: Request, w, deadline: float, bookmarks: bool) -> None:
@@ -603,6 +623,8 @@ def _pump(h: Handler, req: Request, w, deadline: float, bookmarks: bool) -> None
         if left <= 0 or (api.faults is not None and api.faults.drop_watch_now()):
             return
         event = w.next(timeout=min(left, 1.0, api.bookmark_interval))
+        if event is None and _peer_closed(h.connection):
+            raise ConnectionResetError("the watch client went away")  # free the thread now, not at timeout
         if event is not None:
             h.send_chunk(_watch_line(h, req, event[0], event[1]))
         elif bookmarks and time.monotonic() - last_bookmark >= api.bookmark_interval:
