@@ -300,3 +300,22 @@ def test_nodes_table_and_exec_is_explained(k):
     k.kubectl("-n", "execing", "run", "p", "--image=busybox:1.36")
     proc = k.kubectl("-n", "execing", "exec", "p", "--", "ls", check=False)
     assert proc.returncode != 0 and "simulates its containers" in proc.stderr
+
+
+def test_get_watch_prints_table_rows_as_objects_change(k):
+    import subprocess
+
+    from conftest import KUBECTL
+    k.kubectl("create", "ns", "watched")
+    k.kubectl("-n", "watched", "create", "configmap", "first", "--from-literal=a=b")
+    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(k.kubeconfig), "-n", "watched", "get", "cm", "-w",
+                             "--request-timeout=5s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"HOME": str(k.home), "PATH": "/usr/bin:/bin"})
+    try:
+        assert proc.stdout.readline().split() == ["NAME", "DATA", "AGE"]
+        assert proc.stdout.readline().split()[:2] == ["first", "1"]
+        k.kubectl("-n", "watched", "create", "configmap", "second")
+        assert proc.stdout.readline().split()[:2] == ["second", "0"]
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
