@@ -84,6 +84,12 @@ def test_typed_creates_decode_protobuf(k):
     assert _json(k, "-n", "typed", "get", "cm", "cfg")["data"] == {"color": "blue"}
     assert _json(k, "-n", "typed", "get", "secret", "pw")["data"] == {"pw": "czNjcmV0"}
     assert _json(k, "-n", "typed", "get", "sa", "bot")["metadata"]["name"] == "bot"
+    k.kubectl("-n", "typed", "create", "role", "reader", "--verb=get,list", "--resource=pods")
+    k.kubectl("-n", "typed", "create", "rolebinding", "bot-reads", "--role=reader", "--serviceaccount=typed:bot")
+    role = _json(k, "-n", "typed", "get", "role", "reader")
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]
+    binding = _json(k, "-n", "typed", "get", "rolebinding", "bot-reads")
+    assert binding["roleRef"]["name"] == "reader" and binding["subjects"][0]["name"] == "bot"
     k.kubectl("apply", "-f", "-", input="apiVersion: v1\nkind: Secret\nmetadata: {name: sd, namespace: typed}\n"
                                         "stringData: {token: abc}\n")
     secret = _json(k, "-n", "typed", "get", "secret", "sd")

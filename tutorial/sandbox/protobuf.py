@@ -77,6 +77,10 @@ SERVICE_PORT = {1: ("name", "str"), 2: ("protocol", "str"), 3: ("port", "int"),
 SERVICE_SPEC = {1: ("ports", [SERVICE_PORT]), 2: ("selector", "map"), 3: ("clusterIP", "str"),
                 4: ("type", "str"), 7: ("sessionAffinity", "str"), 10: ("externalName", "str")}
 LOCAL_REF = {1: ("name", "str")}
+POLICY_RULE = {1: ("verbs", ["str"]), 2: ("apiGroups", ["str"]), 3: ("resources", ["str"]),
+               4: ("resourceNames", ["str"]), 5: ("nonResourceURLs", ["str"])}
+SUBJECT = {1: ("kind", "str"), 2: ("apiGroup", "str"), 3: ("name", "str"), 4: ("namespace", "str")}
+ROLE_REF = {1: ("apiGroup", "str"), 2: ("kind", "str"), 3: ("name", "str")}
 POINTER_FIELDS = {"replicas", "immutable", "automountServiceAccountToken", "revisionHistoryLimit",
                   "progressDeadlineSeconds"}
 KINDS = {
@@ -95,6 +99,10 @@ KINDS = {
                                    4: ("version", "str"), 5: ("resource", "str"), 6: ("subresource", "str"),
                                    7: ("name", "str")}),
         2: ("nonResourceAttributes", {1: ("path", "str"), 2: ("verb", "str")})})},
+    "Role": {1: ("metadata", OBJECT_META), 2: ("rules", [POLICY_RULE])},
+    "ClusterRole": {1: ("metadata", OBJECT_META), 2: ("rules", [POLICY_RULE])},
+    "RoleBinding": {1: ("metadata", OBJECT_META), 2: ("subjects", [SUBJECT]), 3: ("roleRef", ROLE_REF)},
+    "ClusterRoleBinding": {1: ("metadata", OBJECT_META), 2: ("subjects", [SUBJECT]), 3: ("roleRef", ROLE_REF)},
     "SelfSubjectReview": {1: ("metadata", OBJECT_META)},
     "SelfSubjectRulesReview": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("namespace", "str")})},
 }
