@@ -61,7 +61,8 @@ def _once(engine, args) -> int:
 
 
 def _watch(engine, args) -> int:
-    """Redraw on every change the watches report; Ctrl-C ends it."""
+    """Redraw on every change the watches report; Ctrl-C ends it. Piped output gets one map per change."""
+    import contextlib
     import threading
 
     from rich.live import Live
@@ -71,14 +72,22 @@ def _watch(engine, args) -> int:
 
     out = console()
     cancel = threading.Event()
-    with Live(console=out, auto_refresh=False, transient=False) as live:
-        def show(tmap):
-            live.update(render(only_gateway(tmap, args.gateway), out.width, context=engine.target.context,
-                               compact=True, footer="watching the cluster · Ctrl-C to stop"), refresh=True)
+    live = Live(console=out, auto_refresh=False) if out.is_terminal else None
 
-        def trouble(exc):
-            live.update(f"[yellow]? no answer[/] from the cluster: {exc} — trying again", refresh=True)
+    def show(tmap):
+        view = render(only_gateway(tmap, args.gateway), out.width, context=engine.target.context,
+                      compact=True, footer="watching the cluster · Ctrl-C to stop")
+        if live is not None:
+            live.update(view, refresh=True)
+        else:
+            out.print(view)
+            out.print("─" * min(out.width, 40))
+            out.file.flush()
 
+    def trouble(exc):
+        out.print(f"[yellow]?[/] no answer from the cluster: {exc} — trying again")
+
+    with live if live is not None else contextlib.nullcontext():
         worker = threading.Thread(target=follow, args=(engine.client, show, cancel),
                                   kwargs={"cluster": cluster_info(engine), "on_error": trouble}, daemon=True)
         worker.start()
