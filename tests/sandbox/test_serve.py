@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from cluster_fixtures import require_kubectl, run_kubectl
 
@@ -126,10 +127,24 @@ def test_faults_apply_to_all_clusters_or_to_one_by_context():
         "no-lb", "image-pull=docker.l5d.io/buoyantio", "image-pull=docker.l5d.io/x"]
 
 
+def _two_free_ports() -> int:
+    """A port P with P and P+1 free, below the ephemeral range so client sockets do not take them."""
+    import random
+
+    for _ in range(200):
+        port = random.randrange(20000, 32000, 2)
+        try:
+            for p in (port, port + 1):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return port
+    pytest.skip("no two consecutive free ports found between 20000 and 32000")
+
+
 def test_serve_stops_cleanly_on_sigterm_with_a_fixed_port(tmp_path):
-    with socket.socket() as probe:  # a port free right now; serve binds it and the next one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _two_free_ports()
     kc = tmp_path / "kc"
     proc, _ = _start_serve(tmp_path, "--clusters", "2", "--port", str(port), "--kubeconfig-out", str(kc))
     servers = [c["cluster"]["server"] for c in yaml.safe_load(kc.read_text())["clusters"]]

@@ -166,5 +166,9 @@ class SandboxCluster:
             return
         if self.faults.unreachable():
             self._stop_server()
-        else:
+            return
+        try:
             self._start_server()
+        except SandboxError as exc:  # the port was taken meanwhile: say so, keep the rest running
+            self.notices.append(str(exc))
+            LOG.error("%s", exc)
