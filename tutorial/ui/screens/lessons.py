@@ -20,6 +20,8 @@ class LessonsScreen(Screen):
     BINDINGS = [
         Binding("enter", "open", "Open", show=True, tooltip="Open the highlighted step"),
         Binding("v", "variant", "Variant", tooltip="Choose how to do this lesson (Helm or istioctl)"),
+        Binding("C", "app.choose_cluster", "Cluster", tooltip="Another kube context, or the sandbox"),
+        Binding("t", "app.toggle_theme", "Theme"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -47,7 +49,7 @@ class LessonsScreen(Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action == "variant":
             lesson = self._lesson()
-            return True if lesson is not None and lesson.variants and self.app.engine else None
+            return bool(lesson is not None and lesson.variants and self.app.engine)  # hidden elsewhere
         if action == "open":
             return True if self.app.engine is not None else None
         return True

@@ -55,22 +55,19 @@ class CheckList(Vertical):
         if not self.checks:
             yield Static("This step has no checks.", classes="check")
         for chk in self.checks:
-            yield Static(self._line("idle", chk.title, ""), id=f"check-{chk.id}", classes="check")
-
-    @staticmethod
-    def _line(state: str, title: str, observed: str) -> Content:
-        line = Content(f"{check_mark(state)} {title}")
-        if observed:
-            line = line + Content("\n            ") + Content.styled(observed, "dim")
-        return line
+            with Vertical(id=f"check-{chk.id}", classes="check -idle"):
+                yield Static(Content(f"{check_mark('idle')} {chk.title}"), classes="check-title")
+                yield Static("", classes="check-observed")
 
     def set_state(self, check_id: str, state: str, observed: str = "") -> None:
         title = next((c.title for c in self.checks if c.id == check_id), check_id)
-        widget = self.query_one(f"#check-{check_id}", Static)
-        widget.update(self._line(state, title, observed))
-        for cls in ("-waiting", "-passed", "-failed", "-unreachable"):
-            widget.remove_class(cls)
-        widget.add_class(f"-{state}")
+        row = self.query_one(f"#check-{check_id}", Vertical)
+        row.query_one(".check-title", Static).update(Content(f"{check_mark(state)} {title}"))
+        row.query_one(".check-observed", Static).update(Content(observed))
+        row.query_one(".check-observed").display = bool(observed)
+        for cls in ("-idle", "-waiting", "-passed", "-failed", "-unreachable"):
+            row.remove_class(cls)
+        row.add_class(f"-{state}")
 
     def set_all(self, state: str) -> None:
         for chk in self.checks:
