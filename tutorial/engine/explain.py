@@ -336,7 +336,7 @@ def explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> Ex
     if found is None:
         return generic(ev)
     rule, signal, groups = found
-    about = {f"signal_{k}": signal.get(k) for k in ("object_kind", "name", "namespace", "type", "reason")
+    about = {f"signal_{k}": signal.get(k) for k in ("object_kind", "name", "namespace", "type", "reason", "message")
              if signal.get(k) not in (None, "")}
     about["signal_kind_lower"] = str(signal.get("object_kind") or "").lower() or None
     return render(rule, ev, signal, {**values, **about, **groups})

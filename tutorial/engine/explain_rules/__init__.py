@@ -17,7 +17,7 @@ from typing import Any
 FAMILIES = ("cli", "istio", "pods", "gateway_api", "http", "fallback")
 
 SIGNAL_KEYS = {"source", "object_kind", "type", "status", "reason", "state", "message_contains",
-               "output_contains", "pattern", "http_status", "exit_code"}
+               "output_contains", "pattern", "http_status", "exit_code", "problem"}
 CHECK_KEYS = {"check", "kind"}
 WHEN_KEYS = SIGNAL_KEYS | CHECK_KEYS | {"facts"}
 RULE_KEYS = {"id", "when", "title", "why", "fix", "fix_command", "covers", "catalog"}
@@ -116,7 +116,10 @@ def _text_of(signal: dict) -> str:
 
 
 def match_signal(when: dict, signal: dict, pattern: re.Pattern | None) -> dict | None:
-    """The captured pattern groups ({} if none) when every signal key of `when` holds, else None."""
+    """The captured pattern groups ({} if none) when every signal key of `when` holds, else None.
+    `problem: true` skips signals that are healthy (a condition in its good state)."""
+    if when.get("problem") and signal.get("state") == "ok":
+        return None
     for key in ("source", "object_kind", "type", "reason", "state"):
         if key in when and signal.get(key) not in _any_of(when[key]):
             return None
