@@ -143,3 +143,13 @@ def test_gatewayclass_controller_name_is_immutable():
 def test_listener_rules(listeners, message):
     gw = fx.gateway(listeners=listeners)
     assert ("spec.listeners", f'Invalid value: "array": {message}') in validation.gateway(gw, None)
+
+
+def test_a_gateway_answers_directly_without_an_address():
+    """What a port-forward to the Gateway's Service sees, LoadBalancer or not."""
+    world = fx.blog_world(lb_ip=None)
+    assert routing.gateways_at(world, ADDR, 8080) == []
+    decision = routing.decide_for_gateway(world, world.gateways[0], 8080, "localhost:8080", "GET", "/", {}, {})
+    assert decision.status == 200
+    world.gateways[0]["status"] = {"addresses": [{"type": "IPAddress", "value": "port-forward"}]}
+    assert routing.decide(world, "port-forward", 8080, "", "GET", "/", {}, {}).status == 200

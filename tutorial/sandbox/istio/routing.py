@@ -34,10 +34,15 @@ def gateway_addresses(world: World, gateway: dict) -> list[dict]:
 
 
 def gateways_at(world: World, address: str, port: int) -> list[dict]:
-    """Istio-managed, programmed Gateways with address `address` that listen on `port`."""
+    """Istio-managed Gateways reachable at `address` that listen on `port`.
+
+    An address counts when istiod would publish it now or when the Gateway's status already lists
+    it (the sandbox's port-forward puts a synthetic address there to route "as this Gateway").
+    """
     out = []
     for gw in world.gateways:
-        addrs = [a.get("value") for a in gateway_addresses(world, gw)]
+        published = [a.get("value") for a in (gw.get("status") or {}).get("addresses") or []]
+        addrs = published + [a.get("value") for a in gateway_addresses(world, gw)]
         if address in addrs and binding.istio_manages(world, gw) and any(
                 lst.port == port for lst in binding.listeners_of(gw)):
             out.append(gw)
@@ -128,13 +133,17 @@ def _backend(world: World, route: dict, rule: dict) -> Decision:
 def decide(world: World, address: str, port: int, host: str, method: str, path: str,
            headers: dict[str, str], query: dict[str, str]) -> Decision:
     """The proxy's answer for one request arriving at address:port."""
-    host = host.split(":", 1)[0].lower() if host else address
     for gateway in gateways_at(world, address, port):
-        picked = pick_rule(world, gateway, port, host, method, path, headers, query)
-        if picked:
-            return _backend(world, *picked)
-        return Decision(404)
+        return decide_for_gateway(world, gateway, port, host or address, method, path, headers, query)
     return Decision(404)
+
+
+def decide_for_gateway(world: World, gateway: dict, port: int, host: str, method: str, path: str,
+                       headers: dict[str, str], query: dict[str, str]) -> Decision:
+    """The answer of one Gateway's proxy on a listener port (a port-forward to its Service lands here)."""
+    host = host.split(":", 1)[0].lower()
+    picked = pick_rule(world, gateway, port, host, method, path, headers, query)
+    return _backend(world, *picked) if picked else Decision(404)
 
 
 def backend_app(world: World, svc: dict) -> str:
