@@ -113,7 +113,8 @@ def no_lb_fix(kind: str) -> str:
     fixes = {"kind": "Run cloud-provider-kind in another terminal (`go install sigs.k8s.io/cloud-provider-kind@latest`),"
                      " or install MetalLB; or rely on the port-forward.",
              "minikube": "Run `minikube tunnel` in another terminal and keep it running.",
-             "sandbox": "The sandbox's no-lb fault is on: `gateway-tutorial sandbox` can switch it off."}
+             "sandbox": "The sandbox runs with its no-lb fault (`sandbox serve --fault no-lb`): serve it without "
+                        "that fault to get addresses, or keep it and learn the port-forward path."}
     return fixes.get(kind, "Install a load-balancer implementation (MetalLB), or rely on the port-forward: "
                            "`kubectl port-forward -n istio-ingress svc/emojivoto-istio 8080:8080`.")
 
