@@ -129,4 +129,5 @@ def test_adaptation_facts_after_istio_and_crds(sandbox_factory):
     facts = adaptation_facts(run_preflight(engine.target, engine.client, tools=False))
     assert facts["istio_ready"] and facts["istio_version"] == "1.27.1" and facts["istio_installer"] == "istioctl"
     assert facts["gateway_api_present"] and facts["gateway_api_version"] == "v1.3.0"
+    assert facts["gateway_api_newer"] is False
     assert facts["lb_available"] is True and facts["cluster_kind"] == "sandbox"

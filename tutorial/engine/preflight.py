@@ -447,4 +447,5 @@ def adaptation_facts(report: Preflight) -> dict[str, Any]:
             "istio_installed": bool(istio), "istio_ready": bool(istio.get("ready")),
             "istio_version": istio.get("version"), "istio_installer": istio.get("installer"),
             "istio_revision": istio.get("revision"), "gateway_api_present": bool(crds.get("present")),
-            "gateway_api_version": crds.get("bundle_version"), "gateway_api_channel": crds.get("channel")}
+            "gateway_api_version": crds.get("bundle_version"), "gateway_api_channel": crds.get("channel"),
+            "gateway_api_newer": (version_tuple(crds.get("bundle_version")) or (0,)) > version_tuple(TUTORIAL_GATEWAY_API)}
