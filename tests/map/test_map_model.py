@@ -63,3 +63,16 @@ def test_narrow_rendering_is_a_flat_list_with_link_words():
     wide, narrow = _text(tmap, 80), _text(tmap, 40)
     assert "▼" in wide and "▼" not in narrow
     assert "… Gateway istio-ingress/emojivoto:" in narrow and "(no address)" in narrow
+
+
+def test_conflicted_listener_is_broken_and_explained():
+    import copy
+
+    from states import blog
+
+    snap = copy.deepcopy(blog())
+    conds = snap["gateways"][0]["status"]["listeners"][0]["conditions"]
+    conds[3] = {"type": "Conflicted", "status": "True", "reason": "ProtocolConflict", "message": "same port"}
+    listener = next(n for n in build_map(snap).nodes() if n.kind == "listener")
+    assert (listener.state, listener.word) == ("broken", "ProtocolConflict")
+    assert listener.explanation["rule"] == "listener-protocol-conflict"

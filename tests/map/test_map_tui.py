@@ -91,3 +91,27 @@ async def _until(pilot, predicate, timeout: float = 60.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "the map never showed the expected state"
         await pilot.pause(0.05)
+
+
+def test_screen_inside_the_tutorial_app_on_an_empty_sandbox(tmp_path, monkeypatch):
+    """Pushed on the real TutorialApp (as its binding will do): a bare cluster says the Gateway API
+    CRDs are missing, and q still quits (the follower's cancel is tracked by the app)."""
+    from tutorial.cli import build_parser
+    from tutorial.commands.tui import make_app
+
+    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    app = make_app(build_parser().parse_args(["--sandbox"]))
+
+    async def scenario():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: app.engine is not None)
+            app.push_screen(TrafficMapScreen())
+            await pilot.pause()
+            view = app.screen.query_one(TrafficMapView)
+            await _until(pilot, lambda: view.tmap is not None)
+            assert view.tmap.notes and "Gateway API CRDs are not installed" in view.tmap.notes[0]
+            await pilot.press("q")
+        assert app.return_code in (0, None)
+
+    asyncio.run(scenario())

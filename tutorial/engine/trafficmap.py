@@ -22,6 +22,7 @@ NAME_OVERRIDE = "gateway.istio.io/name-override"
 # Symbol and word for each state: never colour alone.
 MARKS = {"ok": ("✔", "ok"), "pending": ("…", "pending"), "warn": ("!", "warning"), "broken": ("✘", "broken")}
 SEVERITY = {"ok": 0, "pending": 1, "warn": 2, "broken": 3}
+NEGATIVE = {"Conflicted", "OverlappingTLSConfig"}
 
 
 @dataclass
@@ -299,7 +300,8 @@ def _listener_chain(idx: _Index, gw: dict, summary: dict, listener: dict, gw_id:
                 f"Listener {listener['name']} {listener['protocol']} :{listener['port']}", "ok", "Programmed",
                 data={k: listener.get(k) for k in ("name", "port", "protocol", "hostname", "allowed_from", "selector",
                                                    "attachedRoutes")})
-    bad = next((c for c in conds if c.get("type") != "Conflicted" and _false(c)), None)
+    # Conflicted and OverlappingTLSConfig are good when False; every other condition when True.
+    bad = next((c for c in conds if (_true(c) if c.get("type") in NEGATIVE else _false(c))), None)
     if bad is not None:
         node.state, node.word = "broken", _reason(bad)
     elif not listener["has_status"] or not _true(accepted) or not _true(programmed):
@@ -309,10 +311,18 @@ def _listener_chain(idx: _Index, gw: dict, summary: dict, listener: dict, gw_id:
         node.detail.append(f"hostname {listener['hostname']}")
     node.detail.append(f"allowedRoutes from {listener['allowed_from']}"
                        + (f" {_labels(listener['selector'])}" if listener["selector"] else ""))
+    taken = _attach_routes(idx, gw, summary, listener, node)
+    if node.state != "ok" and node.explanation is None:
+        node.explanation = _explain({"check": _check("gateway_programmed", node.title, node), "gateway": summary,
+                                     "params": {"listener": listener["name"]}}, idx)
+    return node, taken
+
+
+def _attach_routes(idx: _Index, gw: dict, summary: dict, listener: dict, node: Node) -> set:
+    """Hang every route whose parentRef fits this listener under it; a listener without any says 404."""
     taken = set()
     for route in idx.snap.get("routes") or []:
-        ref = _parent_ref_for(route, summary, listener)
-        if ref is not None:
+        if _parent_ref_for(route, summary, listener) is not None:
             taken.add(_key(route))
             node.children.append(_route_chain(idx, route, gw, summary, listener, node.id))
     if not node.children and node.state == "ok":
@@ -322,10 +332,7 @@ def _listener_chain(idx: _Index, gw: dict, summary: dict, listener: dict, gw_id:
         node.explanation = _explain(ev, idx)
     elif node.state == "ok":
         node.word = f"Programmed · {len(node.children)} route(s)"
-    if node.state != "ok" and node.explanation is None:
-        node.explanation = _explain({"check": _check("gateway_programmed", node.title, node), "gateway": summary,
-                                     "params": {"listener": listener["name"]}}, idx)
-    return node, taken
+    return taken
 
 
 def _parent_ref_for(route: dict, gw: dict, listener: dict) -> dict | None:
@@ -541,16 +548,17 @@ def follow(client, on_map: Callable[[TrafficMap], None], cancel: threading.Event
 
 def _watch_kind(client, api_version: str, kind: str, changed: threading.Event, cancel: threading.Event) -> None:
     """Set `changed` on every event of one kind; relist when a watch ends (a missed event is seen then)."""
-    relists = 0
+    quiet = True  # follow() builds once at the start: the first list needs no rebuild
     while not cancel.is_set():
         try:
             ref = client.resource(api_version, kind)
             _, rv = client.list(ref, None)
-            if relists:
-                changed.set()  # something may have changed between two watches
-            relists += 1
+            if not quiet:
+                changed.set()  # something may have changed between two watches (or while away)
+            quiet = False
             for event, _obj in client.watch(ref, None, rv, cancel=cancel):
                 if event != "BOOKMARK":
                     changed.set()
         except ClusterError:
+            quiet = False
             cancel.wait(2.0)  # CRDs not installed yet, or the cluster is away: look again later
