@@ -76,3 +76,13 @@ def test_conflicted_listener_is_broken_and_explained():
     listener = next(n for n in build_map(snap).nodes() if n.kind == "listener")
     assert (listener.state, listener.word) == ("broken", "ProtocolConflict")
     assert listener.explanation["rule"] == "listener-protocol-conflict"
+
+
+def test_remote_class_gateway_is_flagged_with_its_explanation():
+    gw = _gateway("istio-remote", [
+        {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "Resource accepted"},
+        {"type": "Programmed", "status": "True", "reason": "Programmed",
+         "message": "This Gateway is remote; Istio will not program it"}])
+    node = build_map({"gateways": [gw]}).root.children[0]
+    assert node.state == "warn" and node.word.startswith("remote")
+    assert node.explanation["rule"] == "istio-remote-class"

@@ -165,7 +165,9 @@ class _Index:
     def pods(self, ns: str, selector: dict) -> list[dict]:
         if not selector:
             return []
+        # Terminating pods are no endpoints any more: leave them out.
         return [p for p in self.snap.get("pods") or [] if p["metadata"].get("namespace") == ns
+                and not p["metadata"].get("deletionTimestamp")
                 and all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
 
 
@@ -236,6 +238,8 @@ def _gateway_node(idx: _Index, gw: dict, summary: dict) -> Node:
             ("pending", "Waiting for controller")
     elif not _true(programmed):
         node.state, node.word = ("broken", _reason(programmed)) if _false(programmed) else ("pending", "not programmed yet")
+    if _true(programmed) and "is remote" in (programmed.get("message") or ""):
+        node.state, node.word = "warn", "remote: Istio will not program it"  # G04, class istio-remote
     pending = "address pending" in ((programmed or {}).get("message") or "")
     node.link = Link("ok", f"address {address}") if address else \
         Link("broken" if pending or _false(programmed) else "pending", "address pending" if pending else "no address")
