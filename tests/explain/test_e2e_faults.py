@@ -193,3 +193,29 @@ def test_i02_helm_wait_without_load_balancer(tmp_path):
         assert "--wait" in view.why + view.fix and "service.type=ClusterIP" in view.fix
     finally:
         lab.stop()
+
+
+def test_i04_browsing_the_gateway_charts_service(blog):
+    """The istio/gateway chart's own Service (ports 80/443) is not the Gateway's Service."""
+    run = blog.engine.target.run_target()
+    steps = (["helm", "repo", "add", "istio", "https://istio-release.storage.googleapis.com/charts"],
+             ["helm", "install", "istio-ingress", "istio/gateway", "-n", "istio-ingress"])
+    for argv in steps:
+        assert run_command(CommandSpec(argv=argv, timeout=60), run).ok
+    try:
+        blog.wait("svc/istio-ingress", "-n", "istio-ingress",
+                  "--for=jsonpath={.status.loadBalancer.ingress[0].ip}")
+        ip = blog.kubectl("get", "svc", "istio-ingress", "-n", "istio-ingress",
+                          "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}").stdout.strip()
+        from tutorial.engine.checks import CheckContext, run_check
+        from tutorial.engine.evidence import gather_evidence
+
+        params = {"url": f"http://{ip}:80/", "through_gateway": {"name": "emojivoto", "namespace": "istio-ingress"}}
+        result = run_check(CheckContext(blog.engine.client), "http_get", {"url": params["url"]}, timeout=0.5,
+                           check_id="browse")
+        view = explain_evidence(gather_evidence(blog.engine, result, params))
+        assert view.rule_id == "http-wrong-service", (view.rule_id, view.observed)
+        assert "emojivoto-istio" in view.why and view.fix_command[:3] == ["kubectl", "get",
+                                                                          "gateway.gateway.networking.k8s.io"]
+    finally:
+        run_command(CommandSpec(argv=["helm", "uninstall", "istio-ingress", "-n", "istio-ingress"], timeout=60), run)

@@ -51,14 +51,15 @@ def _explain(engine, args) -> int:
         out.print("[reverse yellow] SANDBOX [/] simulated cluster")
     checks = [(step, c) for _, step in pairs for c in step.checks]
     results = engine.run_checks(checks, timeout=args.timeout)
-    rows, failing = [], 0
+    rows, failing, seen = [], 0, set()
     for (step, _), result in zip(checks, results):
         lesson = engine.lessons.lesson(step.lesson_id)
         view = explain_result(engine, step, result)
         rows.append(check_json(lesson, step, result, view.to_json() if view else None))
         if view is not None:
             failing += 1
-            print_explanation(out, step, view)
+            print_explanation(out, step, view, repeat=(view.rule_id, view.title) in seen)
+            seen.add((view.rule_id, view.title))
     for _, step in pairs:
         engine.record_checks(step, [r for (s, _), r in zip(checks, results) if s is step], ran=False)
     if not failing:
@@ -79,14 +80,17 @@ def _md(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"[cyan]\1[/]", escape(text))
 
 
-def print_explanation(out, step, view) -> None:
-    """Title, what was observed, why, and the fix with its command."""
+def print_explanation(out, step, view, repeat: bool = False) -> None:
+    """Title, what was observed, why, and the fix with its command (a repeat: the title only)."""
     import shlex
 
     from rich.markup import escape
 
     out.print(f"\n[red]✘[/] [bold]{escape(step.target)}[/] · {escape(view.check_title)}")
     out.print(f"  [bold]{_md(view.title)}[/]")
+    if repeat:
+        out.print("  [dim]Same cause as above; the same fix applies.[/]")
+        return
     if view.observed:
         out.print("  [dim]What the cluster shows:[/]")
         for line in view.observed:

@@ -216,15 +216,16 @@ class Gatherer:
             self.pods(ns, selector)
 
     def url_service(self) -> None:
-        """Which LoadBalancer Service owns the URL's host (to spot the wrong Service's address)."""
-        host = (self.out.get("http") or {}).get("host")
-        if not host:
+        """Which Service owns the URL's address (to spot the wrong Service's address); when several
+        share it (one node IP), the one that also has the URL's port."""
+        http = self.out.get("http") or {}
+        if not http.get("host"):
             return
-        for svc in self.list("v1", "Service"):
-            summary = service_summary(svc)
-            if host in summary["external"] or host == (svc.get("spec") or {}).get("clusterIP"):
-                self.out["http"]["service"] = summary
-                return
+        owners = [service_summary(svc) for svc in self.list("v1", "Service")
+                  if http["host"] in service_summary(svc)["external"]
+                  or http["host"] == (svc.get("spec") or {}).get("clusterIP")]
+        if owners:
+            http["service"] = next((o for o in owners if http.get("port") in o["ports"]), owners[0])
 
 
 # -- per check kind -------------------------------------------------------------------
