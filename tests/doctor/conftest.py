@@ -25,9 +25,9 @@ def sandbox_factory(tmp_path):
     """start(faults) -> (cluster, engine); every cluster is stopped at the end."""
     started = []
 
-    def start(faults=()):
+    def start(faults=(), lb="127.0.0.1"):
         require_kubectl()
-        cluster = start_cluster(tmp_path, faults=faults)
+        cluster = start_cluster(tmp_path, faults=faults, lb=lb)
         started.append(cluster)
         return cluster, engine_for(cluster, tmp_path)
 

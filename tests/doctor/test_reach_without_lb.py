@@ -11,6 +11,7 @@ import pytest
 
 from tutorial.engine.portforward import ForwardError, KubectlForward, free_port, open_forward
 from tutorial.engine.runner import CommandSpec, run_command
+from tutorial.sandbox.cluster import pick_lb_address
 
 
 def _build_until_route(engine) -> None:
@@ -84,3 +85,22 @@ def test_kubectl_forward_reports_kubectl_failure_and_ends(sandbox_factory):
         assert "kubectl port-forward did not start" in str(exc)
         assert "portforward" in str(exc)
     assert forward.result is not None and forward.result.exit_code not in (None, 0)
+
+
+def test_an_address_that_never_answers_falls_back_to_a_port_forward(sandbox_factory):
+    """Like a MetalLB or k3d address on Docker Desktop for Mac: assigned, but not reachable from here."""
+    address = pick_lb_address("127.0.0.77")
+    if address != "127.0.0.77":
+        pytest.skip("this OS only binds 127.0.0.1; the test needs a second loopback address")
+    held = socket.socket()  # bound, never listening: the data plane cannot serve the Gateway here
+    held.bind((address, 8080))
+    try:
+        _, engine = sandbox_factory(lb=address)
+        _build_until_route(engine)
+        [result] = engine.check_step(engine.lessons.step("reach-the-app/browse"), timeout=8, record=False)
+        assert result.passed, result.observed
+        assert result.evidence["via"] == "port-forward"
+        assert f"the Gateway's address in http://{address}:8080/ does not answer from this machine" in result.observed
+        engine.close()
+    finally:
+        held.close()

@@ -110,7 +110,7 @@ def _http_get(ctx, p, timeout):
     path = p.get("path", "/")
     want, contains = int(p.get("status", 200)), p.get("contains")
     start = time.monotonic()
-    deadline, delay = start + timeout, 0.2
+    deadline, delay, silent_since = start + timeout, 0.2, None
     url = status = None
     body = error = ""
     while True:
@@ -119,21 +119,31 @@ def _http_get(ctx, p, timeout):
                 url, error, gw, listener = p["url"], "", None, None
             else:
                 url, error, gw, listener = _resolve(ctx.client, p["through_gateway"], path)
-                reason = forward_reason(ctx, gw, url is None, time.monotonic() - start, timeout) \
-                    if gw is not None and listener is not None else None
-                if reason:
-                    return _through_forward(ctx, gw, listener, path, want, contains, deadline, reason)
+                if gw is not None and listener is not None:
+                    reason = forward_reason(ctx, gw, url is None, time.monotonic() - start, timeout) \
+                        or _silent_reason(url, error, silent_since, timeout)
+                    if reason:
+                        return _through_forward(ctx, gw, listener, path, want, contains, deadline, reason)
         except ClusterError as exc:
             return False, str(exc), {"_error": exc}
         if url is not None:
             status, body, error = fetch(url)
             if _matches(status, body, want, contains):
                 break
+            silent_since = (silent_since or time.monotonic()) if status is None else None
         if not _pause(ctx, delay, deadline):
             break
         delay = min(delay * 2, 1.0)
     evidence = {"url": url, "http_status": status, "body": body[:2000], "error": error, "via": "address"}
     return _matches(status, body, want, contains), _observe(url, status, body, error, contains), evidence
+
+
+def _silent_reason(url, error, silent_since, timeout) -> str | None:
+    """An address that has not answered at all for a while is not reachable from here (k3d or MetalLB
+    addresses on Docker Desktop for Mac/Windows): then a port-forward is the way in."""
+    if url is None or silent_since is None or time.monotonic() - silent_since < min(LB_GRACE, timeout / 2):
+        return None
+    return f"the Gateway's address in {url} does not answer from this machine ({error})"
 
 
 def _through_forward(ctx, gw, listener, path, want, contains, deadline, reason):
