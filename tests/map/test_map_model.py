@@ -68,7 +68,7 @@ def test_narrow_rendering_is_a_flat_list_with_link_words():
 def test_conflicted_listener_is_broken_and_explained():
     import copy
 
-    from states import blog
+    from mapstates import blog
 
     snap = copy.deepcopy(blog())
     conds = snap["gateways"][0]["status"]["listeners"][0]["conditions"]

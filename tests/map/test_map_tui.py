@@ -9,7 +9,7 @@ import time
 from textual.app import App
 
 from maplab import RT, asset
-from states import blog as blog_state, blog_not_allowed
+from mapstates import blog as blog_state, blog_not_allowed
 from tutorial.engine.trafficmap import build_map
 from tutorial.ui.screens.traffic_map import TrafficMapScreen
 from tutorial.ui.widgets.traffic_map import ExplanationBox, TrafficMapView, explanation_markup
