@@ -19,6 +19,7 @@ from tutorial.engine.checks import GATEWAY_API, check
 REQUEST_TIMEOUT = 3.0
 LB_GRACE = 20.0  # seconds to wait for an address a load-balancer controller is working on
 INTERNAL_SUFFIXES = (".svc.cluster.local", ".svc")
+EVENT_SETTLE = 5.0  # seconds after a Service's creation before "no load-balancer Event" means "none will come"
 
 
 def gateway_url(client, through: dict, path: str) -> tuple[str | None, str]:
@@ -98,11 +99,24 @@ def forward_reason(ctx, gw: dict, address_missing: bool, waited: float, timeout:
     if kind != "LoadBalancer":
         return f"the Gateway's Service is {kind}, so it gets no external address"
     facts = getattr(ctx, "facts", None) or {}
-    if facts.get("lb_available") is False or not lb_events(ctx.client, svc):
+    settled = _age(svc) >= EVENT_SETTLE  # a controller that acts leaves its Event within a second or two
+    if facts.get("lb_available") is False or (settled and not lb_events(ctx.client, svc)):
         return "no LoadBalancer address (nothing on this cluster assigns one)"
     if waited >= min(LB_GRACE, timeout / 2):
         return f"no LoadBalancer address after {waited:.0f} s"
     return None
+
+
+def _age(obj: dict) -> float:
+    """Seconds since the object was created (by our clock; 0 when unknown)."""
+    from datetime import datetime, timezone
+
+    stamp = (obj.get("metadata") or {}).get("creationTimestamp")
+    try:
+        created = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return 0.0
+    return (datetime.now(timezone.utc) - created).total_seconds()
 
 
 @check("http_get")
