@@ -56,6 +56,8 @@ async def finished(pilot) -> None:
     await until(pilot, lambda: not getattr(pilot.app.screen, "busy", False))
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()  # the scroll to the checks happens after layout
+    await pilot.pause()
 
 
 def run(coro):

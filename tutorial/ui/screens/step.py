@@ -291,10 +291,10 @@ class StepScreen(Screen):
         self.query_one(CommandOutput).status(self._verdict(message))
         if message.explanation:
             self.query_one(ExplanationPanel).show(message.explanation)
-            self.query_one(ExplanationPanel).scroll_visible(animate=False)
+            self.call_after_refresh(self.query_one(ExplanationPanel).scroll_visible, animate=False)
             self.refresh_bindings()
         elif message.ok:
-            self.query_one(CheckList).scroll_visible(animate=False)
+            self.call_after_refresh(self.query_one(CheckList).scroll_visible, animate=False)
         self.app.refresh_outline()
 
     def _verdict(self, message: StepFinished) -> str:
