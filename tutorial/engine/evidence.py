@@ -12,6 +12,8 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from tutorial.cluster.client import ClusterError
+from tutorial.engine.explain_rules.summaries import (cluster_flavor, conds_of, match_labels, pod_ok, refers_to,
+                                                     gateway_summary, pod_summary, route_summary, service_summary)
 
 GW = "gateway.networking.k8s.io/v1"
 GW_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
@@ -129,7 +131,7 @@ class Gatherer:
         gc = self.get(GW, "GatewayClass", None, name)
         self.out["gatewayclass"] = {"name": name, "found": gc is not None,
                                     "controller": ((gc or {}).get("spec") or {}).get("controllerName"),
-                                    "conditions": _conds(gc)}
+                                    "conditions": conds_of(gc)}
         if gc is None:
             self.out["gatewayclass"]["known"] = [c["metadata"]["name"] for c in self.list(GW, "GatewayClass")]
 
@@ -141,7 +143,7 @@ class Gatherer:
             self.out["service"] = service_summary(svc)
 
     def attached_routes(self, ns: str, name: str) -> None:
-        routes = [r for r in self.list(GW, "HTTPRoute") if _refers_to(r, ns, name)]
+        routes = [r for r in self.list(GW, "HTTPRoute") if refers_to(r, ns, name)]
         self.out["routes"] = [self.route_summary(r) for r in routes]
 
     def route(self, ns: str, name: str) -> None:
@@ -166,7 +168,7 @@ class Gatherer:
             if (ns, pod["metadata"]["name"]) not in known:
                 found.append(pod_summary(pod))
         for pod in pods[:3]:
-            if not _pod_ok(pod):
+            if not pod_ok(pod):
                 self.safe(lambda pod=pod: self.events(ns, pod["metadata"]["name"], "Pod"))
 
     def events(self, ns: str | None, name: str, kind: str | None = None) -> None:
@@ -211,7 +213,7 @@ class Gatherer:
         svc = self.get("v1", "Service", ns, name)
         backends = self.out.setdefault("backends", [])
         backends.append({"name": name, "namespace": ns, "found": svc is not None})
-        selector = _match_labels({"matchLabels": ((svc or {}).get("spec") or {}).get("selector") or {}})
+        selector = match_labels({"matchLabels": ((svc or {}).get("spec") or {}).get("selector") or {}})
         if svc is not None and selector:
             self.pods(ns, selector)
 
@@ -270,7 +272,7 @@ def _g_workload(g: Gatherer, p: dict) -> None:
         deployments = []
         g.pods(ns, p.get("selector"))
     for dep in [d for d in deployments if not _deployment_done(d)][:4]:
-        g.safe(lambda d=dep: g.pods(ns, _match_labels((d.get("spec") or {}).get("selector"))))
+        g.safe(lambda d=dep: g.pods(ns, match_labels((d.get("spec") or {}).get("selector"))))
     if ns == "istio-system":
         g.safe(g.crd_versions)
         g.safe(g.istio)
@@ -309,105 +311,3 @@ GATHERERS: dict[str, Callable[[Gatherer, dict], None]] = {
     "crd_established": _g_crds,
     "namespace_exists": lambda g, p: None,
 }
-
-
-
-
-# -- summaries (pure) -----------------------------------------------------------------
-
-def _conds(obj: dict | None) -> list[dict]:
-    return [{k: c.get(k) for k in ("type", "status", "reason", "message")}
-            for c in ((obj or {}).get("status") or {}).get("conditions") or []]
-
-
-def gateway_summary(gw: dict) -> dict:
-    spec, status = gw.get("spec") or {}, gw.get("status") or {}
-    listeners_status = {l.get("name"): l for l in status.get("listeners") or []}
-    listeners = []
-    for index, l in enumerate(spec.get("listeners") or []):
-        allowed = (l.get("allowedRoutes") or {}).get("namespaces") or {}
-        st = listeners_status.get(l.get("name")) or {}
-        listeners.append({"name": l.get("name"), "index": index, "port": l.get("port"),
-                          "protocol": l.get("protocol"), "hostname": l.get("hostname"),
-                          "allowed_from": allowed.get("from", "Same"),
-                          "selector": (allowed.get("selector") or {}).get("matchLabels") or {},
-                          "attachedRoutes": st.get("attachedRoutes"), "conditions": _conds(st),
-                          "has_status": bool(st)})
-    return {"name": gw["metadata"]["name"], "namespace": gw["metadata"].get("namespace"), "found": True,
-            "class": spec.get("gatewayClassName"), "conditions": _conds(gw),
-            "addresses": [a.get("value") for a in status.get("addresses") or []],
-            "annotations": gw["metadata"].get("annotations") or {}, "listeners": listeners}
-
-
-def route_summary(route: dict) -> dict:
-    spec, ns = route.get("spec") or {}, route["metadata"].get("namespace")
-    backends = [{"name": b.get("name"), "namespace": b.get("namespace"), "port": b.get("port"),
-                 "kind": b.get("kind", "Service")}
-                for rule in spec.get("rules") or [] for b in rule.get("backendRefs") or []]
-    parents = [{"parentRef": p.get("parentRef") or {}, "conditions": _conds({"status": p})}
-               for p in (route.get("status") or {}).get("parents") or []]
-    return {"name": route["metadata"]["name"], "namespace": ns, "hostnames": spec.get("hostnames") or [],
-            "parent_refs": [{"name": r.get("name"), "namespace": r.get("namespace"), "port": r.get("port"),
-                             "sectionName": r.get("sectionName")} for r in spec.get("parentRefs") or []],
-            "parents": parents, "backends": backends}
-
-
-def service_summary(svc: dict) -> dict:
-    spec = svc.get("spec") or {}
-    ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    return {"name": svc["metadata"]["name"], "namespace": svc["metadata"].get("namespace"),
-            "type": spec.get("type", "ClusterIP"), "external": [i.get("ip") or i.get("hostname") for i in ingress],
-            "ports": [p.get("port") for p in spec.get("ports") or []]}
-
-
-def pod_summary(pod: dict) -> dict:
-    """Name, phase, readiness, and the first container's waiting/terminated story."""
-    st = pod.get("status") or {}
-    scheduled = next((c for c in st.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
-    out = {"name": pod["metadata"]["name"], "namespace": pod["metadata"].get("namespace"),
-           "phase": st.get("phase", "Pending"), "ready": _pod_ok(pod), "state": st.get("phase", "Pending"),
-           "message": "", "restarts": 0, "last_reason": None, "exit_code": None, "container": None,
-           "image": None, "scheduled": {k: scheduled.get(k) for k in ("status", "reason", "message")}}
-    images = {c.get("name"): c.get("image") for c in (pod.get("spec") or {}).get("containers") or []}
-    for cs in st.get("containerStatuses") or []:
-        state, last = cs.get("state") or {}, (cs.get("lastState") or {}).get("terminated") or {}
-        out["restarts"] = max(out["restarts"], cs.get("restartCount", 0))
-        detail = state.get("waiting") or state.get("terminated") or {}
-        if detail.get("reason") and out["container"] is None:
-            out.update(state=detail["reason"], message=detail.get("message", ""), container=cs.get("name"),
-                       image=cs.get("image") or images.get(cs.get("name")))
-        if last.get("reason"):
-            out.update(last_reason=last["reason"], exit_code=last.get("exitCode"))
-    if scheduled.get("status") == "False":
-        out.update(state="Unschedulable", message=scheduled.get("message", ""))
-    if out["image"] is None and images:
-        out["container"], out["image"] = next(iter(images.items()))
-    return out
-
-
-def _pod_ok(pod: dict) -> bool:
-    conds = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
-
-
-def _refers_to(route: dict, ns: str, name: str) -> bool:
-    rns = route["metadata"].get("namespace")
-    return any(r.get("name") == name and r.get("namespace", rns) == ns
-               and r.get("kind", "Gateway") == "Gateway" for r in (route.get("spec") or {}).get("parentRefs") or [])
-
-
-def _match_labels(selector: dict | None) -> str | None:
-    labels = (selector or {}).get("matchLabels") or {}
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
-
-
-def cluster_flavor(context: str, nodes: list[str], sandbox: bool = False) -> str:
-    """kind, minikube, k3d, docker-desktop, sandbox or other: decides which LoadBalancer fix to show."""
-    if sandbox:
-        return "sandbox"
-    names = " ".join([context] + nodes).lower()
-    for flavor, marks in (("kind", ("kind-",)), ("minikube", ("minikube",)), ("k3d", ("k3d-",)),
-                          ("docker-desktop", ("docker-desktop",))):
-        if any(m in names for m in marks):
-            return flavor
-    return "other"
