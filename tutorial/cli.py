@@ -46,6 +46,10 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
                        help="use the built-in simulated sandbox cluster")
     group.add_argument("--lessons", default=default, metavar="DIR",
                        help="read lessons from DIR instead of the bundled ones")
+    group.add_argument("--offline", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                       help="never download: use the asset cache (`assets fetch`) and say what is missing")
+    group.add_argument("--allow-production", default=default, metavar="CONTEXT",
+                       help="run commands on a production-looking context without asking (name it exactly)")
 
 
 def _load(module: str):
@@ -73,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if getattr(args, "offline", False):
+        import os
+
+        os.environ["GATEWAY_TUTORIAL_OFFLINE"] = "1"  # every command and subprocess sees offline mode
     if args.command is None:
         from tutorial.commands import tui
 

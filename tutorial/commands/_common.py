@@ -28,7 +28,7 @@ def load_lesson_set(args):
                             "lists them.", EXIT_USAGE) from exc
 
 
-def open_engine(args, *, need_cluster: bool = True):
+def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False):
     """An Engine on the chosen cluster with its progress store; exits 3 if it does not answer."""
     from tutorial.engine.progress import ProgressStore
     from tutorial.engine.session import Engine
@@ -45,6 +45,12 @@ def open_engine(args, *, need_cluster: bool = True):
             target.release()
             raise CommandFailed(f"{problem}\nCheck the context (`kubectl config get-contexts`), or add --sandbox "
                                 "to use the simulated sandbox cluster.", EXIT_UNREACHABLE)
+    if runs_commands:
+        from tutorial.engine.safety import confirm
+
+        if not confirm(target, allow=getattr(args, "allow_production", None)):
+            target.release()
+            raise CommandFailed("nothing was run on a production-looking context without confirmation.", EXIT_USAGE)
     progress = ProgressStore.for_cluster(*target.identity)
     if progress.warning:
         print(progress.warning, file=sys.stderr)

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        engine = open_engine(args)
+        engine = open_engine(args, runs_commands=True)
     except CommandFailed as exc:
         return fail(exc)
     try:

@@ -44,6 +44,9 @@ class CheckContext:
     client: ClusterClient
     cancel: threading.Event | None = None
     run_argv: Callable[[list[str], float], tuple[int, str]] | None = None
+    run_target: Any = None             # RunTarget for helpers a check starts (kubectl port-forward)
+    sandbox: bool | None = None        # None: checks find out from the cluster
+    facts: dict | None = None          # doctor's facts (lb_available, istio, gateway_api) when known
 
 
 Verdict = tuple[bool, str, dict]

@@ -92,6 +92,7 @@ class Engine:
         self.assets_dir = Path(assets_dir or default_assets())
         self._client = None
         self._client_lock = threading.Lock()
+        self._preflight = None
 
     # -- cluster ----------------------------------------------------------------------
     @property
@@ -102,6 +103,14 @@ class Engine:
 
                 self._client = ClusterClient(self.target.kubeconfig, self.target.context)
             return self._client
+
+    def preflight(self, refresh: bool = False):
+        """doctor's findings and facts for this target, computed once (a few reads, no writes)."""
+        if self._preflight is None or refresh:
+            from tutorial.engine.preflight import run_preflight
+
+            self._preflight = run_preflight(self.target, self.client)
+        return self._preflight
 
     def close(self) -> None:
         if self._client is not None:
@@ -149,14 +158,22 @@ class Engine:
         return PreparedCommand(spec, display, command.show_only, command.title)
 
     def localize(self, argv: list[str]) -> list[str]:
-        """Replace release URLs by a local copy where the target cannot or should not fetch them."""
-        if not self.target.sandbox:
-            return argv
-        try:
-            from tutorial.sandbox.bundles import resolve_url
-        except ImportError:
-            return argv
-        return [str(resolve_url(a) or a) if a.startswith("https://") else a for a in argv]
+        """Replace release URLs by a local copy: the sandbox's bundle, else the verified asset cache."""
+        from tutorial.engine import assetcache
+
+        resolve_url = None
+        if self.target.sandbox:
+            try:
+                from tutorial.sandbox.bundles import resolve_url
+            except ImportError:
+                pass
+        out = []
+        for arg in argv:
+            if arg.startswith("https://"):
+                local = (resolve_url(arg) if resolve_url else None) or assetcache.localize(arg)
+                arg = str(local) if local else arg
+            out.append(arg)
+        return out
 
     # -- running ----------------------------------------------------------------------
     def run_step(self, step: Step, *, solve: bool = False, on_event: EventSink | None = None,
@@ -168,9 +185,9 @@ class Engine:
             if prepared.show_only:
                 continue
             emit(CommandStarted(prepared))
-            result = run_command(prepared.spec, self.target.run_target(),
-                                 on_output=lambda stream, line, p=prepared: emit(OutputLine(p, stream, line)),
-                                 cancel=cancel)
+            result = self._offline_refusal(prepared) or run_command(
+                prepared.spec, self.target.run_target(),
+                on_output=lambda stream, line, p=prepared: emit(OutputLine(p, stream, line)), cancel=cancel)
             outcome.commands.append(result)
             emit(CommandEnded(prepared, result))
             if result.cancelled or (cancel is not None and cancel.is_set()):
@@ -182,6 +199,18 @@ class Engine:
         outcome.checks = self.check_step(step, on_event=on_event, cancel=cancel, timeout=check_timeout, ran=True)
         outcome.cancelled = bool(cancel is not None and cancel.is_set())
         return outcome
+
+    def _offline_refusal(self, prepared: PreparedCommand) -> CommandResult | None:
+        """In offline mode, a failed result for a command that would download something not cached."""
+        from tutorial.engine import assetcache
+
+        if not assetcache.offline_mode():
+            return None
+        problem = assetcache.offline_problem(list(prepared.spec.argv))
+        if problem is None:
+            return None
+        return CommandResult(argv=list(prepared.spec.argv), exit_code=None, stdout="", stderr=problem,
+                             duration=0.0, explanation=problem)
 
     def run_argv(self, argv: list[str], timeout: float) -> tuple[int, str]:
         """For command_succeeds checks: exit code and combined output of a quick command."""
@@ -198,7 +227,9 @@ class Engine:
         return results
 
     def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None) -> list[CheckResult]:
-        ctx = CheckContext(self.client, cancel=cancel, run_argv=self.run_argv)
+        ctx = CheckContext(self.client, cancel=cancel, run_argv=self.run_argv, run_target=self.target.run_target(),
+                           sandbox=self.target.sandbox,
+                           facts=self._preflight.facts if self._preflight is not None else None)
         emit = on_event or (lambda event: None)
 
         def one(pair):
