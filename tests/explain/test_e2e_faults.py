@@ -124,10 +124,10 @@ def test_api_unreachable(blog):
         blog.faults.disable("api-unreachable")
 
 
-def _cli(blog, *args):
+def _cli(blog, *args, command: str = "explain"):
     env = {**os.environ, "GATEWAY_TUTORIAL_STATE_DIR": str(blog.home / "state"), "HOME": str(blog.home)}
     return subprocess.run([sys.executable, "-m", "tutorial", "--kubeconfig", str(blog.kubeconfig),
-                           "--context", "sandbox", "explain", *args],
+                           "--context", "sandbox", command, *args],
                           capture_output=True, text=True, timeout=120, env=env)
 
 
@@ -140,6 +140,11 @@ def test_cli_exit_codes_json_and_text(blog):
         rows = [r for r in json.loads(bad.stdout)["checks"] if not r["passed"]]
         assert rows and all(r["explanation"]["rule"] == "pod-crashloop" for r in rows)
         assert "keeps crashing" in bad.stderr and "kubectl logs" in bad.stderr  # the rich text goes to stderr
+        checked = _cli(blog, "emojivoto/deploy", "--json", "--timeout", "0.5", command="check")
+        assert checked.returncode == 1, checked.stderr
+        rows = json.loads(checked.stdout)["checks"]
+        assert {r["explanation"]["rule"] for r in rows if not r["passed"]} == {"pod-crashloop"}
+        assert all(r["explanation"] is None for r in rows if r["passed"])
         blog.faults.enable("api-unreachable")
         assert _cli(blog, "emojivoto/deploy", "--timeout", "0.5").returncode == 3
     finally:
