@@ -96,10 +96,12 @@ def _confirm_all(engine, step, args, out) -> bool:
 def _printer(out, quiet: bool):
     from rich.markup import escape
 
-    from tutorial.engine.session import CommandEnded, CommandStarted, OutputLine
+    from tutorial.engine.session import CommandEnded, CommandStarted, OutputLine, StepNote
 
     def on_event(event):
-        if isinstance(event, CommandStarted):
+        if isinstance(event, StepNote):
+            out.print(f"   [cyan]ℹ[/] {escape(event.text)}")
+        elif isinstance(event, CommandStarted):
             title = f"  [dim]# {escape(event.command.title)}[/]" if event.command.title else ""
             out.print(f"   [bold]$[/] {escape(event.command.display)}{title}")
         elif isinstance(event, OutputLine):

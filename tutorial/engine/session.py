@@ -50,6 +50,14 @@ class CommandEnded:
 
 
 @dataclass
+class StepNote:
+    """Something the learner should read about how the step was handled (e.g. verified, not run)."""
+
+    step: Step
+    text: str
+
+
+@dataclass
 class CheckFinished:
     step: Step
     result: CheckResult
@@ -63,6 +71,7 @@ class StepOutcome:
     commands: list[CommandResult] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     cancelled: bool = False
+    verified: str = ""  # set when the step only verified what the cluster already had
 
     @property
     def commands_ok(self) -> bool:
@@ -181,6 +190,12 @@ class Engine:
         """Run the step's commands in order (stopping at the first failure), then its checks."""
         emit = on_event or (lambda event: None)
         outcome = StepOutcome(step)
+        verified = self.verify_instead(step)
+        if verified:
+            emit(StepNote(step, verified))
+            outcome.checks = self.check_step(step, on_event=on_event, cancel=cancel, timeout=check_timeout, ran=True)
+            outcome.verified = verified
+            return outcome
         for prepared in self.prepare(step, solve=solve):
             if prepared.show_only:
                 continue
@@ -199,6 +214,22 @@ class Engine:
         outcome.checks = self.check_step(step, on_event=on_event, cancel=cancel, timeout=check_timeout, ran=True)
         outcome.cancelled = bool(cancel is not None and cancel.is_set())
         return outcome
+
+    def verify_instead(self, step: Step) -> str:
+        """Why this step only verifies (its `verify_when` fact holds on this cluster), or ""."""
+        if not step.verify_when:
+            return ""
+        from tutorial.engine.preflight import adaptation_facts
+
+        facts = adaptation_facts(self.preflight())
+        if not facts.get(step.verify_when):
+            return ""
+        what = {"istio_ready": f"Istio {facts.get('istio_version') or ''} is already installed and ready"
+                               f" ({facts.get('istio_installer') or 'installer unknown'})",
+                "gateway_api_newer": f"Gateway API CRDs {facts.get('gateway_api_version')} are already installed, "
+                                     "newer than the tutorial's v1.3.0; keeping yours"}.get(
+            step.verify_when, f"{step.verify_when.replace('_', ' ')} holds on this cluster")
+        return f"{what}: nothing to install, so this step checks what you have instead of running its commands."
 
     def _offline_refusal(self, prepared: PreparedCommand) -> CommandResult | None:
         """In offline mode, a failed result for a command that would download something not cached."""

@@ -136,7 +136,7 @@ def _step(file: str, lesson_id: str, m: LMap, assets_dir: Path) -> Step:
         solve=_commands(file, m, "solve") if "solve" in m else None,
         cleanup=_commands(file, m, "cleanup"),
         explanations=tuple(_explanation(file, e) for e in m.get("explanations", [])),
-        optional=m.get("optional", False), file=file, line=m.line)
+        optional=m.get("optional", False), verify_when=m.get("verify_when"), file=file, line=m.line)
 
 
 def build_lesson(file: str, doc: LMap, assets_dir: Path) -> Lesson:

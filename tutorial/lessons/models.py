@@ -135,6 +135,7 @@ class Step:
     cleanup: tuple[Command, ...] = ()
     explanations: tuple[Explanation, ...] = ()
     optional: bool = False
+    verify_when: str | None = None  # a doctor fact; when true, the step verifies instead of running
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
 

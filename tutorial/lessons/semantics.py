@@ -10,6 +10,7 @@ from typing import Iterable
 
 import yaml
 
+from tutorial.lessons.spec import VERIFY_FACTS
 from tutorial.lessons.validate import suggest
 from tutorial.lessons.variables import BUILTIN_VARIABLES, unknown_in, unknown_lenient
 from tutorial.lessons.yamlsrc import LMap, YamlIssue
@@ -80,6 +81,10 @@ def check_lesson(doc: LMap, assets_dir: Path) -> list[YamlIssue]:
 
 def _check_step(step: LMap, known: set, variant_ids: list, assets_dir: Path,
                 issues: list[YamlIssue]) -> None:
+    if "verify_when" in step and step["verify_when"] not in VERIFY_FACTS:
+        issues.append(YamlIssue(step.line_of("verify_when"), f"unknown fact {step['verify_when']!r}"
+                                f"{suggest(step['verify_when'], list(VERIFY_FACTS))}; expected one of: "
+                                f"{', '.join(VERIFY_FACTS)}", f"{step.path}.verify_when"))
     if "variant" in step and step["variant"] not in variant_ids:
         valid = ", ".join(variant_ids) or "none (the lesson has no 'variants')"
         issues.append(YamlIssue(step.line_of("variant"), f"unknown variant "

@@ -68,6 +68,9 @@ STRING, INTEGER, NUMBER = Scalar("string"), Scalar("integer"), Scalar("number")
 BOOLEAN, SLUG = Scalar("boolean"), Scalar("slug")
 ARGV = ListOf(STRING, min_items=1)
 
+# Facts doctor establishes that a step may branch on with `verify_when` (tutorial.engine.preflight).
+VERIFY_FACTS = ("istio_ready", "istio_installed", "gateway_api_present", "gateway_api_newer", "lb_available")
+
 OBJECTS: dict[str, ObjSpec] = {
     "lesson": ObjSpec({
         "format_version": Field(Const(FORMAT_VERSION), True, doc="always 1"),
@@ -92,6 +95,8 @@ OBJECTS: dict[str, ObjSpec] = {
         "cleanup": Field(ListOf(Ref("command"))),
         "explanations": Field(ListOf(Ref("explanation"))),
         "optional": Field(BOOLEAN, default=False),
+        "verify_when": Field(STRING, doc="an environment fact (see VERIFY_FACTS): when doctor finds it "
+                             "true, the step only verifies what is there instead of running its commands"),
     }),
     "manifest": ObjSpec({
         "id": Field(SLUG, True), "title": Field(STRING),
