@@ -266,6 +266,7 @@ CASES = {
     "gateway-waiting-for-controller": gw_only(cond("Accepted", "Unknown", "Pending", "Waiting for controller")),
     "gateway-programmed-pending": gw(cond("Programmed", "False", "Pending", "not yet online")),
     "gateway-no-address-yet": gateway_check(gateway(addresses=()), service=PENDING_SVC),
+    "deprecated-condition": gw(cond("Scheduled", "False", "NotReconciled", "Waiting for controller")),
     # -- gateway classes --------------------------------------------------------------
     "class-not-found-istio": missing("GatewayClass", "istio", None, "condition"),
     "class-invalid-parameters": gc("Accepted", "False", "InvalidParameters", "parametersRef not found"),

@@ -51,10 +51,10 @@ def _explain(engine, args) -> int:
         out.print("[reverse yellow] SANDBOX [/] simulated cluster")
     checks = [(step, c) for _, step in pairs for c in step.checks]
     results = engine.run_checks(checks, timeout=args.timeout)
+    views = _explain_all(engine, [step for step, _ in checks], results, explain_result)
     rows, failing, seen = [], 0, set()
-    for (step, _), result in zip(checks, results):
+    for (step, _), result, view in zip(checks, results, views):
         lesson = engine.lessons.lesson(step.lesson_id)
-        view = explain_result(engine, step, result)
         rows.append(check_json(lesson, step, result, view.to_json() if view else None))
         if view is not None:
             failing += 1
@@ -69,6 +69,14 @@ def _explain(engine, args) -> int:
     if any(r.unreachable for r in results):
         return EXIT_UNREACHABLE
     return EXIT_CHECK_FAILED if failing else EXIT_OK
+
+
+def _explain_all(engine, steps, results, explain_result) -> list:
+    """Explanations of every result (None if it passed), gathered in parallel: each asks the cluster."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="explain") as pool:
+        return list(pool.map(lambda pair: explain_result(engine, *pair), zip(steps, results)))
 
 
 def _md(text: str) -> str:
