@@ -131,7 +131,10 @@ def _cli(blog, *args, command: str = "explain"):
                           capture_output=True, text=True, timeout=120, env=env)
 
 
-def test_cli_exit_codes_json_and_text(blog):
+def test_cli_exit_codes_json_text_and_default_target(blog):
+    ok = _cli(blog, "emojivoto/deploy", "--json", "--timeout", "5")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["ok"] is True  # and emojivoto/deploy is now recorded as done
     blog.faults.enable("crashloop", selector="app=web-svc")
     try:
         _wait_web_pod(blog, "CrashLoopBackOff")
@@ -140,6 +143,9 @@ def test_cli_exit_codes_json_and_text(blog):
         rows = [r for r in json.loads(bad.stdout)["checks"] if not r["passed"]]
         assert rows and all(r["explanation"]["rule"] == "pod-crashloop" for r in rows)
         assert "keeps crashing" in bad.stderr and "kubectl logs" in bad.stderr  # the rich text goes to stderr
+        default = _cli(blog, "--json", "--timeout", "0.5")  # no TARGET: the steps recorded as failed
+        assert default.returncode == 1, default.stderr
+        assert {(r["lesson"], r["step"]) for r in json.loads(default.stdout)["checks"]} == {("emojivoto", "deploy")}
         checked = _cli(blog, "emojivoto/deploy", "--json", "--timeout", "0.5", command="check")
         assert checked.returncode == 1, checked.stderr
         rows = json.loads(checked.stdout)["checks"]
@@ -151,9 +157,6 @@ def test_cli_exit_codes_json_and_text(blog):
         blog.faults.disable("api-unreachable")
         blog.faults.disable("crashloop")
         _heal_web(blog)
-    ok = _cli(blog, "emojivoto/deploy", "--json", "--timeout", "5")
-    assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["ok"] is True
 
 
 def test_istiod_unschedulable_and_gateway_chart_image_auto(tmp_path):
