@@ -101,6 +101,10 @@ def test_g10_allowed_routes_omitted(mistake):
     view = _one(mistake.explain("httproute"), "route-accepted")
     _assert_says(view, "route-not-allowed-same-namespace", "istio-ingress", "from: Same",
                  "kubernetes.io/metadata.name", "/spec/listeners/0/allowedRoutes")
+    # gather_evidence without the step's parameters rebuilds them from what the check recorded
+    result = next(r for r in mistake.engine.check_step(mistake.step("httproute"), timeout=0.5, record=False)
+                  if r.check_id == "route-accepted")
+    assert explain_evidence(gather_evidence(mistake.engine, result)).rule_id == "route-not-allowed-same-namespace"
     http = _one(mistake.explain("reach-the-app"), "page") if _has_http(mistake) else None
     if http is not None:
         _assert_says(http, "route-not-allowed-same-namespace", "404")

@@ -79,6 +79,7 @@ def _tail(text: str, lines: int = 3) -> str:
 
 def gather_evidence(engine, check_result, params: dict | None = None) -> dict[str, Any]:
     """base_evidence plus what surrounds the failure, read from the engine's cluster."""
+    params = params or params_from_ref(check_result)
     out = base_evidence(check_result, params)
     out["cluster"] = {"context": engine.target.context, "sandbox": bool(engine.target.sandbox)}
     if check_result.unreachable:
@@ -87,6 +88,15 @@ def gather_evidence(engine, check_result, params: dict | None = None) -> dict[st
     g.safe(lambda: GATHERERS.get(check_result.kind, lambda g, p: None)(g, params or {}))
     g.safe(g.flavor)
     return out
+
+
+def params_from_ref(result) -> dict:
+    """Check parameters rebuilt from what the check recorded, for callers that lack the step."""
+    ref = (result.evidence or {}).get("ref") or {}
+    params = {"namespace": ref.get("namespace"), "name": ref.get("name"), "object_kind": ref.get("kind")}
+    if result.kind == "listener_attached_routes":
+        params["gateway"] = ref.get("name")
+    return {k: v for k, v in params.items() if v is not None}
 
 
 class Gatherer:
