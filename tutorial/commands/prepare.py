@@ -20,16 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tutorial.commands._common import CommandFailed, fail, load_lesson_set
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
-    from tutorial.instructor.selection import SelectionError, select_clusters, show_and_confirm
+    from tutorial.instructor.selection import SelectionError, select, show_and_confirm
     from tutorial.commands._render import console
 
     out = console()
     try:
-        clusters = select_clusters(args)
+        clusters, view = select(args)
         lessons = load_lesson_set(args)
         target = _upto(lessons, args.target)
         show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes)
-        fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir())
+        fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         return fail(CommandFailed(str(exc), exc.code)) if exc.code else 0
     except CommandFailed as exc:

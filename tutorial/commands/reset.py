@@ -11,13 +11,13 @@ RESET_TIMEOUT = 300.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from tutorial.instructor.selection import add_selection_options
+    from tutorial.instructor.selection import API_PARALLEL, add_selection_options
 
     parser.add_argument("target", metavar="TARGET", nargs="?", default="all",
                         help="undo this step or lesson and everything after it (default: all)")
     parser.add_argument("--dry-run", action="store_true",
                         help="list what would be deleted and what is kept, and why; change nothing")
-    add_selection_options(parser, timeout=RESET_TIMEOUT)
+    add_selection_options(parser, parallel=API_PARALLEL, timeout=RESET_TIMEOUT)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,17 +26,17 @@ def run(args: argparse.Namespace) -> int:
     from tutorial.exitcodes import EXIT_USAGE
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
     from tutorial.instructor.reset import scope_targets
-    from tutorial.instructor.selection import SelectionError, select_clusters, show_and_confirm
+    from tutorial.instructor.selection import SelectionError, select, show_and_confirm
     from tutorial.lessons.models import TargetError
 
     out = console()
     try:
-        clusters = select_clusters(args)
+        clusters, view = select(args)
         lessons = load_lesson_set(args)
         scope_targets(lessons, args.target)
         if not args.dry_run:
             show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes)
-        fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir())
+        fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         return fail(CommandFailed(str(exc), exc.code)) if exc.code else 0
     except TargetError as exc:

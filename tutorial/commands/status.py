@@ -9,9 +9,9 @@ STATUS_TIMEOUT = 20.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from tutorial.commands._common import add_variant_option
-    from tutorial.instructor.selection import add_selection_options
+    from tutorial.instructor.selection import API_PARALLEL, add_selection_options
 
-    add_selection_options(parser, timeout=STATUS_TIMEOUT)
+    add_selection_options(parser, parallel=API_PARALLEL, timeout=STATUS_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="print the matrix as JSON")
     parser.add_argument("--watch", action="store_true", help="refresh the matrix in place until Ctrl-C")
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
@@ -22,12 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tutorial.commands._common import CommandFailed, fail, load_lesson_set
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
-    from tutorial.instructor.selection import SelectionError, select_clusters
+    from tutorial.instructor.selection import SelectionError, select
 
     try:
-        clusters = select_clusters(args)
+        clusters, view = select(args)
         lessons = load_lesson_set(args)
-        fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir())
+        fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         return fail(CommandFailed(str(exc), exc.code))
     except CommandFailed as exc:

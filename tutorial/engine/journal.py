@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from tutorial.instructor.kubeapi import Kube, ObjRef, Seen
+from tutorial.instructor.stepscope import changes_cluster, interest, namespaces_of
 
 LOG = logging.getLogger("tutorial.engine.journal")
 
@@ -49,13 +49,6 @@ NAMESPACED_KINDS = [
     ("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1", "GRPCRoute"), ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
 ]
-# First argument of a command that only reads: a step made only of these changes nothing.
-READ_VERBS = {
-    "kubectl": {"get", "describe", "version", "cluster-info", "wait", "logs", "api-resources", "explain",
-                "top", "auth", "config", "events", "diff"},
-    "helm": {"version", "list", "ls", "status", "repo", "search", "get", "show", "template", "history", "env"},
-    "istioctl": {"version", "analyze", "proxy-status", "x", "verify-install"},
-}
 LIST_WORKERS = 8
 
 
@@ -188,69 +181,6 @@ def snapshot(kube: Kube, namespaces: set[str]) -> Snapshot:
     return snap
 
 
-def namespaces_of(engine, step) -> set[str]:
-    """Namespaces a step names: -n/--namespace in its commands, its manifests, its checks."""
-    found: set[str] = set()
-    for solve in (False, True):
-        for prepared in engine.prepare(step, solve=solve):
-            found |= _argv_namespaces(list(prepared.spec.argv))
-            if prepared.spec.stdin:
-                found |= _manifest_namespaces(prepared.spec.stdin)
-    for manifest in step.manifests:
-        try:
-            found |= _manifest_namespaces(manifest.text)
-        except (OSError, ValueError):
-            continue
-    for chk in step.checks:
-        params = engine._check_params(step, chk.params)
-        if params.get("namespace"):
-            found.add(str(params["namespace"]))
-        if chk.kind == "namespace_exists" and params.get("name"):
-            found.add(str(params["name"]))
-    return {ns for ns in found if re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", ns)}
-
-
-def _argv_namespaces(argv: list[str]) -> set[str]:
-    found = set()
-    for i, arg in enumerate(argv):
-        if arg in ("-n", "--namespace") and i + 1 < len(argv):
-            found.add(argv[i + 1])
-        elif arg.startswith("--namespace="):
-            found.add(arg.split("=", 1)[1])
-    return found
-
-
-def _manifest_namespaces(text: str) -> set[str]:
-    import yaml
-
-    found = set()
-    try:
-        for doc in yaml.safe_load_all(text):
-            if isinstance(doc, dict):
-                meta = doc.get("metadata") or {}
-                if meta.get("namespace"):
-                    found.add(str(meta["namespace"]))
-                if doc.get("kind") == "Namespace" and meta.get("name"):
-                    found.add(str(meta["name"]))
-    except yaml.YAMLError:
-        pass
-    return found
-
-
-def changes_cluster(engine, step) -> bool:
-    """False when every command of the step (and of its solve) only reads."""
-    for solve in (False, True):
-        for prepared in engine.prepare(step, solve=solve):
-            if prepared.show_only:
-                continue
-            argv = list(prepared.spec.argv)
-            program = argv[0].rsplit("/", 1)[-1] if argv else ""
-            verb = next((a for a in argv[1:] if not a.startswith("-")), "")
-            if verb not in READ_VERBS.get(program, set()):
-                return True
-    return False
-
-
 # -- the hook ---------------------------------------------------------------------------------
 
 @dataclass
@@ -306,7 +236,7 @@ def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = F
         result: list[StepEntry] = []
 
         def change(entries):
-            entry = diff(step.target, watch.before, after, entries, _interest(engine, step))
+            entry = diff(step.target, watch.before, after, entries, interest(engine, step))
             entries[step.target] = entry
             result.append(entry)
             return entries
@@ -333,9 +263,9 @@ def kube_for(engine) -> Kube:
     with _KUBES_LOCK:
         kube = _KUBES.get(engine)
         if kube is None:
-            from tutorial.cluster.client import ClusterClient
+            from tutorial.instructor.kubeapi import sibling
 
-            kube = _KUBES[engine] = Kube(ClusterClient(engine.target.kubeconfig, engine.target.context))
+            kube = _KUBES[engine] = Kube(sibling(engine.client))
         return kube
 
 
@@ -373,48 +303,6 @@ def journaled(engine, step, *, strict: bool = False):
             record_after_step(engine, step, watch, strict=strict)
     finally:
         active.discard(key)
-
-
-def _interest(engine, step) -> set[tuple[str, str | None]]:
-    """(kind, name) pairs the step names in manifests, checks and helm commands: what 'kept' reports."""
-    import yaml
-
-    found: set[tuple[str, str | None]] = set()
-    for manifest in step.manifests:
-        try:
-            docs = list(yaml.safe_load_all(manifest.text))
-        except (OSError, ValueError, yaml.YAMLError):
-            continue
-        found |= {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs if isinstance(d, dict)}
-    for chk in step.checks:
-        p = engine._check_params(step, chk.params)
-        found |= CHECK_INTEREST.get(chk.kind, lambda p: set())(p)
-    for solve in (False, True):
-        for prepared in engine.prepare(step, solve=solve):
-            found |= _helm_release(list(prepared.spec.argv))
-    return found
-
-
-CHECK_INTEREST = {
-    "namespace_exists": lambda p: {("Namespace", p.get("name"))},
-    "crd_established": lambda p: {("CustomResourceDefinition", n) for n in p.get("names", [])},
-    "deployment_available": lambda p: {("Deployment", p.get("name"))} if p.get("name") else set(),
-    "resource_exists": lambda p: {(p.get("object_kind"), p.get("name"))},
-    "condition": lambda p: {(p.get("object_kind"), p.get("name"))},
-    "gateway_programmed": lambda p: {("Gateway", p.get("name"))},
-    "listener_attached_routes": lambda p: {("Gateway", p.get("gateway"))},
-    "route_accepted": lambda p: {(p.get("kind", "HTTPRoute"), p.get("name"))},
-}
-
-
-def _helm_release(argv: list[str]) -> set[tuple[str, str | None]]:
-    """("HelmRelease", NAME) for `helm install NAME ...` and `helm upgrade [--install] NAME ...`."""
-    if not argv or argv[0].rsplit("/", 1)[-1] != "helm":
-        return set()
-    words = [a for a in argv[1:] if not a.startswith("-")]
-    if words and words[0] in ("install", "upgrade") and len(words) > 1:
-        return {("HelmRelease", words[1])}
-    return set()
 
 
 def diff(target: str, before: Snapshot, after: Snapshot, entries: dict[str, StepEntry],

@@ -53,13 +53,16 @@ class Fleet:
     """The selected clusters, the lessons, and a scratch directory for per-cluster tool state."""
 
     def __init__(self, clusters: list[FleetCluster], lessons, *, variants: list[str] | None = None,
-                 state_dir: Path | None = None):
+                 state_dir: Path | None = None, view=None):
         self.runs = [ClusterRun(c) for c in clusters]
         self.lessons = lessons
         self.variants = list(variants or [])
         self.state_dir = state_dir
         self._scratch = tempfile.TemporaryDirectory(prefix="gateway-tutorial-fleet-")
         self.interrupted = threading.Event()
+        _preload()
+        # The kubeconfig, parsed once here (not in every cluster's thread): YAML is slow.
+        self._config = _parsed(view if view is not None else _view(clusters))
 
     def close(self) -> None:
         from tutorial.engine import journal
@@ -71,11 +74,24 @@ class Fleet:
         self._scratch.cleanup()
 
     # -- per cluster ---------------------------------------------------------------------
+    def _client(self, cluster: FleetCluster):
+        """A ClusterClient; the kubeconfig is parsed once for the whole fleet, not once per cluster."""
+        from tutorial.cluster.client import ClusterClient
+        from tutorial.instructor.kubeapi import client_from_dict
+
+        config, base = self._config
+        if config is None:
+            return ClusterClient(cluster.kubeconfig, cluster.context)
+        return client_from_dict(config, base, cluster.kubeconfig, cluster.context)
+
     def open(self, run: ClusterRun) -> str | None:
         """Probe the cluster and build its Engine; None, or why it cannot be reached."""
-        from tutorial.cluster.client import ClusterClient, ClusterError
+        from tutorial.cluster.client import ClusterError
 
-        client = ClusterClient(run.cluster.kubeconfig, run.cluster.context)
+        try:
+            client = self._client(run.cluster)
+        except ClusterError as exc:
+            return str(exc)
         try:
             version = json_get(client, "/version", PROBE_TIMEOUT)
         except ClusterError as exc:
@@ -182,6 +198,31 @@ def _deadline(run: ClusterRun, timeout: float | None):
     return timer
 
 
+def _preload() -> None:
+    """Import what cluster threads need, here in one thread: thirty threads importing the
+    kubernetes package at once can see it half-initialised (ImportError)."""
+    import kubernetes.client  # noqa: F401
+    import kubernetes.config.kube_config  # noqa: F401
+
+    import tutorial.cluster.client  # noqa: F401
+    import tutorial.engine.checks  # noqa: F401
+    import tutorial.engine.session  # noqa: F401
+
+
+def _view(clusters: list[FleetCluster]):
+    from tutorial.cluster.kubeconfig import load_kubeconfig
+
+    return load_kubeconfig(clusters[0].kubeconfig, os.environ) if clusters else None
+
+
+def _parsed(view) -> tuple[dict | None, str]:
+    """(merged kubeconfig dict, directory for its relative paths); (None, '') when several files
+    are merged (their relative paths have different bases: each client then reads the files)."""
+    if view is None or len(view.files) != 1:
+        return None, ""
+    return view.merged(), os.path.dirname(os.path.abspath(view.files[0]))
+
+
 def json_get(client, path: str, timeout: float) -> dict:
     import json
 
@@ -190,6 +231,7 @@ def json_get(client, path: str, timeout: float) -> dict:
 
 
 _SIMTOOLS_LOCK = threading.Lock()
+_SIMTOOLS: list[str] = []
 
 
 def _simtools() -> list[str]:
@@ -197,7 +239,9 @@ def _simtools() -> list[str]:
     from tutorial.sandbox.simtools import bin_dir
 
     with _SIMTOOLS_LOCK:
-        return [str(bin_dir())]
+        if not _SIMTOOLS:
+            _SIMTOOLS.append(str(bin_dir()))
+        return list(_SIMTOOLS)
 
 
 def _safe(name: str) -> str:

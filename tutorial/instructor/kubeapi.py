@@ -103,6 +103,19 @@ class Kube:
             raise
         return rr.path(ref.namespace if rr.namespaced else None, ref.name if with_name else None)
 
+    def namespaced(self, ref: ObjRef) -> bool:
+        """Whether ref's kind lives in namespaces (False when the kind is not served)."""
+        from tutorial.cluster.client import ClusterError
+
+        try:
+            return self.client.resource(ref.api_version, ref.kind).namespaced
+        except ClusterError:
+            return False
+
+    def key(self, ref: ObjRef) -> str:
+        """ref.key with the namespace dropped for cluster-scoped kinds (manifests may carry one)."""
+        return ref.key if self.namespaced(ref) else ObjRef(ref.api_version, ref.kind, None, ref.name).key
+
     def list_meta(self, api_version: str, kind: str, namespace: str | None, *,
                   label_selector: str | None = None) -> list[Seen]:
         """Metadata of every object of a kind (in a namespace); [] when the kind is not served."""
@@ -142,6 +155,40 @@ class Kube:
             return "replaced"
         self.raise_for(status, doc, f"delete {ref}")
         return "deleted"
+
+
+def sibling(client):
+    """A new ClusterClient on the same cluster and configuration with its own connection pool.
+
+    Re-reading the kubeconfig costs a YAML parse (slow for a workshop's 30-context file); the
+    loaded Configuration is reused instead.
+    """
+    from kubernetes.client import ApiClient
+
+    from tutorial.cluster.client import ClusterClient
+
+    twin = ClusterClient(client.kubeconfig, client.context)
+    twin._api = ApiClient(configuration=client.api.configuration)
+    twin._kinds = client._kinds  # share discovery: the same cluster serves the same kinds
+    return twin
+
+
+def client_from_dict(config: dict, base_path: str, kubeconfig: str | None, context: str):
+    """A ClusterClient for `context` built from an already parsed kubeconfig dict."""
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config.kube_config import KubeConfigLoader
+
+    from tutorial.cluster.client import ClusterClient, ClusterError
+
+    configuration = type.__call__(Configuration)  # as kubernetes does: not a copy of the default
+    try:
+        KubeConfigLoader(config_dict=config, active_context=context,
+                         config_base_path=base_path).load_and_set(configuration)
+    except Exception as exc:  # ConfigException: missing user, bad certificate data
+        raise ClusterError(f"cannot load kubeconfig context {context}: {exc}") from exc
+    client = ClusterClient(kubeconfig, context)
+    client._api = ApiClient(configuration=configuration)
+    return client
 
 
 def _seen(api_version: str, kind: str, meta: dict) -> Seen:

@@ -41,7 +41,7 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
             on_step(run, index, step.target)
         # A fresh connection pool per step: a check that stops reading a watch early leaves a
         # half-read stream in the pool, and a later check would read that stream's events.
-        engine.close()
+        fresh_pool(engine)
         if _already_done(engine, step):
             done.skipped.append(step.target)
             journal.record_satisfied(engine, step, strict=True)
@@ -60,16 +60,25 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
     return done
 
 
+def fresh_pool(engine) -> None:
+    from tutorial.instructor.kubeapi import sibling
+
+    old = engine.client
+    engine._client = sibling(old)
+    old.close()
+
+
 def run_solve(engine, step, cancel):
     """Engine.run_step(solve=True) without the commands that only show something to a learner
     (`kubectl get`, `helm version`...): nobody reads them during a fleet prepare, and each costs a
     process start. Stops at the first failing command; then the step's checks (recorded)."""
     from tutorial.engine.runner import run_command
     from tutorial.engine.session import StepOutcome
+    from tutorial.instructor.stepscope import display_only
 
     outcome = StepOutcome(step)
     for prepared in engine.prepare(step, solve=True):
-        if prepared.show_only or _display_only(list(prepared.spec.argv)):
+        if prepared.show_only or display_only(list(prepared.spec.argv)):
             continue
         result = run_command(prepared.spec, engine.target.run_target(), cancel=cancel)
         outcome.commands.append(result)
@@ -82,17 +91,6 @@ def run_solve(engine, step, cancel):
     outcome.checks = engine.check_step(step, cancel=cancel, ran=True)
     outcome.cancelled = cancel.is_set()
     return outcome
-
-
-DISPLAY_VERBS = {"kubectl": {"get", "describe", "version", "cluster-info", "logs", "api-resources", "explain"},
-                 "helm": {"version", "list", "ls", "status", "search", "show", "history"},
-                 "istioctl": {"version", "analyze", "proxy-status"}}
-
-
-def _display_only(argv: list[str]) -> bool:
-    program = argv[0].rsplit("/", 1)[-1] if argv else ""
-    verb = next((a for a in argv[1:] if not a.startswith("-")), "")
-    return verb in DISPLAY_VERBS.get(program, set())
 
 
 def _already_done(engine, step) -> bool:

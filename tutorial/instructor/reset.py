@@ -89,31 +89,60 @@ def build_plan(entries: dict, scope: list[str] | None) -> Plan:
 
 
 def inspect(kube: Kube, plan: Plan) -> None:
-    """Look at the cluster: which planned deletions still apply (present / gone / replaced)."""
+    """Look at the cluster: which planned deletions still apply (present / gone / replaced).
+
+    One metadata list per kind and namespace, not one read per object: a reset of a whole
+    workshop must stay cheap for the API servers and for this machine.
+    """
+    live = _live_uids(kube, [a.ref for a in plan.actions if a.ref.kind != "HelmRelease"])
+    releases = _live_releases(kube) if any(a.ref.kind == "HelmRelease" for a in plan.actions) else set()
     for action in plan.actions:
-        if action.ref.kind == "HelmRelease":
-            action.status = "present" if release_secrets(kube, action.ref) else "gone"
+        ref = action.ref
+        if ref.kind == "HelmRelease":
+            action.status = "present" if (ref.namespace, ref.name) in releases else "gone"
             continue
-        meta = kube.get_meta(action.ref)
-        if meta is None:
+        uid = live.get((ref.kind, ref.namespace, ref.name))
+        if uid is None:
             action.status = "gone"
-        elif action.uid and meta.get("uid") != action.uid:
+        elif action.uid and uid != action.uid:
             action.status = "replaced"
-            plan.kept.append((str(action.ref), "it was deleted and made again since the tutorial created it "
-                                               "(different uid), so it is not the tutorial's any more"))
+            plan.kept.append((str(ref), "it was deleted and made again since the tutorial created it "
+                                        "(different uid), so it is not the tutorial's any more"))
         else:
             action.status = "present"
 
 
+def _live_uids(kube: Kube, refs: list[ObjRef]) -> dict[tuple, str]:
+    groups = {(r.api_version, r.kind, r.namespace) for r in refs}
+    live = {}
+    for api_version, kind, namespace in sorted(groups, key=str):
+        for seen in kube.list_meta(api_version, kind, namespace):
+            live[(kind, seen.ref.namespace, seen.ref.name)] = seen.uid
+    return live
+
+
+def _live_releases(kube: Kube) -> set[tuple[str, str]]:
+    return {(s.ref.namespace, s.labels.get("name")) for s in kube.list_meta("v1", "Secret", None, label_selector="owner=helm")
+            if s.labels.get("status") != "uninstalled"}
+
+
 def execute(kube: Kube, plan: Plan, cancel=None) -> None:
-    """Delete what `inspect` found present; statuses become deleted, gone, replaced or failed."""
+    """Delete what `inspect` found present; statuses become deleted, gone, replaced or failed.
+
+    Objects inside a namespace the plan deletes are left to the namespace; objects a Helm
+    uninstall already removed are not deleted twice.
+    """
+    dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status == "present"}
+    done: set[str] = set()
     for action in plan.actions:
         if cancel is not None and cancel.is_set():
             return
         if action.status != "present":
             continue
         if action.ref.kind == "HelmRelease":
-            action.status = helm_uninstall(kube, action.ref, plan)
+            action.status = helm_uninstall(kube, action.ref, plan, dying, done)
+        elif action.ref.key in done:
+            action.status = "deleted"
         else:
             action.status = kube.delete(action.ref, action.uid)
 
@@ -128,8 +157,9 @@ def release_secrets(kube: Kube, rel: ObjRef) -> list[dict]:
     return [s for s in doc.get("items", []) if s.get("type", "helm.sh/release.v1") == "helm.sh/release.v1"]
 
 
-def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan) -> str:
-    """What `helm uninstall` does (without chart hooks): delete the manifest's objects, then the records."""
+def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str], done: set[str]) -> str:
+    """What `helm uninstall` does (without chart hooks): delete the manifest's objects, then the
+    records. Objects in a namespace being deleted (`dying`) go with it; deleted keys join `done`."""
     secrets = release_secrets(kube, rel)
     if not secrets:
         return "gone"
@@ -140,10 +170,12 @@ def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan) -> str:
                      meta.get("name", ""))
         if (meta.get("annotations") or {}).get(KEEP_POLICY) == "keep":
             plan.kept.append((str(ref), f"Helm release {rel.name} marks it {KEEP_POLICY}: keep"))
-            continue
-        kube.delete(ref)
-    for secret in secrets:
-        kube.delete(ObjRef("v1", "Secret", rel.namespace, secret["metadata"]["name"]))
+        elif ref.namespace not in dying or not kube.namespaced(ref):
+            kube.delete(ref)
+            done.add(kube.key(ref))
+    if rel.namespace not in dying:
+        for secret in secrets:
+            kube.delete(ObjRef("v1", "Secret", rel.namespace, secret["metadata"]["name"]))
     return "deleted"
 
 
@@ -162,10 +194,10 @@ def manifest_objects(secret: dict) -> list[dict]:
 
 def wait_gone(engine, plan: Plan, cancel=None, timeout: float = WAIT_GONE) -> list[str]:
     """Wait (watching) until deleted namespaces and CRDs have disappeared; what is still there."""
-    from tutorial.cluster.client import ClusterClient
+    from tutorial.instructor.kubeapi import sibling
 
     left = []
-    client = ClusterClient(engine.target.kubeconfig, engine.target.context)  # its watches end half-read
+    client = sibling(engine.client)  # its own pool: its watches end half-read
     try:
         for kind, api_version in (("Namespace", "v1"), ("CustomResourceDefinition", "apiextensions.k8s.io/v1")):
             names = {a.ref.name for a in plan.actions if a.ref.kind == kind and a.status == "deleted"}

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from tutorial.exitcodes import EXIT_USAGE
 
-DEFAULT_PARALLEL = 8
+DEFAULT_PARALLEL = 8  # prepare: every step starts kubectl/helm processes, which cost CPU
+API_PARALLEL = 32     # status and reset only talk to API servers: waiting, not computing
 PRODUCTION = re.compile(r"(^|[^a-z0-9])(prod|production|prd|live)([^a-z0-9]|$)", re.IGNORECASE)
 
 
@@ -40,7 +41,7 @@ class FleetCluster:
         return bool(PRODUCTION.search(self.context) or PRODUCTION.search(self.server))
 
 
-def add_selection_options(parser, *, parallel: bool = True, timeout: float | None = None) -> None:
+def add_selection_options(parser, *, parallel: int = DEFAULT_PARALLEL, timeout: float | None = None) -> None:
     """--context (repeatable), --all-contexts, --match, --yes, --parallel, --timeout."""
     # The global --context takes one value; fleet commands take it several times, so this
     # subcommand's --context replaces the global one (the top-level spelling still works).
@@ -52,9 +53,8 @@ def add_selection_options(parser, *, parallel: bool = True, timeout: float | Non
                        help="include every context whose name matches GLOB, e.g. 'lab-*' (repeatable)")
     group.add_argument("--all-contexts", action="store_true", help="include every context of the kubeconfig")
     group.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    if parallel:
-        group.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, metavar="N",
-                           help=f"clusters worked on at the same time (default {DEFAULT_PARALLEL})")
+    group.add_argument("--parallel", type=int, default=parallel, metavar="N",
+                       help=f"clusters worked on at the same time (default {parallel})")
     if timeout is not None:
         group.add_argument("--timeout", type=float, default=timeout, metavar="SECONDS",
                            help=f"give up on one cluster after this long (default {timeout:g})")
@@ -62,6 +62,11 @@ def add_selection_options(parser, *, parallel: bool = True, timeout: float | Non
 
 def select_clusters(args) -> list[FleetCluster]:
     """The selected contexts in a stable order (kubeconfig order; --context order first)."""
+    return select(args)[0]
+
+
+def select(args):
+    """(selected clusters, the KubeconfigView they come from)."""
     from tutorial.cluster.kubeconfig import KubeconfigError, load_kubeconfig
 
     try:
@@ -77,7 +82,7 @@ def select_clusters(args) -> list[FleetCluster]:
         if not server:
             raise SelectionError(f"context {name!r} has no cluster server in {view.kubeconfig_arg}; fix that entry")
         clusters.append(FleetCluster(name, server, view.kubeconfig_arg))
-    return clusters
+    return clusters, view
 
 
 def _requested(args, available: list[str]) -> list[str]:
