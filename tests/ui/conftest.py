@@ -36,7 +36,7 @@ def demo_args(*extra: str) -> list[str]:
     return ["--sandbox", "--lessons", str(DEMO_LESSONS), *extra]
 
 
-async def until(pilot, predicate, timeout: float = 60.0) -> None:
+async def until(pilot, predicate, timeout: float = 180.0) -> None:
     """Let the app process messages until predicate() holds (a worker posts what we wait for)."""
     deadline = time.monotonic() + timeout
     while not predicate():
