@@ -1,18 +1,16 @@
 """The traffic map: the north/south path a request takes, from live cluster state, and where it breaks.
 
 client -> Gateway (address) -> its Service -> its pods -> listener -> HTTPRoute -> backend Service
--> the app's pods. `build_map` is pure (dicts in, a tree of Nodes out); `load_snapshot` lists the
-objects through a ClusterClient; `follow` rebuilds the map on every watch event. A node that is
-not healthy carries the explanation of its failure (from tutorial.engine.explain). No textual here.
+-> the app's pods. `build_map` is pure (dicts in, a tree of Nodes out). The live parts
+(`load_snapshot` lists the objects through a ClusterClient, `follow` rebuilds the map on every watch
+event, `traffic_map`, `cluster_info`) are in trafficmap_live and importable from here too. A node
+that is not healthy carries the explanation of its failure (from tutorial.engine.explain). No textual here.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
-from tutorial.cluster.client import ClusterError
 from tutorial.engine.checks import conditions_of, find_condition, pod_ready, pod_state
 from tutorial.engine.evidence import gateway_summary, pod_summary, route_summary, service_summary
 
@@ -99,54 +97,6 @@ class TrafficMap:
                 "unattached": [n.to_json() for n in self.unattached],
                 "problems": [{"id": n.id, "title": n.title, "state": n.worst,
                               "rule": (n.explanation or {}).get("rule")} for n in self.problems()]}
-
-
-# -- loading --------------------------------------------------------------------------
-
-def load_snapshot(client) -> dict[str, Any]:
-    """Every object the map needs, as plain dicts; CRDs missing is a note, not an error."""
-    snap: dict[str, Any] = {"gateways": [], "classes": [], "routes": [], "services": [], "pods": [],
-                            "namespaces": [], "notes": []}
-    try:
-        snap["gateways"] = _list(client, GW, "Gateway")
-        snap["classes"] = _list(client, GW, "GatewayClass")
-        snap["routes"] = _list(client, GW, "HTTPRoute")
-    except ClusterError as exc:
-        if exc.status != 404:
-            raise
-        snap["notes"].append("The Gateway API CRDs are not installed, so there are no Gateways or routes yet "
-                             "(lesson gateway-api installs them).")
-        return snap
-    snap["namespaces"] = _list(client, "v1", "Namespace")
-    for ns in sorted(_namespaces_of(snap)):
-        snap["services"] += _list(client, "v1", "Service", ns)
-        snap["pods"] += _list(client, "v1", "Pod", ns)
-    return snap
-
-
-def _list(client, api_version: str, kind: str, ns: str | None = None) -> list[dict]:
-    items = client.list(client.resource(api_version, kind), ns)[0]
-    return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
-
-
-def _namespaces_of(snap: dict) -> set[str]:
-    found = {g["metadata"]["namespace"] for g in snap["gateways"]}
-    for r in snap["routes"]:
-        ns = r["metadata"]["namespace"]
-        found.add(ns)
-        found.update(b.get("namespace", ns) for rule in (r.get("spec") or {}).get("rules") or []
-                     for b in rule.get("backendRefs") or [])
-    return found
-
-
-def cluster_info(engine) -> dict:
-    """What the explanations need to know about the cluster (which load-balancer advice to give)."""
-    return {"context": engine.target.context, "sandbox": bool(engine.target.sandbox)}
-
-
-def traffic_map(engine) -> TrafficMap:
-    """The map of the engine's cluster, now (blocking: call from a worker thread)."""
-    return build_map(load_snapshot(engine.client), cluster_info(engine))
 
 
 # -- building (pure) ------------------------------------------------------------------
@@ -513,56 +463,17 @@ def _labels(selector: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted((selector or {}).items()))
 
 
-# -- following ------------------------------------------------------------------------
+# -- the live parts, re-exported ------------------------------------------------------
 
-WATCHED = (("Gateway", GW), ("HTTPRoute", GW), ("GatewayClass", GW), ("Service", "v1"), ("Pod", "v1"))
-
-
-def follow(client, on_map: Callable[[TrafficMap], None], cancel: threading.Event, *,
-           cluster: dict | None = None, on_error: Callable[[Exception], None] | None = None,
-           settle: float = 0.15) -> None:
-    """Call on_map with a fresh map now and whenever a watched kind changes, until cancel is set.
-
-    One watcher thread per kind sets a flag on each event; this thread rebuilds, skipping maps
-    equal to the last one. `settle` seconds gather a burst of events into one rebuild.
-    """
-    changed = threading.Event()
-    changed.set()
-    for kind, api_version in WATCHED:
-        threading.Thread(target=_watch_kind, args=(client, api_version, kind, changed, cancel),
-                         daemon=True, name=f"map-watch-{kind}").start()
-    last = None
-    while not cancel.is_set():
-        if not changed.wait(timeout=1.0):
-            continue
-        cancel.wait(settle)
-        changed.clear()
-        try:
-            current = build_map(load_snapshot(client), cluster)
-        except ClusterError as exc:
-            if on_error:
-                on_error(exc)
-            cancel.wait(2.0)  # the cluster does not answer: try again shortly
-            changed.set()
-            continue
-        if current.to_json() != last:
-            last = current.to_json()
-            on_map(current)
+_LIVE = ("load_snapshot", "follow", "traffic_map", "cluster_info", "WATCHED")
 
 
-def _watch_kind(client, api_version: str, kind: str, changed: threading.Event, cancel: threading.Event) -> None:
-    """Set `changed` on every event of one kind; relist when a watch ends (a missed event is seen then)."""
-    quiet = True  # follow() builds once at the start: the first list needs no rebuild
-    while not cancel.is_set():
-        try:
-            ref = client.resource(api_version, kind)
-            _, rv = client.list(ref, None)
-            if not quiet:
-                changed.set()  # something may have changed between two watches (or while away)
-            quiet = False
-            for event, _obj in client.watch(ref, None, rv, cancel=cancel):
-                if event != "BOOKMARK":
-                    changed.set()
-        except ClusterError:
-            quiet = False
-            cancel.wait(2.0)  # CRDs not installed yet, or the cluster is away: look again later
+def __getattr__(name: str):
+    """Serve the live names from trafficmap_live on first use; imported lazily because it imports this module."""
+    if name in _LIVE:
+        from tutorial.engine import trafficmap_live
+
+        value = getattr(trafficmap_live, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
