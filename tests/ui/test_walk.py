@@ -173,3 +173,28 @@ def test_walk_the_emojivoto_lesson_of_the_tutorial(build):
             assert "2/2 done" in prompt
 
     run(scenario())
+
+
+def test_reset_runs_cleanup_after_confirming_and_skip_moves_on(build):
+    app = build(*demo_args())
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("enter", "r")
+            await finished(pilot)
+            assert app.engine.progress.get("demo/namespace").state == "done"
+            await pilot.press("u")
+            assert isinstance(app.screen, ConfirmModal)
+            assert any("delete namespace demo" in c for c in app.screen.commands)
+            await pilot.press("y")
+            await finished(pilot)
+            assert app.engine.progress.get("demo/namespace").state == "todo"
+            await pilot.press("c")  # the namespace is gone (or going): the check must not pass
+            await finished(pilot)
+            assert app.engine.progress.get("demo/namespace").state != "done"
+            await pilot.press("k")
+            assert app.engine.progress.get("demo/namespace").state == "skipped"
+            assert app.screen.step.target == "demo/config"
+
+    run(scenario())
