@@ -138,19 +138,17 @@ def test_cli_exit_codes_json_text_and_default_target(blog):
     blog.faults.enable("crashloop", selector="app=web-svc")
     try:
         _wait_web_pod(blog, "CrashLoopBackOff")
-        bad = _cli(blog, "emojivoto/deploy", "--json", "--timeout", "0.5")
-        assert bad.returncode == 1, bad.stderr
-        rows = [r for r in json.loads(bad.stdout)["checks"] if not r["passed"]]
-        assert rows and all(r["explanation"]["rule"] == "pod-crashloop" for r in rows)
-        assert "keeps crashing" in bad.stderr and "kubectl logs" in bad.stderr  # the rich text goes to stderr
-        default = _cli(blog, "--json", "--timeout", "0.5")  # no TARGET: the steps recorded as failed
-        assert default.returncode == 1, default.stderr
-        assert {(r["lesson"], r["step"]) for r in json.loads(default.stdout)["checks"]} == {("emojivoto", "deploy")}
         checked = _cli(blog, "emojivoto/deploy", "--json", "--timeout", "0.5", command="check")
-        assert checked.returncode == 1, checked.stderr
+        assert checked.returncode == 1, checked.stderr  # check records the step as failed, too
         rows = json.loads(checked.stdout)["checks"]
         assert {r["explanation"]["rule"] for r in rows if not r["passed"]} == {"pod-crashloop"}
         assert all(r["explanation"] is None for r in rows if r["passed"])
+        default = _cli(blog, "--json", "--timeout", "0.5")  # no TARGET: the steps recorded as failed
+        assert default.returncode == 1, default.stderr
+        rows = json.loads(default.stdout)["checks"]
+        assert {(r["lesson"], r["step"]) for r in rows} == {("emojivoto", "deploy")}
+        assert all(r["explanation"]["rule"] == "pod-crashloop" for r in rows if not r["passed"])
+        assert "keeps crashing" in default.stderr and "kubectl logs" in default.stderr  # rich text on stderr
         blog.faults.enable("api-unreachable")
         assert _cli(blog, "emojivoto/deploy", "--timeout", "0.5").returncode == 3
     finally:
