@@ -168,3 +168,19 @@ def test_docs_table_is_current():
     text = docs_table.DOC.read_text(encoding="utf-8")
     assert text == docs_table.render(text), \
         "docs/explanations.md is stale: run /work/venv/bin/python tests/explain/docs_table.py --write"
+
+
+@pytest.mark.parametrize("context, nodes, flavor, words", [
+    ("kind-kind", ["kind-control-plane"], "kind", "cloud-provider-kind"),
+    ("minikube", ["minikube"], "minikube", "minikube tunnel"),
+    ("k3d-demo", ["k3d-demo-server-0"], "k3d", "8080:8080@loadbalancer"),
+    ("prod-eu", ["ip-10-0-0-1"], "other", "MetalLB"),
+])
+def test_the_load_balancer_fix_fits_the_cluster(context, nodes, flavor, words):
+    from tutorial.engine.explain_rules.summaries import cluster_flavor
+
+    assert cluster_flavor(context, nodes) == flavor
+    ev = dict(CASES["istio-lb-pending"], cluster={"context": context, "flavor": flavor})
+    view = explain_evidence(ev)
+    assert view.rule_id == "istio-lb-pending" and words in view.fix
+    assert view.fix_command == ["kubectl", "port-forward", "-n", "istio-ingress", "svc/emojivoto-istio", "8080:8080"]
