@@ -19,7 +19,7 @@ def gateway_summary(gw: dict) -> dict:
                           "protocol": l.get("protocol"), "hostname": l.get("hostname"),
                           "allowed_from": allowed.get("from", "Same"),
                           "selector": (allowed.get("selector") or {}).get("matchLabels") or {},
-                          "attachedRoutes": st.get("attachedRoutes"), "conditions": conds_of(st),
+                          "attachedRoutes": st.get("attachedRoutes"), "conditions": conds_of({"status": st}),
                           "has_status": bool(st)})
     return {"name": gw["metadata"]["name"], "namespace": gw["metadata"].get("namespace"), "found": True,
             "class": spec.get("gatewayClassName"), "conditions": conds_of(gw),
