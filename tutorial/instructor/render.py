@@ -92,4 +92,4 @@ def errors(out, runs) -> None:
     bad = [r for r in runs if r.state not in ("ok",)]
     for run in bad:
         out.print(f"{mark(run.state)} [bold]{escape(run.context)}[/] ({escape(run.cluster.server)}): "
-                  f"{escape(run.detail or '')}")
+                  f"{escape(run.detail or '')}", soft_wrap=True)

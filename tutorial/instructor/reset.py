@@ -233,7 +233,7 @@ def reset_cluster(run, target: str, *, dry_run: bool) -> Plan:
     left = wait_gone(engine, plan, run.cancel)
     undone = set(plan.steps)
     journal.Journal(kube).update(lambda e: {t: v for t, v in e.items() if t not in undone})
-    engine.progress.reset(scope if scope is not None else None)
+    engine.progress.reset(scope)  # None: every step of this cluster
     if left:
         run.state, run.detail = "failed", f"still being deleted: {', '.join(left)}"
     else:
