@@ -47,8 +47,10 @@ class TutorialApp(App):
         self._cancels: set[threading.Event] = set()
         self._watch_cancel: threading.Event | None = None
 
+    def get_default_screen(self) -> LessonsScreen:
+        return LessonsScreen()
+
     def on_mount(self) -> None:
-        self.push_screen(LessonsScreen())
         # Paint and settle first: loading lessons and starting the sandbox hold the GIL for a while.
         self.call_after_refresh(self.set_timer, START_DELAY, self._start)
 
@@ -126,7 +128,7 @@ class TutorialApp(App):
         self.push_screen(cluster_picker(message.contexts, current, message.problem), chosen)
 
     def _forget_screens(self) -> None:
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     @work(thread=True, group="close")
