@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.ui.conftest import SIZE, demo_args, ready, run, until
+from tests.ui.conftest import SIZE, demo_args, finished, ready, run, until
 from tutorial.ui.screens.help import HelpScreen
 from tutorial.ui.screens.lessons import LessonsScreen
 from tutorial.ui.screens.modals import ConfirmModal, ErrorModal, PickerModal
@@ -56,6 +56,15 @@ def test_unreachable_cluster_falls_back_to_sandbox_with_notice_and_picker(build,
             assert app.screen.current == "@sandbox"
             await pilot.press("escape")
             assert isinstance(app.screen, LessonsScreen) and app.engine.target.sandbox
+            first = app.engine
+            await pilot.press("C")
+            await until(pilot, lambda: isinstance(app.screen, PickerModal))
+            await pilot.press("up", "enter")  # "lab": still unreachable, so the sandbox again
+            await until(pilot, lambda: app.engine is not None and app.engine is not first)
+            assert app.engine.target.sandbox and "lab" in str(app.screen.query_one("#notice").render())
+            await pilot.press("enter", "r")  # the new engine's sandbox answers
+            await finished(pilot)
+            assert app.engine.progress.get("demo/namespace").state == "done"
 
     run(scenario())
 

@@ -59,8 +59,9 @@ class TutorialApp(App):
 
     # -- start-up and cluster choice -------------------------------------------------------
     @work(thread=True, exclusive=True, group="connect", name="connect")
-    def _start(self, choice: str | None = None) -> None:
+    def _start(self, choice: str | None = None, previous=None) -> None:
         try:
+            backend.close(previous)  # first: the embedded sandbox is one per process
             if self.lessons is None:
                 lessons = backend.load_lessons(self.args)
                 self.post_message(LessonsLoaded(lessons))
@@ -82,9 +83,7 @@ class TutorialApp(App):
 
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
-        old, self.engine = self.engine, message.engine
-        if old is not None and old is not self.engine:
-            self._close_engine_later(old)
+        self.engine = message.engine
         self.update_cluster_bars()
         lessons_screen = self._lessons_screen()
         lessons_screen.show_notice(message.notice)
@@ -122,8 +121,12 @@ class TutorialApp(App):
         def chosen(choice: str | None) -> None:
             if choice and choice != current:
                 self._forget_screens()
-                self.update_cluster_bars(connecting=True)
-                self._start(choice)
+                self._stop_resource_watch()
+                self.resource_rows.clear()
+                previous, self.engine = self.engine, None
+                self.update_cluster_bars()
+                self._lessons_screen().refresh_bindings()
+                self._start(choice, previous)
 
         self.push_screen(cluster_picker(message.contexts, current, message.problem), chosen)
 
@@ -131,13 +134,9 @@ class TutorialApp(App):
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    @work(thread=True, group="close")
-    def _close_engine_later(self, engine) -> None:
-        backend.close(engine)
-
     # -- what every screen shows -------------------------------------------------------------
-    def update_cluster_bars(self, connecting: bool = False) -> None:
-        target = self.engine.target if self.engine is not None and not connecting else None
+    def update_cluster_bars(self) -> None:
+        target = self.engine.target if self.engine is not None else None
         for screen in self.screen_stack:
             for bar in screen.query(ClusterBar):
                 if target is None:
@@ -203,7 +202,11 @@ class TutorialApp(App):
                 pane.display = self.show_resources
         if self.show_resources:
             self.start_resource_watch()
-        elif self._watch_cancel is not None:
+        else:
+            self._stop_resource_watch()
+
+    def _stop_resource_watch(self) -> None:
+        if self._watch_cancel is not None:
             self._watch_cancel.set()
             self._watch_cancel = None
 
