@@ -187,13 +187,22 @@ class Engine:
     # -- running ----------------------------------------------------------------------
     def run_step(self, step: Step, *, solve: bool = False, on_event: EventSink | None = None,
                  cancel: threading.Event | None = None, check_timeout: float | None = None) -> StepOutcome:
-        """Run the step's commands in order (stopping at the first failure), then its checks."""
-        emit = on_event or (lambda event: None)
+        """Run the step's commands in order (stopping at the first failure), then its checks.
+
+        What the step creates is recorded in the cluster's ownership journal, so a reset (from
+        any machine) removes only what the tutorial made.
+        """
+        from tutorial.engine import journal
+
+        with journal.journaled(self, step):
+            return self._run_step(step, solve, on_event or (lambda event: None), cancel, check_timeout)
+
+    def _run_step(self, step: Step, solve: bool, emit: EventSink, cancel, check_timeout) -> StepOutcome:
         outcome = StepOutcome(step)
         verified = self.verify_instead(step)
         if verified:
             emit(StepNote(step, verified))
-            outcome.checks = self.check_step(step, on_event=on_event, cancel=cancel, timeout=check_timeout, ran=True)
+            outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
             outcome.verified = verified
             return outcome
         for prepared in self.prepare(step, solve=solve):
@@ -211,7 +220,7 @@ class Engine:
             if not result.ok:
                 self.record(step, "failed", f"command failed: {prepared.display.splitlines()[0]}")
                 return outcome
-        outcome.checks = self.check_step(step, on_event=on_event, cancel=cancel, timeout=check_timeout, ran=True)
+        outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
         outcome.cancelled = bool(cancel is not None and cancel.is_set())
         return outcome
 

@@ -69,6 +69,8 @@ def select(args):
     """(selected clusters, the KubeconfigView they come from)."""
     from tutorial.cluster.kubeconfig import KubeconfigError, load_kubeconfig
 
+    if getattr(args, "sandbox", False):
+        return _embedded_sandbox(args)
     try:
         view = load_kubeconfig(getattr(args, "kubeconfig", None), os.environ)
     except KubeconfigError as exc:
@@ -83,6 +85,19 @@ def select(args):
             raise SelectionError(f"context {name!r} has no cluster server in {view.kubeconfig_arg}; fix that entry")
         clusters.append(FleetCluster(name, server, view.kubeconfig_arg))
     return clusters, view
+
+
+def _embedded_sandbox(args):
+    """--sandbox: the learner's own embedded sandbox as a fleet of one (served until exit)."""
+    import atexit
+
+    from tutorial.cluster.kubeconfig import load_kubeconfig
+    from tutorial.sandbox.embedded import acquire_embedded
+
+    emb = acquire_embedded()
+    atexit.register(emb.release)  # flushes the sandbox's state to disk when the command ends
+    view = load_kubeconfig(str(emb.kubeconfig), os.environ)
+    return [FleetCluster(emb.context, emb.url, view.kubeconfig_arg)], view
 
 
 def _requested(args, available: list[str]) -> list[str]:
