@@ -136,7 +136,7 @@ def test_variant_picker_remembers_choice(build):
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             lessons = app.screen.query_one("#lesson-list")
-            lessons.highlighted = lessons.get_option_index("L:istio")
+            lessons.highlighted = lessons.get_option_index("S:istio/base")  # a step of the Helm path
             await pilot.press("v")
             await pilot.pause()
             picker = app.screen.query_one("#picker-options")
@@ -146,6 +146,9 @@ def test_variant_picker_remembers_choice(build):
             assert app.engine.progress.variant("istio") == "istioctl"
             walked = [s.target for _, s in app.walk() if s.lesson_id == "istio"]
             assert "istio/istioctl-install" in walked and "istio/base" not in walked
+            assert lessons.highlighted_option is not None  # the list still has a place to stand
+            await pilot.press("enter")
+            assert isinstance(app.screen, StepScreen)
 
     run(scenario())
 

@@ -39,20 +39,24 @@ class LessonList(OptionList):
         keep = self.highlighted_option.id if self.highlighted_option is not None else None
         self.clear_options()
         self.add_options(self._build_options(outline))
-        wanted = keep if keep else (f"S:{outline.next_target}" if outline.next_target else None)
-        self._highlight(wanted)
+        nxt = f"S:{outline.next_target}" if outline.next_target else None
+        # keep the learner's place; if that step left the walk (another variant), stay in its lesson
+        lesson = f"L:{keep[2:].split('/', 1)[0]}" if keep else None
+        if not (self._highlight(keep) or self._highlight(lesson) or self._highlight(nxt)):
+            self.highlighted = 0
 
     def highlight_target(self, target: str | None) -> None:
         self._highlight(f"S:{target}" if target else None)
 
-    def _highlight(self, option_id: str | None) -> None:
+    def _highlight(self, option_id: str | None) -> bool:
         if option_id is None:
-            return
+            return False
         try:
             self.highlighted = self.get_option_index(option_id)
         except Exception:  # the step is not walked on this variant
-            return
+            return False
         self.scroll_to_highlight(top=False)
+        return True
 
     def _build_options(self, outline: Outline) -> list[Option]:
         options = []
