@@ -127,6 +127,7 @@ class Persister:
             self._unsubscribe()
             self._unsubscribe = None
         self._stop.set()
+        self._dirty.set()  # wake the loop now instead of after its 1 s idle wait; it writes once more
         if self._thread:
             self._thread.join(5)
         self.flush()

@@ -19,6 +19,7 @@ from tutorial.sandbox.simtools.kube import ConfigError, Kube, KubeError, connect
 
 BANNER = "(simulated helm for the gateway-tutorial sandbox)"
 HELM_VERSION = 'version.BuildInfo{Version:"v3.16.3", GitCommit:"simulated", GitTreeState:"clean", GoVersion:"go1.22.7"}'
+HELM_SHORT_VERSION = "v3.16.3+gsimulated"
 
 
 class HelmError(Exception):
@@ -304,7 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     for alias in ("list", "ls"):
         subs.add_parser(alias).add_argument("-A", "--all-namespaces", action="store_true")
     subs.add_parser("status").add_argument("name")
-    subs.add_parser("version")
+    version = subs.add_parser("version")
+    version.add_argument("--short", action="store_true")
+    version.add_argument("--template")
     for sub in subs.choices.values():
         _global_flags(sub)
     return parser
@@ -312,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _dispatch(args: argparse.Namespace, out) -> int:
     if args.cmd == "version":
-        print(HELM_VERSION, file=out)
+        print(HELM_SHORT_VERSION if args.short else HELM_VERSION, file=out)
         return 0
     if args.cmd == "repo":
         if not args.repo_cmd:
