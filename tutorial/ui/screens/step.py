@@ -223,9 +223,10 @@ class StepScreen(Screen):
                 done = backend.reset_step(self.engine, self.step, emit, cancel)
             else:
                 done = backend.run_fix(self.engine, self.step, fix, emit, cancel)
-            if not (done.ok or done.cancelled):
+            explanation = None
+            if not (done.ok or done.cancelled or cancel.is_set()):  # quitting skips the diagnosis
                 self.post_message(StatusChanged("Looking into why…"))
-            explanation = backend.explain(self.engine, self.step, done)
+                explanation = backend.explain(self.engine, self.step, done)
         except Exception as exc:  # a bug or an unexpected cluster error: show it, keep the app
             done = backend.Finished(False, [], failure=f"{type(exc).__name__}: {exc}")
             explanation = backend.fallback_explanation(self.engine, self.step, done)
