@@ -85,9 +85,15 @@ def _route_text(**edits) -> str:
     return yaml.safe_dump(route)
 
 
+def _with_crds(lab) -> None:
+    """The Gateway API CRDs, whichever test of this module runs first (or alone, under xdist)."""
+    lab.kubectl("apply", "-f", str(_crd_bundle()))
+    lab.wait("--for=condition=Established", "crd/httproutes.gateway.networking.k8s.io")
+
+
 def test_r06_backend_without_port(bare):
     bare.kubectl("create", "namespace", "emojivoto", check=False)
-    bare.wait("--for=condition=Established", "crd/httproutes.gateway.networking.k8s.io")
+    _with_crds(bare)
     result, view = _run(bare, ["kubectl", "apply", "-f", "-"], stdin=_route_text(no_port=True))
     assert result.exit_code != 0
     _openapi_guard(result)
@@ -96,7 +102,7 @@ def test_r06_backend_without_port(bare):
 
 
 def test_r11_old_alpha_api_version(bare):
-    bare.wait("--for=condition=Established", "crd/httproutes.gateway.networking.k8s.io")
+    _with_crds(bare)
     result, view = _run(bare, ["kubectl", "apply", "-f", "-"],
                         stdin=_route_text(apiVersion="gateway.networking.k8s.io/v1alpha2"))
     assert result.exit_code != 0
