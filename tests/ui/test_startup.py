@@ -128,3 +128,24 @@ def test_resource_pane_shows_what_the_cluster_has(build):
             assert not app.screen.query_one(ResourcePane).display
 
     run(scenario())
+
+
+def test_m_and_the_palette_open_the_traffic_map(build):
+    from tutorial.ui.screens.traffic_map import TrafficMapScreen
+
+    app = build(*demo_args())
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await pilot.press("m")
+            await until(pilot, lambda: isinstance(app.screen, TrafficMapScreen))
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, TrafficMapScreen))
+            await pilot.press("ctrl+p")
+            await pilot.press(*"traffic map")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, TrafficMapScreen))
+
+    run(scenario())

@@ -20,7 +20,28 @@ def make_app(args: argparse.Namespace):
     return TutorialApp(args)
 
 
+def production_confirmed(args: argparse.Namespace) -> bool:
+    """A production-looking context must be confirmed before the app can run anything on it.
+
+    Asked here, while the terminal is still a plain terminal; no network I/O.
+    """
+    if getattr(args, "sandbox", False):
+        return True
+    from tutorial.engine.safety import confirm
+    from tutorial.engine.target import TargetError, kube_target
+
+    try:
+        target = kube_target(getattr(args, "kubeconfig", None), getattr(args, "context", None))
+    except TargetError:
+        return True  # no usable context: the app opens on the sandbox
+    return confirm(target, allow=getattr(args, "allow_production", None))
+
+
 def run(args: argparse.Namespace) -> int:
+    from tutorial.exitcodes import EXIT_USAGE
+
+    if not production_confirmed(args):
+        return EXIT_USAGE
     app = make_app(args)
     app.run()
     return int(app.return_code or 0)

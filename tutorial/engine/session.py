@@ -6,6 +6,7 @@ the same way. Nothing here imports textual; long calls block and are meant for w
 
 from __future__ import annotations
 
+import shlex
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -205,24 +206,35 @@ class Engine:
             outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
             outcome.verified = verified
             return outcome
-        for prepared in self.prepare(step, solve=solve):
+        outcome.commands = self.run_commands(self.prepare(step, solve=solve), on_event=emit, cancel=cancel)
+        if any(r.cancelled for r in outcome.commands) or (cancel is not None and cancel.is_set()):
+            outcome.cancelled = True
+            return outcome
+        failed = outcome.failed_command
+        if failed is not None:
+            self.record(step, "failed", f"command failed: {shlex.join(failed.argv)}")
+            return outcome
+        outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
+        outcome.cancelled = bool(cancel is not None and cancel.is_set())
+        return outcome
+
+    def run_commands(self, prepared_list: list[PreparedCommand], *, on_event: EventSink | None = None,
+                     cancel: threading.Event | None = None) -> list[CommandResult]:
+        """Run prepared commands in order (show-only ones skipped) until one fails or is cancelled."""
+        emit = on_event or (lambda event: None)
+        results = []
+        for prepared in prepared_list:
             if prepared.show_only:
                 continue
             emit(CommandStarted(prepared))
             result = self._offline_refusal(prepared) or run_command(
                 prepared.spec, self.target.run_target(),
                 on_output=lambda stream, line, p=prepared: emit(OutputLine(p, stream, line)), cancel=cancel)
-            outcome.commands.append(result)
+            results.append(result)
             emit(CommandEnded(prepared, result))
-            if result.cancelled or (cancel is not None and cancel.is_set()):
-                outcome.cancelled = True
-                return outcome
-            if not result.ok:
-                self.record(step, "failed", f"command failed: {prepared.display.splitlines()[0]}")
-                return outcome
-        outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
-        outcome.cancelled = bool(cancel is not None and cancel.is_set())
-        return outcome
+            if not result.ok or result.cancelled or (cancel is not None and cancel.is_set()):
+                break
+        return results
 
     def verify_instead(self, step: Step) -> str:
         """Why this step only verifies (its `verify_when` fact holds on this cluster), or ""."""

@@ -9,6 +9,7 @@ release's objects, then its records), objects, cluster-scoped objects, namespace
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from tutorial.instructor.kubeapi import Kube, ObjRef
@@ -247,3 +248,30 @@ def _summary(plan: Plan, dry_run: bool) -> str:
     live = [a for a in plan.actions if a.status in ("present", "deleted")]
     verb = "would delete" if dry_run else "deleted"
     return f"{verb} {len(live)}, kept {len(plan.kept)} (undid {len(plan.steps)} step(s))"
+
+
+@dataclass
+class _OneCluster:
+    """What reset_cluster needs of a fleet run, for the learner's own cluster."""
+
+    engine: object
+    cancel: threading.Event
+    state: str = "ok"
+    detail: str = ""
+
+
+def undo_from(engine, target: str, *, dry_run: bool, cancel: threading.Event | None = None):
+    """Undo TARGET and every step after it on the engine's cluster, from its journal.
+
+    Returns (plan, detail, ok). With dry_run nothing changes: the plan says what would go.
+    """
+    run = _OneCluster(engine, cancel or threading.Event())
+    plan = reset_cluster(run, target, dry_run=dry_run)
+    return plan, run.detail, run.state == "ok"
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    """What a reset deletes and what it keeps (and why), one line each, for a person to read."""
+    lines = [f"delete  {a.how}" for a in plan.actions if a.status in ("present", "planned")]
+    lines += [f"keep    {what} ({why})" for what, why in plan.kept]
+    return lines or ["nothing: the journal lists nothing the tutorial created from this step on"]

@@ -34,6 +34,7 @@ class TutorialApp(App):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("C", "choose_cluster", "Cluster", show=False),
+        Binding("m", "traffic_map", "Map", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -101,6 +102,16 @@ class TutorialApp(App):
         from tutorial.ui.screens.modals import ErrorModal
 
         self.push_screen(ErrorModal(message.title, message.message, message.fatal), closed)
+
+    def action_traffic_map(self) -> None:
+        """The request's path through the cluster, live, with where it breaks."""
+        from tutorial.ui.screens.traffic_map import TrafficMapScreen
+
+        if self.engine is None:
+            self.notify("Still connecting to the cluster; one moment.")
+            return
+        if not isinstance(self.screen, TrafficMapScreen):
+            self.push_screen(TrafficMapScreen())
 
     def action_choose_cluster(self) -> None:
         self._list_contexts()

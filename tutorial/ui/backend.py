@@ -138,12 +138,25 @@ def check_step(engine, step, emit, cancel) -> Finished:
     return Finished(not cancelled and all(c.passed for c in checks), checks, cancelled)
 
 
+def plan_reset(engine, step) -> list[str]:
+    """What resetting from this step would delete and keep, from the cluster's journal (dry run)."""
+    from tutorial.instructor.reset import plan_lines, undo_from
+
+    plan, _, _ = undo_from(engine, step.target, dry_run=True)
+    return plan_lines(plan)
+
+
 def reset_step(engine, step, emit, cancel) -> Finished:
-    """Run the step's clean-up commands and mark it todo again."""
-    result = _run_prepared(engine, engine.prepare(step, cleanup=True), emit, cancel)
-    if result.ok and not result.cancelled:
-        engine.record(step, "todo", "reset from the tutorial")
-    return result
+    """Undo this step and the ones after it: only what the journal says the tutorial created."""
+    from tutorial.instructor.reset import undo_from
+
+    plan, detail, ok = undo_from(engine, step.target, dry_run=False, cancel=cancel)
+    if cancel.is_set():
+        return Finished(False, [], cancelled=True)
+    if not ok:
+        return Finished(False, [], failure=detail)
+    engine.record(step, "todo", "reset from the tutorial")
+    return Finished(True, [])
 
 
 def run_fix(engine, step, argv: list[str], emit, cancel) -> Finished:
@@ -160,20 +173,12 @@ def run_fix(engine, step, argv: list[str], emit, cancel) -> Finished:
 
 
 def _run_prepared(engine, prepared_list, emit, cancel) -> Finished:
-    from tutorial.engine.runner import run_command
-    from tutorial.engine.session import CommandEnded, CommandStarted, OutputLine
-
-    for prepared in prepared_list:
-        if prepared.show_only:
-            continue
-        emit(CommandStarted(prepared))
-        result = run_command(prepared.spec, engine.target.run_target(),
-                             on_output=lambda s, line, p=prepared: emit(OutputLine(p, s, line)), cancel=cancel)
-        emit(CommandEnded(prepared, result))
-        if result.cancelled or cancel.is_set():
-            return Finished(False, [], cancelled=True)
-        if not result.ok:
-            return Finished(False, [], failure=command_failure(result), failed_command=result)
+    results = engine.run_commands(prepared_list, on_event=emit, cancel=cancel)
+    last = results[-1] if results else None
+    if (last is not None and last.cancelled) or cancel.is_set():
+        return Finished(False, [], cancelled=True)
+    if last is not None and not last.ok:
+        return Finished(False, [], failure=command_failure(last), failed_command=last)
     return Finished(True, [])
 
 

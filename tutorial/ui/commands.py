@@ -26,6 +26,7 @@ ACTIONS = {
     "help": ("Help", "What every key does"),
     "toggle_theme": ("Toggle light/dark theme", "Switch between the light and dark theme"),
     "choose_cluster": ("Choose cluster", "Another kube context, or the sandbox"),
+    "traffic_map": ("Traffic map", "The request's path through the cluster, live, and where it breaks"),
     "quit": ("Quit", "Stop what runs, keep progress, exit"),
 }
 

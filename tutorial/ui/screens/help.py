@@ -50,6 +50,7 @@ Prefer typing commands yourself? Run them in another terminal, then press **c** 
 |---|---|
 | ctrl+p | command palette: every action by name |
 | t | light or dark theme |
+| m | traffic map: the request's path, live, with where it breaks (b next problem, esc back) |
 | ? | this help (esc closes it) |
 | q | quit: a running command is stopped, progress is kept |
 

@@ -141,8 +141,21 @@ class StepScreen(Screen):
         self._confirm("Solve this step?", "This runs the solution, then the checks:", commands, "solve")
 
     def action_reset(self) -> None:
-        commands = [p.display for p in self.engine.prepare(self.step, cleanup=True) if not p.show_only]
-        self._confirm("Reset this step?", "This undoes the step on the cluster by running:", commands, "reset")
+        if not self.busy:
+            self.query_one(CommandOutput).status("Reading the cluster's journal of what the tutorial created…")
+            self._plan_reset()
+
+    @work(thread=True, exclusive=True, group="plan", name="plan-reset")
+    def _plan_reset(self) -> None:
+        try:
+            lines = backend.plan_reset(self.engine, self.step)
+        except Exception as exc:  # the cluster could not be asked: say so, change nothing
+            self.app.call_from_thread(self.notify, f"Cannot plan the reset: {exc}", severity="error")
+            return
+        self.app.call_from_thread(
+            self._confirm, "Reset this step?",
+            "This undoes this step and the ones after it. It deletes only what the tutorial created "
+            "(recorded in the cluster) and keeps everything that was there before:", lines, "reset")
 
     def action_fix(self) -> None:
         from shlex import join
@@ -203,7 +216,7 @@ class StepScreen(Screen):
         self._set_busy(True)
         fix = list(self.query_one(ExplanationPanel).fix_command or [])
         self.query_one(ExplanationPanel).hide()
-        prepared = self.engine.prepare(self.step, solve=(mode == "solve"), cleanup=(mode == "reset"))
+        prepared = [] if mode == "reset" else self.engine.prepare(self.step, solve=(mode == "solve"))
         self._runnable = {"check": 0, "fix": 1}.get(mode, sum(1 for p in prepared if not p.show_only))
         self._ended = 0
         checking_now = mode == "check" or (mode in ("run", "solve") and not self._runnable)
@@ -237,9 +250,12 @@ class StepScreen(Screen):
 
     def _emit(self, event) -> None:
         """Engine events (on worker threads) become messages for this screen."""
-        from tutorial.engine.session import CheckFinished, CommandEnded, CommandStarted as Started, OutputLine
+        from tutorial.engine.session import (CheckFinished, CommandEnded, CommandStarted as Started, OutputLine,
+                                             StepNote)
 
-        if isinstance(event, Started):
+        if isinstance(event, StepNote):  # e.g. an existing Istio is verified instead of installed
+            self.post_message(OutputReceived("stdout", f"ℹ {event.text}"))
+        elif isinstance(event, Started):
             self.post_message(CommandStarted(event.command.display, event.command.title))
         elif isinstance(event, OutputLine):
             self.post_message(OutputReceived(event.stream, event.line))
