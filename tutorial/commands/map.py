@@ -56,7 +56,7 @@ def _once(engine, args) -> int:
         print(json.dumps(tmap.to_json(), indent=2))
     else:
         out = console()
-        out.print(render(tmap, out.width, context=engine.target.context))
+        out.print(render(tmap, out.width, context=_where(engine)))
     return EXIT_CHECK_FAILED if tmap.state == "broken" else 0
 
 
@@ -75,7 +75,7 @@ def _watch(engine, args) -> int:
     live = Live(console=out, auto_refresh=False) if out.is_terminal else None
 
     def show(tmap):
-        view = render(only_gateway(tmap, args.gateway), out.width, context=engine.target.context,
+        view = render(only_gateway(tmap, args.gateway), out.width, context=_where(engine),
                       compact=True, footer="watching the cluster · Ctrl-C to stop")
         if live is not None:
             live.update(view, refresh=True)
@@ -194,3 +194,8 @@ def explanations(tmap, *, compact: bool = False) -> list[str]:
         if expl.get("fix_command"):
             lines.append(f"    [dim]run:[/] {escape(' '.join(expl['fix_command']))}")
     return lines
+
+
+def _where(engine) -> str:
+    """The context, labelled when it is the simulated sandbox."""
+    return "SANDBOX (simulated cluster)" if engine.target.sandbox else engine.target.context
