@@ -173,25 +173,7 @@ def check_params(engine, step, check_id: str) -> dict:
     chk = next((c for c in getattr(step, "checks", ()) if c.id == check_id), None)
     if chk is None:
         return {}
-    if engine is None:
-        return dict(chk.params)
-    from tutorial.lessons.variables import substitute
-
-    values = engine.variables(step)
-
-    def sub(value):
-        if isinstance(value, str):
-            try:
-                return substitute(value, values)
-            except ValueError:
-                return value
-        if isinstance(value, list):
-            return [sub(v) for v in value]
-        if isinstance(value, dict):
-            return {k: sub(v) for k, v in value.items()}
-        return value
-
-    return sub(dict(chk.params))
+    return engine.check_params(step, chk.params) if engine is not None else dict(chk.params)
 
 
 def explain_result(engine, step, result) -> ExplanationView | None:

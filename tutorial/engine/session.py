@@ -286,7 +286,7 @@ class Engine:
 
         def one(pair):
             step, chk = pair
-            params = self._check_params(step, chk.params)
+            params = self.check_params(step, chk.params)
             result = run_check(ctx, chk.kind, params, timeout=timeout if timeout is not None else chk.timeout,
                                check_id=chk.id, title=chk.title)
             emit(CheckFinished(step, result))
@@ -297,7 +297,8 @@ class Engine:
         with ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(pairs)), thread_name_prefix="check") as pool:
             return list(pool.map(one, pairs))
 
-    def _check_params(self, step: Step, params: dict) -> dict:
+    def check_params(self, step: Step, params: dict) -> dict:
+        """A check's parameters with the lesson's variables filled in (unknown ones kept)."""
         values = self.variables(step)
 
         def fill(value):

@@ -75,10 +75,13 @@ def controller_uid(obj: dict) -> str | None:
     return None
 
 
-def selector_matches(selector: dict | None, labels: dict) -> bool:
-    """A LabelSelector (matchLabels + matchExpressions) against labels; empty matches nothing."""
-    if not selector:
-        return False
+def selector_matches(selector: dict | None, labels: dict, *, empty_selects_all: bool = False) -> bool:
+    """A LabelSelector (matchLabels + matchExpressions) against labels.
+
+    An empty selector matches nothing for workloads (Services, ReplicaSets) and everything where
+    the API says so (e.g. a Gateway's allowedRoutes namespace selector): `empty_selects_all`.
+    """
+    selector = selector or {}
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
@@ -92,7 +95,7 @@ def selector_matches(selector: dict | None, labels: dict) -> bool:
             return False
         if op == "DoesNotExist" and key in labels:
             return False
-    return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
+    return empty_selects_all or bool(selector.get("matchLabels") or selector.get("matchExpressions"))
 
 
 def map_matches(selector: dict | None, labels: dict) -> bool:

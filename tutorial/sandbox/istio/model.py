@@ -10,6 +10,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutorial.sandbox.controllers.util import selector_matches as _selector_matches
+
 GR = tuple[str, str]
 GROUP = "gateway.networking.k8s.io"
 GATEWAYCLASSES: GR = (GROUP, "gatewayclasses")
@@ -141,22 +143,8 @@ def strip_times(value: Any) -> Any:
 
 
 def selector_matches(selector: dict | None, labels: dict) -> bool:
-    """A LabelSelector (matchLabels + matchExpressions) against labels; empty selects everything."""
-    selector = selector or {}
-    for k, v in (selector.get("matchLabels") or {}).items():
-        if labels.get(k) != v:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        k, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(k) not in values:
-            return False
-        if op == "NotIn" and k in labels and labels[k] in values:
-            return False
-        if op == "Exists" and k not in labels:
-            return False
-        if op == "DoesNotExist" and k in labels:
-            return False
-    return True
+    """A LabelSelector against labels; here (Gateway API) an empty selector selects everything."""
+    return _selector_matches(selector, labels, empty_selects_all=True)
 
 
 def namespace_labels(world: World, name: str) -> dict:
