@@ -53,11 +53,22 @@ def connect(args, lessons, choice: str | None = None) -> Connection:
         target = kube_target(getattr(args, "kubeconfig", None), context)
     except TargetError as exc:
         return _engine(lessons, _sandbox(), f"No cluster to use ({_first_line(exc)}), so this is the sandbox.")
+    if choice is not None and _unconfirmed_production(args, target):
+        return _engine(lessons, _sandbox(), f"{target.context} looks like a production cluster, so the tutorial did "
+                       f"not switch to it. To use it anyway, start `gateway-tutorial --context {target.context} "
+                       f"--allow-production {target.context}`.")
     problem = probe(target, timeout=3.0)
     if problem:
         target.release()
         return _engine(lessons, _sandbox(), f"{_capital(problem)}. Using the sandbox instead.")
     return _engine(lessons, target, None)
+
+
+def _unconfirmed_production(args, target) -> bool:
+    """A production-looking context picked inside the app, without --allow-production naming it."""
+    from tutorial.engine.safety import assess
+
+    return assess(target) is not None and getattr(args, "allow_production", None) != target.context
 
 
 def _sandbox():
