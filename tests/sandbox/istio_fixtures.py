@@ -146,12 +146,21 @@ class Blog:
         from tutorial.sandbox.simtools import bin_dir
 
         self.sb = sandbox
-        self.address = sandbox.cluster.settings.lb_address
         self.state = tmp / "state"
         self.bin = bin_dir(tmp / "bin")
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True):
         return self.sb.kubectl(*args, input=input, check=check)
+
+    @property
+    def address(self) -> str:
+        """The blog Gateway's Service address: every LoadBalancer Service gets its own, and the
+        Gateway's is the cluster's first one unless the istio/gateway chart took that first."""
+        from tutorial.sandbox.controllers.util import SERVICES
+
+        svc = self.sb.store.get(SERVICES, "istio-ingress", "emojivoto-istio") or {}
+        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        return ingress[0]["ip"] if ingress else self.sb.cluster.settings.lb_address
 
     def wait(self, *args: str):
         return self.sb.wait(*args)

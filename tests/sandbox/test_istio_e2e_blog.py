@@ -74,6 +74,7 @@ def test_blog_helm_path(blog):
     _assert_blog_outcome(blog)
     pods = blog.kubectl("get", "pods", "-n", "istio-ingress", "-l", "app=istio-ingress").stdout
     assert "1/1" in pods and "Running" in pods
+    _assert_i04_chart_service_is_not_the_gateway(blog)
     listing = blog.tool("helm list -A").stdout
     assert [line.split()[0] for line in listing.splitlines()[1:]] == ["istio-base", "istio-ingress", "istiod"]
     secrets = blog.kubectl("get", "secrets", "-n", "istio-system", "--field-selector",
@@ -81,6 +82,19 @@ def test_blog_helm_path(blog):
     assert sorted(secrets) == ["secret/sh.helm.release.v1.istio-base.v1", "secret/sh.helm.release.v1.istiod.v1"]
     crd = blog.kubectl("get", "crd", "virtualservices.networking.istio.io", "-o", "name").stdout
     assert crd.strip() == "customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io"
+
+
+def _assert_i04_chart_service_is_not_the_gateway(blog: fx.Blog) -> None:
+    """I04: the istio/gateway chart's Service has its own address, and port 8080 there is refused."""
+    import urllib.error
+    import urllib.request
+
+    chart = blog.get("service", "istio-ingress", "istio-ingress")["status"]["loadBalancer"]["ingress"][0]["ip"]
+    gateway = blog.get("gateway", "emojivoto", "istio-ingress")["status"]["addresses"][0]["value"]
+    assert chart != gateway
+    with pytest.raises(urllib.error.URLError) as refused:
+        urllib.request.urlopen(f"http://{chart}:8080/", timeout=3)
+    assert "refused" in str(refused.value).lower()
 
 
 def test_blog_istioctl_path(blog):

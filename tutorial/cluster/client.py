@@ -81,6 +81,22 @@ class ClusterClient:
                     raise ClusterError(f"cannot load kubeconfig: {exc}") from exc
             return self._api
 
+    @classmethod
+    def from_configuration(cls, configuration, kubeconfig: str | None, context: str | None) -> "ClusterClient":
+        """A client over an already loaded kubernetes Configuration (no kubeconfig parse)."""
+        from kubernetes.client import ApiClient
+
+        client = cls(kubeconfig, context)
+        client._api = ApiClient(configuration=configuration)
+        return client
+
+    def sibling(self) -> "ClusterClient":
+        """A client on the same cluster with its own connection pool; configuration and discovery
+        are shared (re-reading a workshop's 30-context kubeconfig costs a YAML parse each time)."""
+        twin = ClusterClient.from_configuration(self.api.configuration, self.kubeconfig, self.context)
+        twin._kinds = self._kinds  # the same cluster serves the same kinds
+        return twin
+
     @property
     def server(self) -> str:
         return self.api.configuration.host

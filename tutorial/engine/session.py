@@ -122,6 +122,13 @@ class Engine:
             self._preflight = run_preflight(self.target, self.client)
         return self._preflight
 
+    def use_client(self, client) -> None:
+        """Talk to the cluster through `client` from now on (the old one is closed)."""
+        with self._client_lock:
+            old, self._client = self._client, client
+        if old is not None and old is not client:
+            old.close()
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

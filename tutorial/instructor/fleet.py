@@ -113,7 +113,7 @@ class Fleet:
         progress = ProgressStore.for_cluster(c.context, c.server, state_dir=self.state_dir)
         apply_variants(self.lessons, progress, self.variants)
         engine = Engine(self.lessons, target, progress)
-        engine._client = client  # reuse the probe's connection pool
+        engine.use_client(client)  # reuse the probe's connection pool
         return engine
 
     def _env(self, run: ClusterRun) -> dict[str, str]:

@@ -158,24 +158,13 @@ class Kube:
 
 
 def sibling(client):
-    """A new ClusterClient on the same cluster and configuration with its own connection pool.
-
-    Re-reading the kubeconfig costs a YAML parse (slow for a workshop's 30-context file); the
-    loaded Configuration is reused instead.
-    """
-    from kubernetes.client import ApiClient
-
-    from tutorial.cluster.client import ClusterClient
-
-    twin = ClusterClient(client.kubeconfig, client.context)
-    twin._api = ApiClient(configuration=client.api.configuration)
-    twin._kinds = client._kinds  # share discovery: the same cluster serves the same kinds
-    return twin
+    """A new ClusterClient on the same cluster with its own connection pool (ClusterClient.sibling)."""
+    return client.sibling()
 
 
 def client_from_dict(config: dict, base_path: str, kubeconfig: str | None, context: str):
     """A ClusterClient for `context` built from an already parsed kubeconfig dict."""
-    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.client import Configuration
     from kubernetes.config.kube_config import KubeConfigLoader
 
     from tutorial.cluster.client import ClusterClient, ClusterError
@@ -186,9 +175,7 @@ def client_from_dict(config: dict, base_path: str, kubeconfig: str | None, conte
                          config_base_path=base_path).load_and_set(configuration)
     except Exception as exc:  # ConfigException: missing user, bad certificate data
         raise ClusterError(f"cannot load kubeconfig context {context}: {exc}") from exc
-    client = ClusterClient(kubeconfig, context)
-    client._api = ApiClient(configuration=configuration)
-    return client
+    return ClusterClient.from_configuration(configuration, kubeconfig, context)
 
 
 def _seen(api_version: str, kind: str, meta: dict) -> Seen:

@@ -61,11 +61,7 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
 
 
 def fresh_pool(engine) -> None:
-    from tutorial.instructor.kubeapi import sibling
-
-    old = engine.client
-    engine._client = sibling(old)
-    old.close()
+    engine.use_client(engine.client.sibling())
 
 
 def run_solve(engine, step, cancel):

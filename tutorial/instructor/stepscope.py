@@ -53,7 +53,7 @@ def namespaces_of(engine, step) -> set[str]:
         except (OSError, ValueError):
             continue
     for chk in step.checks:
-        params = engine._check_params(step, chk.params)
+        params = engine.check_params(step, chk.params)
         if params.get("namespace"):
             found.add(str(params["namespace"]))
         if chk.kind == "namespace_exists" and params.get("name"):
@@ -112,7 +112,7 @@ def interest(engine, step) -> set[tuple[str, str | None]]:
             continue
         found |= {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs if isinstance(d, dict)}
     for chk in step.checks:
-        p = engine._check_params(step, chk.params)
+        p = engine.check_params(step, chk.params)
         found |= CHECK_INTEREST.get(chk.kind, lambda p: set())(p)
     for solve in (False, True):
         for prepared in engine.prepare(step, solve=solve):

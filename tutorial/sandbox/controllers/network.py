@@ -1,7 +1,9 @@
 """Services: ClusterIPs, node ports, LoadBalancer addresses, Endpoints and EndpointSlices.
 
-The LoadBalancer address is the cluster's own loopback address (settings.lb_address), so the
-simulated data plane can answer on it; the no-lb fault leaves Services <pending>.
+Each LoadBalancer Service gets its own loopback address, as a cloud gives each its own load
+balancer: the first the cluster's settings.lb_address (127.A.B.C), the next ones 127.A+n.B.C, so
+the simulated data plane answers a Gateway only on its own Service's address. Where the OS binds
+only 127.0.0.1 (macOS), every Service shares it. The no-lb fault leaves Services <pending>.
 """
 
 from __future__ import annotations
@@ -110,10 +112,32 @@ class ServiceController(Controller):
         if (svc.get("spec") or {}).get("type") != "LoadBalancer":
             return
         status = st.copy_json(svc.get("status") or {})
-        status["loadBalancer"] = {"ingress": [{"ip": self.ctx.settings.lb_address, "ipMode": "VIP"}]}
+        status["loadBalancer"] = {"ingress": [{"ip": self._free_address(svc), "ipMode": "VIP"}]}
         if u.write_status(self.ctx.store, u.SERVICES, svc, status) is not None:
             self.ctx.record_event(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer",
                                   "service-controller")
+
+
+    def _free_address(self, svc: dict) -> str:
+        """The lowest LB address no other LoadBalancer Service of this cluster holds."""
+        base = self.ctx.settings.lb_address
+        taken = {ing.get("ip") for other in self.ctx.store.list(u.SERVICES)[0]
+                 if other["metadata"]["uid"] != svc["metadata"]["uid"]
+                 for ing in ((other.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []}
+        return next(a for a in lb_addresses(base) if a not in taken)
+
+
+def lb_addresses(base: str):
+    """base, then 127.(A+n).B.C for n = 1..; only base where the OS binds no other loopback address."""
+    yield base
+    parts = base.split(".")
+    if base == "127.0.0.1" or len(parts) != 4:
+        while True:
+            yield base
+    for n in range(1, 255):
+        yield ".".join(["127", str((int(parts[1]) + n) % 256), parts[2], parts[3]])
+    while True:
+        yield base
 
 
 def _free_node_port(svc: dict, port: dict, used: set) -> int:
