@@ -9,7 +9,9 @@ module level) because building the parser imports all of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -77,19 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
-    if getattr(args, "offline", False):
-        import os
+    with _offline_env(getattr(args, "offline", False)):
+        if args.command is None:
+            from tutorial.commands import tui
 
-        os.environ["GATEWAY_TUTORIAL_OFFLINE"] = "1"  # every command and subprocess sees offline mode
-    if args.command is None:
-        from tutorial.commands import tui
+            return tui.run(args)
+        try:
+            return int(_load(args._module).run(args) or 0)
+        except KeyboardInterrupt:
+            print("\nInterrupted. Your progress is saved.", file=sys.stderr)
+            return 130
 
-        return tui.run(args)
+
+@contextlib.contextmanager
+def _offline_env(offline: bool):
+    """--offline: every command and subprocess sees offline mode, for this call of main() only."""
+    if not offline:
+        yield
+        return
+    previous = os.environ.get("GATEWAY_TUTORIAL_OFFLINE")
+    os.environ["GATEWAY_TUTORIAL_OFFLINE"] = "1"
     try:
-        return int(_load(args._module).run(args) or 0)
-    except KeyboardInterrupt:
-        print("\nInterrupted. Your progress is saved.", file=sys.stderr)
-        return 130
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("GATEWAY_TUTORIAL_OFFLINE", None)
+        else:
+            os.environ["GATEWAY_TUTORIAL_OFFLINE"] = previous
 
 
 def not_done(name: str, issue: int) -> int:

@@ -104,3 +104,22 @@ def test_an_address_that_never_answers_falls_back_to_a_port_forward(sandbox_fact
         engine.close()
     finally:
         held.close()
+
+
+def test_g15_lb_unreachable_fault_cluster_healthy_host_cannot_reach_it(sandbox_factory):
+    """Failure catalog G15 via the sandbox fault: the cluster says Programmed with an address, the
+    address does not answer from this machine, and the check gets there through a port-forward."""
+    address = pick_lb_address("127.0.0.78")
+    if address != "127.0.0.78":
+        pytest.skip("this OS only binds 127.0.0.1; the test needs a second loopback address")
+    _, engine = sandbox_factory(faults=["lb-unreachable"], lb=address)
+    _build_until_route(engine)
+    [programmed] = [r for r in engine.check_step(engine.lessons.step("gateway/apply-gateway"), record=False)
+                    if r.check_id == "gateway-programmed"]
+    assert programmed.passed and address in programmed.observed  # the cluster's view is healthy
+    assert _refused(f"http://{address}:8080/")
+    [result] = engine.check_step(engine.lessons.step("reach-the-app/browse"), timeout=8, record=False)
+    assert result.passed, result.observed
+    assert result.evidence["via"] == "port-forward"
+    assert f"http://{address}:8080/ does not answer from this machine" in result.observed
+    engine.close()

@@ -115,8 +115,10 @@ class _Handler(BaseHTTPRequestHandler):
 class DataPlane:
     """The set of listening sockets for one sandbox cluster's Gateways."""
 
-    def __init__(self, store: Any, on_error: Callable[[dict, str], None] | None = None) -> None:
+    def __init__(self, store: Any, on_error: Callable[[dict, str], None] | None = None,
+                 unreachable: Callable[[], bool] = lambda: False) -> None:
         self.store = store
+        self.unreachable = unreachable  # fault lb-unreachable: addresses assigned, nothing answers
         self.servers: dict[Endpoint, ThreadingHTTPServer] = {}
         self.errors: dict[Endpoint, str] = {}
         self._on_error = on_error
@@ -125,7 +127,7 @@ class DataPlane:
 
     def sync(self) -> None:
         """Open listeners for programmed Gateways, close the rest; bind errors are recorded."""
-        wanted = wanted_endpoints(World.from_store(self.store))
+        wanted = {} if self.unreachable() else wanted_endpoints(World.from_store(self.store))
         with self._lock:
             for endpoint in [e for e in self.servers if e not in wanted]:
                 self._close(endpoint)
@@ -185,7 +187,8 @@ class DataPlaneController(Controller):
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        self.plane = DataPlane(ctx.store, on_error=self._report)
+        self.plane = DataPlane(ctx.store, on_error=self._report,
+                               unreachable=lambda: ctx.faults.active("lb-unreachable") is not None)
         self._pending = False
         self._watcher: threading.Thread | None = None
 

@@ -16,6 +16,8 @@ FAULTS: dict[str, tuple[str | None, dict[str, Any], str]] = {
     "image-pull": ("images", {"images": ["emojivoto"]},
                    "images whose name contains one of these substrings fail to pull"),
     "no-lb": (None, {}, "LoadBalancer Services never get an external address"),
+    "lb-unreachable": (None, {}, "LoadBalancer addresses are assigned but nothing answers on them from this "
+                       "machine (MetalLB on Docker Desktop)"),
     "istiod-unschedulable": (None, {}, "istiod pods stay Pending: Insufficient memory"),
     "slow-controllers": ("factor", {"factor": 5.0}, "every controller delay is multiplied"),
     "crashloop": ("selector", {"selector": "app=web-svc"},

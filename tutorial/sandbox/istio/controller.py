@@ -16,7 +16,8 @@ from tutorial.sandbox.istio.binding import istio_manages
 from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, ENDPOINTS, GATEWAYCLASSES,
                                           GATEWAYS, GROUP, HTTPROUTES, ISTIO_NAMESPACE, NAMESPACES, PODS,
                                           PROXY_IMAGE, REFERENCEGRANTS, SERVICEACCOUNTS, SERVICES, World,
-                                          gateway_crds_present, istiod_ready, key, meta, strip_times)
+                                          gateway_crds_present, grpcroute_watch_error, istiod_ready, key, meta,
+                                          strip_times)
 from tutorial.sandbox.runtime import Controller
 
 INJECTION_LABEL = "istio-injection"
@@ -88,7 +89,10 @@ class IstiodController(Controller):
         store = self.ctx.store
         if istiod_ready(store):
             self._inject_pending()
-        active = istiod_ready(store) and gateway_crds_present(store)
+        watch_error = grpcroute_watch_error(store) if istiod_ready(store) else None
+        if watch_error:
+            self._log_on_istiod_pods(watch_error)
+        active = istiod_ready(store) and gateway_crds_present(store) and not watch_error
         if active != self.active:
             self.active = active
             self.ctx.log("istiod: gateways.gateway.networking.k8s.io is now ready, building client"
@@ -110,6 +114,19 @@ class IstiodController(Controller):
             self._write_status(GATEWAYS, gw, st.gateway_status(world, gw))
         for route in world.routes:
             self._write_status(HTTPROUTES, route, st.route_status(world, route))
+
+    def _log_on_istiod_pods(self, line: str) -> None:
+        """What `kubectl logs -n istio-system deploy/istiod` shows for an istiod too old for the CRDs."""
+        from tutorial.sandbox.controllers.pods import LOG_ANNOTATION
+
+        store = self.ctx.store
+        for pod in store.list(PODS, ISTIO_NAMESPACE, label_selector="app=istiod")[0]:
+            annotations = pod["metadata"].setdefault("annotations", {})
+            text = annotations.get(LOG_ANNOTATION, "")
+            if line in text:
+                continue
+            annotations[LOG_ANNOTATION] = (text.rstrip("\n") + "\n" if text else "") + line + "\n"
+            self._guarded(lambda p=pod: store.update(PODS, p), f"log on pod {pod['metadata']['name']}")
 
     def _ensure_classes(self) -> None:
         store = self.ctx.store

@@ -100,6 +100,35 @@ def istiod_ready(store: Any) -> bool:
     return bool(dep) and int((dep.get("status") or {}).get("readyReplicas") or 0) >= 1
 
 
+def istiod_version(store: Any) -> tuple[int, ...] | None:
+    """The istiod Deployment's version, from its image tag (e.g. .../pilot:1.21.2 -> (1, 21, 2))."""
+    dep = store.get(DEPLOYMENTS, ISTIO_NAMESPACE, "istiod") or {}
+    containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    for container in containers:
+        tag = str(container.get("image", "")).rpartition(":")[2]
+        parts = tag.split("-")[0].split(".")
+        if len(parts) >= 2 and all(p.isdigit() for p in parts):
+            return tuple(int(p) for p in parts)
+    return None
+
+
+GRPCROUTE_WATCH_ERROR = ("error\twatch error in cluster Kubernetes: failed to list *v1alpha2.GRPCRoute: the server could "
+                         "not find the requested resource (get grpcroutes.gateway.networking.k8s.io)")
+
+
+def grpcroute_watch_error(store: Any) -> str | None:
+    """Istio <= 1.21 reads GRPCRoute at v1alpha2, which Gateway API v1.2+ CRDs no longer serve
+    (failure catalog C05): its Gateway API informers never sync, so it writes no Gateway status."""
+    version = istiod_version(store)
+    if version is None or version >= (1, 22):
+        return None
+    crd = store.get(CRDS, None, "grpcroutes.gateway.networking.k8s.io")
+    if crd is None:
+        return None
+    served = {v.get("name") for v in (crd.get("spec") or {}).get("versions") or [] if v.get("served")}
+    return None if "v1alpha2" in served else GRPCROUTE_WATCH_ERROR
+
+
 def gateway_crds_present(store: Any) -> bool:
     return all(store.get(CRDS, None, name) is not None for name in GATEWAY_CRDS)
 
