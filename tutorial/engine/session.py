@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -286,6 +286,8 @@ class Engine:
         return results
 
     def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None) -> list[CheckResult]:
+        """Run checks concurrently; Ctrl-C (or `cancel`) ends every waiting check."""
+        cancel = cancel if cancel is not None else threading.Event()
         ctx = CheckContext(self.client, cancel=cancel, run_argv=self.run_argv, run_target=self.target.run_target(),
                            sandbox=self.target.sandbox,
                            facts=self._preflight.facts if self._preflight is not None else None)
@@ -301,8 +303,18 @@ class Engine:
 
         if not pairs:
             return []
-        with ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(pairs)), thread_name_prefix="check") as pool:
-            return list(pool.map(one, pairs))
+        pool = ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(pairs)), thread_name_prefix="check")
+        futures = [pool.submit(one, pair) for pair in pairs]
+        try:
+            pending = set(futures)
+            while pending:  # short slices: a Ctrl-C handed to a worker thread must reach us
+                _, pending = wait(pending, timeout=0.2)
+            return [f.result() for f in futures]
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def check_params(self, step: Step, params: dict) -> dict:
         """A check's parameters with the lesson's variables filled in (unknown ones kept)."""

@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -137,8 +137,13 @@ class Fleet:
         pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fleet")
         futures = [pool.submit(self._one, run, job, timeout, notify, needs_engine) for run in self.runs]
         try:
-            for future in futures:
-                future.result()
+            # Wait in short slices: a Ctrl-C the kernel hands to a worker thread only runs its
+            # Python handler when the main thread executes again, never inside a plain block.
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.2)
+                for future in done:
+                    future.result()
         except KeyboardInterrupt:
             self.stop()
             pool.shutdown(wait=True, cancel_futures=True)
