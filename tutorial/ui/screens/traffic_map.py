@@ -60,7 +60,10 @@ class TrafficMapScreen(Screen):
 
     def _default_title(self) -> str:
         engine = getattr(self.app, "engine", None)
-        where = f"context {engine.target.context}" if engine is not None else "no cluster yet"
+        if engine is None:
+            where = "no cluster yet"
+        else:
+            where = "SANDBOX (simulated cluster)" if engine.target.sandbox else f"context {engine.target.context}"
         return f"Traffic map · {where} · following the cluster live"
 
     def on_mount(self) -> None:

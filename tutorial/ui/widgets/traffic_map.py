@@ -37,8 +37,12 @@ def chain_lines(node, indent: int = 0) -> list[tuple[str, str]]:
 def map_lines(tmap) -> list[tuple[str, str]]:
     """The whole map: notes, the chain from the client, then what attaches nowhere."""
     problems = len(tmap.problems())
-    head = "whole path healthy" if tmap.state == "ok" else \
-        f"{MARKS[tmap.state][1]}: {problems} hop(s) need attention (b jumps to the next)"
+    if tmap.state == "ok":
+        head = "whole path healthy"
+    elif problems:
+        head = f"{MARKS[tmap.state][1]}: {problems} hop(s) need attention (b jumps to the next)"
+    else:
+        head = "no path yet"
     lines = [("head", f"{mark(tmap.state)} [b]{escape(head)}[/b]")]
     lines += [("note", f"[$warning]![/] {escape(n)}") for n in tmap.notes]
     if tmap.root.children:
