@@ -19,6 +19,20 @@ OLD_GRPCROUTES = {
 }
 
 
+def _assert_explained(sandbox) -> None:
+    """The same failure through the engine's runner: the explanation names the cause and the fix."""
+    from tutorial.engine.evidence import command_evidence
+    from tutorial.engine.explain import explain_evidence
+    from tutorial.engine.runner import CommandSpec, RunTarget, run_command
+
+    target = RunTarget(kubeconfig=str(sandbox.kubeconfig), env={"HOME": str(sandbox.home)})
+    result = run_command(CommandSpec(argv=["kubectl", "apply", "-f", str(gateway_api_bundle())]), target)
+    view = explain_evidence(command_evidence(result))
+    text = " ".join([view.title, view.why, view.fix, " ".join(view.observed)])
+    assert "storedVersions" in text and "v1alpha2" in text, text
+    assert "grpcroutes.gateway.networking.k8s.io" in text, text
+
+
 def _v1_1(crd: dict) -> dict:
     """The same CRD as Gateway API v1.1 shipped it: v1 is stored, v1alpha2 still served."""
     schema = crd["spec"]["versions"][0]["schema"]
@@ -41,6 +55,7 @@ def test_upgrade_over_v1alpha2_stored_versions_fails_like_the_catalog_says(sandb
     assert ('The CustomResourceDefinition "grpcroutes.gateway.networking.k8s.io" is invalid: '
             'status.storedVersions[0]: Invalid value: "v1alpha2": must appear in spec.versions') in upgrade.stderr
     assert "httproutes.gateway.networking.k8s.io" in upgrade.stdout  # the other CRDs went in
+    _assert_explained(sandbox)
 
     # The catalog's fix: prune storedVersions (after migrating objects), then re-apply.
     sandbox.kubectl("patch", "customresourcedefinitions", "grpcroutes.gateway.networking.k8s.io",
