@@ -20,12 +20,9 @@ HTTPROUTES: GR = (GROUP, "httproutes")
 GRPCROUTES: GR = (GROUP, "grpcroutes")
 REFERENCEGRANTS: GR = (GROUP, "referencegrants")
 CRDS: GR = ("apiextensions.k8s.io", "customresourcedefinitions")
-NAMESPACES: GR = ("", "namespaces")
-SERVICES: GR = ("", "services")
-ENDPOINTS: GR = ("", "endpoints")
-PODS: GR = ("", "pods")
-SERVICEACCOUNTS: GR = ("", "serviceaccounts")
-DEPLOYMENTS: GR = ("apps", "deployments")
+# Core kinds are the controllers' own names for them (one place for each resource).
+from tutorial.sandbox.controllers.util import (DEPLOYMENTS, ENDPOINTS, NAMESPACES, PODS,  # noqa: E402
+                                               SERVICEACCOUNTS, SERVICES)
 
 ISTIO_CONTROLLER = "istio.io/gateway-controller"
 REMOTE_CONTROLLER = "istio.io/unmanaged-gateway"
