@@ -13,8 +13,9 @@ MARKS = {
 }
 
 
-def mark(state: str) -> str:
-    symbol, word, colour = MARKS.get(state, ("?", state, "white"))
+def mark(state: str, marks: dict | None = None) -> str:
+    """`state` as rich markup: its symbol and word, coloured (the colour is never all there is)."""
+    symbol, word, colour = (marks or MARKS).get(state, ("?", state, "white"))
     return f"[{colour}]{symbol} {word}[/]"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tutorial.commands._render import MARKS as LEARNER_MARKS
+from tutorial.commands._render import mark as learner_mark
 
 MARKS = dict(LEARNER_MARKS)
 MARKS.update({
@@ -22,8 +23,7 @@ MARKS.update({
 
 
 def mark(state: str) -> str:
-    symbol, word, colour = MARKS.get(state, ("?", state, "white"))
-    return f"[{colour}]{symbol} {word}[/]"
+    return learner_mark(state, MARKS)
 
 
 def wide_console():
