@@ -86,7 +86,7 @@ def _confirm_all(engine, step, args, out) -> bool:
 
     for prepared in engine.prepare(step, solve=args.solve):
         if not prepared.show_only:
-            out.print(f"   [bold]$[/] {escape(prepared.display)}")
+            out.print(f"   [bold]$[/] {escape(prepared.display)}", soft_wrap=True)
     if not sys.stdin.isatty():
         raise CommandFailed("run asks before running commands, and there is no terminal to ask on; "
                             "add --yes to run them without asking", 2)
@@ -103,9 +103,9 @@ def _printer(out, quiet: bool):
             out.print(f"   [cyan]ℹ[/] {escape(event.text)}")
         elif isinstance(event, CommandStarted):
             title = f"  [dim]# {escape(event.command.title)}[/]" if event.command.title else ""
-            out.print(f"   [bold]$[/] {escape(event.command.display)}{title}")
+            out.print(f"   [bold]$[/] {escape(event.command.display)}{title}", soft_wrap=True)  # copy-pasteable
         elif isinstance(event, OutputLine):
-            out.print(f"     [dim]{escape(event.line)}[/]")
+            out.print(f"     [dim]{escape(event.line)}[/]", soft_wrap=True)  # the tool's own lines, unbroken
         elif isinstance(event, CommandEnded) and not event.result.ok:
             out.print(f"   [red]✘ exit {event.result.exit_code}[/]")
     return on_event
