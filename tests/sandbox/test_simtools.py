@@ -113,3 +113,18 @@ def test_analyze_reports_gateway_api_findings():
         ("Warning", "SIM0002", "(Gateway istio-ingress/emojivoto) Gateway not programmed: AddressNotAssigned: pending")]
     world = fx.blog_world(gw=fx.gateway(gatewayClassName="istio-gateway"))
     assert analyze._gateway_findings(world, world.gateways[0])[0][:2] == ("Error", "IST0101")
+
+
+def test_global_flags_work_before_and_after_the_subcommand(blog):
+    """Real helm takes --kube-context, --kubeconfig and -n anywhere; so does the simulated one."""
+    context = "sandbox-ctx"
+    blog.sb.kubectl("config", "rename-context", blog.sb.kubectl("config", "current-context").stdout.strip(), context)
+    added = blog.tool(f"helm --kube-context {context} repo add istio https://istio-release.storage.googleapis.com/charts")
+    assert added.returncode == 0 and '"istio"' in added.stdout
+    blog.tool(f"helm -n gw --kube-context {context} install ingress istio/gateway --create-namespace "
+              "--set service.type=ClusterIP")
+    assert blog.get("service", "ingress", "gw")["spec"]["type"] == "ClusterIP"
+    listing = blog.tool(f"helm list -n gw --kube-context {context}").stdout
+    assert listing.splitlines()[1].split()[:2] == ["ingress", "gw"]
+    wrong = blog.tool("helm --kube-context no-such-context list -n gw", check=False)
+    assert wrong.returncode != 0

@@ -267,11 +267,16 @@ class _Parser(argparse.ArgumentParser):
 COMMANDS = {"repo", "install", "upgrade", "uninstall", "delete", "del", "un", "list", "ls", "status", "version"}
 
 
-def _global_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kubeconfig")
-    p.add_argument("--kube-context")
-    p.add_argument("-n", "--namespace")
-    p.add_argument("--debug", action="store_true")
+def _global_flags(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Helm's global flags, accepted before or after the subcommand like the real helm's.
+
+    Subcommands suppress their defaults so a flag given before the subcommand is kept.
+    """
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--kubeconfig", default=default)
+    p.add_argument("--kube-context", default=default)
+    p.add_argument("-n", "--namespace", default=default)
+    p.add_argument("--debug", action="store_true", default=False if top else argparse.SUPPRESS)
 
 
 def _install_flags(p: argparse.ArgumentParser) -> None:
@@ -308,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     version = subs.add_parser("version")
     version.add_argument("--short", action="store_true")
     version.add_argument("--template")
-    for sub in subs.choices.values():
+    _global_flags(parser, top=True)
+    for sub in [*subs.choices.values(), *repo_subs.choices.values()]:
         _global_flags(sub)
     return parser
 
@@ -331,12 +337,28 @@ def _dispatch(args: argparse.Namespace, out) -> int:
     return cmd_status(args, out, kube)
 
 
+VALUE_FLAGS = {"--kubeconfig", "--kube-context", "-n", "--namespace"}
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The subcommand, skipping global flags (and their values) given before it."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in VALUE_FLAGS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None, out=None, err=None) -> int:
     """Run one helm command; returns the exit code (0 ok, 1 error)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     out, err = out or sys.stdout, err or sys.stderr
     print(BANNER, file=err)
-    first = next((a for a in argv if not a.startswith("-")), None)
+    first = _command_word(argv)
     try:
         if first is None:
             raise HelmError("simulated helm: give a command (repo, install, upgrade, uninstall, list, status, version)")
