@@ -315,7 +315,7 @@ def test_get_watch_prints_table_rows_as_objects_change(k):
     k.kubectl("create", "ns", "watched")
     k.kubectl("-n", "watched", "create", "configmap", "first", "--from-literal=a=b")
     proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(k.kubeconfig), "-n", "watched", "get", "cm", "-w",
-                             "--request-timeout=5s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             "--request-timeout=60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={"HOME": str(k.home), "PATH": "/usr/bin:/bin"})
     try:
         assert proc.stdout.readline().split() == ["NAME", "DATA", "AGE"]
