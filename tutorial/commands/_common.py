@@ -58,6 +58,21 @@ def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False)
     return Engine(lessons, target, progress)
 
 
+def with_engine(args, body, *, runs_commands: bool = False) -> int:
+    """Open the engine, run body(engine, args), always close it; CommandFailed becomes its exit code."""
+    try:
+        engine = open_engine(args, runs_commands=runs_commands)
+    except CommandFailed as exc:
+        return fail(exc)
+    try:
+        return body(engine, args)
+    except CommandFailed as exc:
+        return fail(exc)
+    finally:
+        engine.close()
+        engine.target.release()
+
+
 def apply_variants(lessons, progress, pairs: list[str]) -> None:
     """--variant LESSON=VARIANT choices, remembered in progress like the TUI's choice."""
     for pair in pairs:

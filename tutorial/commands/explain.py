@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tutorial.commands._common import CommandFailed, add_variant_option, fail, open_engine, resolve
+from tutorial.commands._common import add_variant_option, resolve, with_engine
 from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 
@@ -21,17 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        engine = open_engine(args)
-    except CommandFailed as exc:
-        return fail(exc)
-    try:
-        return _explain(engine, args)
-    except CommandFailed as exc:
-        return fail(exc)
-    finally:
-        engine.close()
-        engine.target.release()
+    return with_engine(args, _explain)
 
 
 def default_pairs(engine):

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from tutorial.commands._common import CommandFailed, add_variant_option, fail, open_engine, resolve
+from tutorial.commands._common import CommandFailed, add_variant_option, resolve, with_engine
 from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK
 
 
@@ -21,17 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        engine = open_engine(args, runs_commands=True)
-    except CommandFailed as exc:
-        return fail(exc)
-    try:
-        return _run(engine, args)
-    except CommandFailed as exc:
-        return fail(exc)
-    finally:
-        engine.close()
-        engine.target.release()
+    return with_engine(args, _run, runs_commands=True)
 
 
 def _run(engine, args) -> int:
