@@ -9,6 +9,7 @@ import pytest
 from tutorial.sandbox import store as st
 
 PODS = ("", "pods")
+NS = ("", "namespaces")
 
 
 def _pod(name, ns="default", labels=None, phase=None, node=None):
@@ -41,6 +42,54 @@ def test_copies_are_not_shared():
     created["metadata"]["labels"]["x"] = "y"
     obj["metadata"]["labels"]["z"] = "w"
     assert s.get(PODS, "default", "a")["metadata"]["labels"] == {}
+
+
+def test_stored_objects_never_change_in_place():
+    """Writes store new dicts, so a stored version (history, subscribers, peek) stays as it was."""
+    s = st.Store()
+    seen = []
+    s.subscribe(lambda type_, gr, obj: seen.append((type_, obj)))
+    s.create(PODS, _pod("a", labels={"v": "1"}))
+    first = s.peek(PODS, "default", "a")
+    first_rv = first["metadata"]["resourceVersion"]
+    updated = s.get(PODS, "default", "a")
+    updated["metadata"]["labels"]["v"] = "2"
+    s.update(PODS, updated)
+    s.delete(PODS, "default", "a")
+    assert first["metadata"]["resourceVersion"] == first_rv and first["metadata"]["labels"] == {"v": "1"}
+    assert [t for t, _ in seen] == ["ADDED", "MODIFIED", "DELETED"]
+    assert seen[0][1] is first  # subscribers get the stored object itself, no copy
+    assert [o["metadata"]["labels"]["v"] for _, o in seen] == ["1", "2", "2"]
+    rvs = [int(o["metadata"]["resourceVersion"]) for _, o in seen]
+    assert rvs == sorted(rvs) and len(set(rvs)) == 3  # the DELETED event has its own resourceVersion
+    # a watch resumed from the start replays each version as it was
+    w = s.watch(PODS, since_rv=0)
+    replay = [w.next(1) for _ in range(3)]
+    assert [(t, o["metadata"]["labels"]["v"]) for t, o in replay] == [("ADDED", "1"), ("MODIFIED", "2"), ("DELETED", "2")]
+
+
+def test_names_and_peek_read_without_copies():
+    s = st.Store()
+    s.create(PODS, _pod("a"))
+    s.create(PODS, _pod("b", ns="other"))
+    s.create(NS, {"metadata": {"name": "other"}, "spec": {"finalizers": ["kubernetes"]}})
+    s.delete(NS, None, "other")
+    assert s.names(PODS, "default") == [("a", False)]
+    assert s.names(PODS, "nowhere") == []
+    assert s.names(NS, None) == [("other", True)]
+    assert s.peek(PODS, "other", "b") is s.peek(PODS, "other", "b")
+    assert s.peek(PODS, "default", "missing") is None
+    assert s.get(NS, None, "other")["status"]["phase"] == "Terminating"
+
+
+def test_copy_json_is_deep_and_unshares_aliases():
+    shared = ["x"]
+    doc = {"a": shared, "b": shared, "c": {"d": [{"e": 1}]}, "f": None, "g": 1.5, "h": True}
+    out = st.copy_json(doc)
+    assert out == doc
+    assert out["a"] is not shared and out["a"] is not out["b"]
+    out["c"]["d"][0]["e"] = 2
+    assert doc["c"]["d"][0]["e"] == 1
 
 
 def test_update_conflict_generation_and_status_kept():

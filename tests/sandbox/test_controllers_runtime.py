@@ -111,3 +111,44 @@ def test_events_are_aggregated_and_skip_missing_namespaces():
     event = events[0]
     assert event["count"] == 3 and event["involvedObject"]["name"] == "x"
     assert event["source"] == {"component": "tester"} and event["type"] == "Warning"
+
+
+class Scribbler(Controller):
+    """Edits every object it is given, as a careless controller might."""
+
+    name = "scribbler"
+    watches = frozenset({CONFIGMAPS})
+
+    def on_event(self, type, gr, obj):
+        obj["metadata"]["name"] = "scribbled"
+        obj.setdefault("data", {})["x"] = "y"
+
+
+class Reader(Controller):
+    name = "reader"
+    watches = frozenset({CONFIGMAPS})
+    reads_only = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.got = []
+        self.changed = threading.Event()
+
+    def on_event(self, type, gr, obj):
+        self.got.append(obj)
+        self.changed.set()
+
+
+def test_a_controller_that_edits_its_event_cannot_change_the_store_or_others():
+    store = Store()
+    rt = ControllerRuntime(store, FaultSet(), SandboxSettings(), [Scribbler, Reader])
+    rt.start()
+    try:
+        store.create(CONFIGMAPS, _cm("a"))
+        reader = next(c for c in rt.controllers if isinstance(c, Reader))
+        assert reader.changed.wait(5)
+        assert reader.got[0]["metadata"]["name"] == "a" and "data" not in reader.got[0]
+        assert reader.got[0] is store.peek(CONFIGMAPS, "default", "a")  # reads_only: no copy made
+        assert "data" not in store.get(CONFIGMAPS, "default", "a")
+    finally:
+        rt.stop()

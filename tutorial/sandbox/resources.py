@@ -235,7 +235,7 @@ def attach_crd_sync(store: Store, registry: Registry) -> callable:
             return
         status = _status_after_change(obj)
         if status is not None:
-            obj["status"] = status
+            obj = {**obj, "metadata": dict(obj["metadata"]), "status": status}  # obj is the store's: never edit it
             obj["metadata"].pop("resourceVersion", None)
             try:
                 store.update(CRDS, obj, subresource="status")

@@ -51,6 +51,7 @@ class Controller:
 
     name: str = "controller"
     watches: frozenset[GR] | None = frozenset()  # None: every resource (the garbage collector)
+    reads_only: bool = False  # True: on_event never changes the object it is given (no copy needed)
 
     def __init__(self, ctx: "ControllerContext") -> None:
         self.ctx = ctx
@@ -217,10 +218,11 @@ class ControllerRuntime:
             heapq.heappush(self._timers, (item[1], next(self._seq), item[2]))
         else:
             _, type, gr, obj = item
-            watchers = [c for c in self.controllers if c.watches is None or gr in c.watches]
-            for i, controller in enumerate(watchers):
-                # Each controller gets its own copy: one that edits the dict cannot confuse the next.
-                mine = obj if i == len(watchers) - 1 else copy_json(obj)
+            for controller in self.controllers:
+                if controller.watches is not None and gr not in controller.watches:
+                    continue
+                # obj is the store's own: a controller that may edit what it gets works on a copy.
+                mine = obj if controller.reads_only else copy_json(obj)
                 self._guard(controller, "on_event", lambda c=controller, o=mine: c.on_event(type, gr, o))
 
     def _resync(self) -> None:

@@ -65,12 +65,30 @@ def now_iso() -> str:
 
 
 def copy_json(value: Any) -> Any:
-    """Deep copy of JSON-shaped data; faster than copy.deepcopy for dicts of lists of str."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
+    """Deep copy of JSON-shaped data (plain dicts and lists; leaves are shared, being immutable).
+
+    The hottest function of a busy sandbox: it recurses only into containers, never calls
+    itself for a leaf, and does no isinstance() walk (stored data is plain dicts and lists).
+    Unlike marshal or pickle round trips it never keeps two paths to one shared list.
+    """
+    if type(value) is dict:
+        out = {}
+        for k, v in value.items():
+            t = type(v)
+            out[k] = copy_json(v) if (t is dict or t is list) else v
+        return out
+    if type(value) is list:
+        return [copy_json(v) if (type(v) is dict or type(v) is list) else v for v in value]
     return value
+
+
+def _restamped(obj: dict) -> dict:
+    """A new top-level dict with its own metadata dict, sharing everything else with obj.
+
+    Stored objects are never changed in place (see Store), so the next version of an object
+    can share their nested parts; only what _commit writes (metadata) must be its own.
+    """
+    return {**obj, "metadata": dict(obj["metadata"])}
 
 
 def resource_label(gr: GR) -> str:
@@ -149,7 +167,12 @@ class Watch:
 
 
 class Store:
-    """The object store; see docs/sandbox-design.md for the contract."""
+    """The object store; see docs/sandbox-design.md for the contract.
+
+    A stored object is never changed in place: every write stores a new dict. So history,
+    subscribers and the next version of an object may share a stored object's parts, and
+    readers that only look (peek, names, subscribers) need no copy.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -169,6 +192,18 @@ class Store:
             return self._rv
 
     # ---- reads ----
+    def peek(self, gr: GR, namespace: str | None, name: str) -> dict | None:
+        """The stored object itself, or None: read-only, for in-process readers that never change it."""
+        with self._lock:
+            return self._data.get(tuple(gr), {}).get((namespace or None, name))
+
+    def names(self, gr: GR, namespace: str | None) -> list[tuple[str, bool]]:
+        """(name, being deleted) of every object of gr in a namespace (None: cluster-scoped); no copies."""
+        with self._lock:
+            bucket = self._data.get(tuple(gr), {})
+            return [(key[1], bool(obj["metadata"].get("deletionTimestamp")))
+                    for key, obj in bucket.items() if key[0] == (namespace or None)]
+
     def get(self, gr: GR, namespace: str | None, name: str) -> dict | None:
         """A copy of the stored object, or None."""
         with self._lock:
@@ -248,14 +283,14 @@ class Store:
             if old is None:
                 raise NotFound(f'{resource_label(gr)} "{name}" not found')
             if not _has_finalizers(gr, old):
-                result = self._remove(gr, key, copy_json(old))
+                result = self._remove(gr, key, _restamped(old))
             elif old["metadata"].get("deletionTimestamp"):
                 result = copy_json(old)  # already terminating: nothing changes
             else:
-                new = copy_json(old)
+                new = _restamped(old)
                 new["metadata"]["deletionTimestamp"] = now_iso()
                 if gr == NAMESPACES:
-                    new.setdefault("status", {})["phase"] = "Terminating"
+                    new["status"] = {**(old.get("status") or {}), "phase": "Terminating"}
                 self._commit("MODIFIED", gr, new, old)
                 self._data[gr][key] = new
                 result = copy_json(new)
@@ -309,7 +344,7 @@ class Store:
         for w in list(self._watches):
             w._offer(type_, gr, obj, old)
         if self._subscribers:
-            self._pending.append((type_, gr, copy_json(obj)))
+            self._pending.append((type_, gr, obj))  # the stored object itself: subscribers only read it
 
     def _drain(self) -> None:
         """Outside the lock: deliver pending events to subscribers, in commit order."""
@@ -325,7 +360,7 @@ class Store:
                         type_, gr, obj = self._pending.popleft()
                         subs = list(self._subscribers)
                     for fn in subs:
-                        fn(type_, gr, copy_json(obj) if len(subs) > 1 else obj)
+                        fn(type_, gr, obj)
         finally:
             self._local.draining = False
 
@@ -351,7 +386,11 @@ class Store:
                 self._watches.remove(w)
 
     def subscribe(self, callback: Callable[[str, GR, dict], None]) -> Callable[[], None]:
-        """Call callback(type, gr, obj) after every change, outside the lock; returns unsubscribe."""
+        """Call callback(type, gr, obj) after every change, outside the lock; returns unsubscribe.
+
+        obj is the stored object itself, shared by every subscriber: read it, copy it
+        (copy_json) before changing anything in it.
+        """
         with self._lock:
             self._subscribers.append(callback)
 

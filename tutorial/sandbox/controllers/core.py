@@ -101,6 +101,7 @@ class NamespaceController(Controller):
 
     name = "namespace"
     watches = frozenset({u.NAMESPACES})
+    reads_only = True
 
     def resync(self) -> None:
         for ns in self.ctx.store.list(u.NAMESPACES)[0]:
@@ -118,10 +119,10 @@ class NamespaceController(Controller):
 
     def _defaults(self, name: str) -> None:
         store = self.ctx.store
-        if store.get(u.SERVICEACCOUNTS, name, "default") is None:
+        if store.peek(u.SERVICEACCOUNTS, name, "default") is None:
             sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}}
             u.safe(lambda: store.create(u.SERVICEACCOUNTS, sa))
-        if store.get(u.CONFIGMAPS, name, "kube-root-ca.crt") is None:
+        if store.peek(u.CONFIGMAPS, name, "kube-root-ca.crt") is None:
             cm = {"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": {"name": "kube-root-ca.crt", "namespace": name,
                                "annotations": {"kubernetes.io/description": CA_DESCRIPTION}},
@@ -131,13 +132,12 @@ class NamespaceController(Controller):
     def _terminate(self, name: str) -> None:
         """Delete everything in the namespace, then finalize it (which removes it)."""
         store = self.ctx.store
-        for gr in store.kinds():
-            if gr == u.NAMESPACES:
-                continue
-            for obj in store.list(gr, name)[0]:
-                if not obj["metadata"].get("deletionTimestamp"):
-                    u.safe(lambda g=gr, o=obj: store.delete(g, name, o["metadata"]["name"]))
-        left = sum(len(store.list(gr, name)[0]) for gr in store.kinds() if gr != u.NAMESPACES)
+        kinds = [gr for gr in store.kinds() if gr != u.NAMESPACES]
+        for gr in kinds:
+            for obj_name, deleting in store.names(gr, name):
+                if not deleting:
+                    u.safe(lambda g=gr, n=obj_name: store.delete(g, name, n))
+        left = sum(len(store.names(gr, name)) for gr in store.kinds() if gr != u.NAMESPACES)
         if left:
             # Objects with finalizers go when their controllers release them; look again soon.
             self.ctx.schedule(self.ctx.delay(1.0), lambda: self._retry(name))
@@ -159,6 +159,7 @@ class GarbageCollector(Controller):
 
     name = "garbage-collector"
     watches = None  # every resource: any object may own others
+    reads_only = True
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -177,7 +178,7 @@ class GarbageCollector(Controller):
             self._index(gr, obj)
             return
         for dep_gr, ns, name in self._dependents.pop(obj["metadata"].get("uid", ""), set()):
-            dep = self.ctx.store.get(dep_gr, ns, name)
+            dep = self.ctx.store.peek(dep_gr, ns, name)
             if dep is not None and self._orphaned(dep):
                 self._delete(dep_gr, dep)
 
@@ -193,8 +194,8 @@ class GarbageCollector(Controller):
             owner_gr = self._gr_of(ref)
             if owner_gr is None:
                 return False
-            owner = self.ctx.store.get(owner_gr, ns, ref.get("name", "")) or \
-                self.ctx.store.get(owner_gr, None, ref.get("name", ""))
+            owner = self.ctx.store.peek(owner_gr, ns, ref.get("name", "")) or \
+                self.ctx.store.peek(owner_gr, None, ref.get("name", ""))
             if owner is not None and owner["metadata"].get("uid") == ref.get("uid"):
                 return False
         return True
