@@ -57,6 +57,36 @@ class WaitOutcome:
     cancelled: bool = False
 
 
+def load_configuration(kubeconfig: str | None, context: str | None, *, config_dict=None,
+                       base_path: str | None = None):
+    """A kubernetes Configuration for one context, loaded as the kubernetes client loads it.
+
+    kubeconfig may list several files (like KUBECONFIG); config_dict is an already parsed
+    kubeconfig (relative paths resolve against base_path). One difference from the client's
+    own loader: a bearer token that never expires gets no refresh hook. The client calls that
+    hook before every request, and for a static token it only re-applies the same settings
+    (re-reading every proxy variable of the environment each time); tokens with an expiry
+    (exec plugins, auth providers) keep it and are refreshed as before.
+    """
+    import os
+
+    from kubernetes.client import Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+
+    configuration = type.__call__(Configuration)  # as kubernetes does: not a copy of the default
+    if config_dict is None:
+        merged = KubeConfigMerger(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config")
+        if merged.config is None:
+            raise ConfigException("Invalid kube-config file. No configuration found.")
+        config_dict, base_path = merged.config, None
+    loader = KubeConfigLoader(config_dict=config_dict, active_context=context, config_base_path=base_path)
+    loader.load_and_set(configuration)
+    if "expiry" not in vars(loader):
+        configuration.refresh_api_key_hook = None
+    return configuration
+
+
 class ClusterClient:
     """Reads and watches one cluster; thread-safe, shared by every check of that cluster."""
 
@@ -72,13 +102,13 @@ class ClusterClient:
     def api(self):
         with self._lock:
             if self._api is None:
-                from kubernetes import config
+                from kubernetes.client import ApiClient
 
                 try:
-                    self._api = config.new_client_from_config(
-                        config_file=self.kubeconfig, context=self.context, persist_config=False)
+                    configuration = load_configuration(self.kubeconfig, self.context)
                 except Exception as exc:  # ConfigException, file errors, bad YAML
                     raise ClusterError(f"cannot load kubeconfig: {exc}") from exc
+                self._api = ApiClient(configuration=configuration)
             return self._api
 
     @classmethod

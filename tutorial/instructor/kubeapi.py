@@ -164,15 +164,10 @@ def sibling(client):
 
 def client_from_dict(config: dict, base_path: str, kubeconfig: str | None, context: str):
     """A ClusterClient for `context` built from an already parsed kubeconfig dict."""
-    from kubernetes.client import Configuration
-    from kubernetes.config.kube_config import KubeConfigLoader
+    from tutorial.cluster.client import ClusterClient, ClusterError, load_configuration
 
-    from tutorial.cluster.client import ClusterClient, ClusterError
-
-    configuration = type.__call__(Configuration)  # as kubernetes does: not a copy of the default
     try:
-        KubeConfigLoader(config_dict=config, active_context=context,
-                         config_base_path=base_path).load_and_set(configuration)
+        configuration = load_configuration(kubeconfig, context, config_dict=config, base_path=base_path)
     except Exception as exc:  # ConfigException: missing user, bad certificate data
         raise ClusterError(f"cannot load kubeconfig context {context}: {exc}") from exc
     return ClusterClient.from_configuration(configuration, kubeconfig, context)
