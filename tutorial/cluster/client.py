@@ -47,6 +47,37 @@ class ResourceRef:
         return f"{base}/{name}" if name else base
 
 
+# Built-in kinds every supported cluster serves (Kubernetes >= 1.26, what Gateway API v1.3 needs),
+# GA and unchanged for years: their REST paths are known without a discovery round trip.
+# (apiVersion, kind) -> (plural, namespaced). Custom resources (Gateway API, Istio) are never
+# listed here: whether a cluster serves them is exactly what the lessons check.
+BUILTIN_KINDS: dict[tuple[str, str], tuple[str, bool]] = {
+    ("v1", "Namespace"): ("namespaces", False),
+    ("v1", "Node"): ("nodes", False),
+    ("v1", "Pod"): ("pods", True),
+    ("v1", "Service"): ("services", True),
+    ("v1", "Endpoints"): ("endpoints", True),
+    ("v1", "ServiceAccount"): ("serviceaccounts", True),
+    ("v1", "ConfigMap"): ("configmaps", True),
+    ("v1", "Secret"): ("secrets", True),
+    ("v1", "Event"): ("events", True),
+    ("apps/v1", "Deployment"): ("deployments", True),
+    ("apps/v1", "ReplicaSet"): ("replicasets", True),
+    ("apps/v1", "DaemonSet"): ("daemonsets", True),
+    ("apps/v1", "StatefulSet"): ("statefulsets", True),
+    ("discovery.k8s.io/v1", "EndpointSlice"): ("endpointslices", True),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): ("customresourcedefinitions", False),
+    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"): ("mutatingwebhookconfigurations", False),
+    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"): ("validatingwebhookconfigurations", False),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("clusterrolebindings", False),
+    ("rbac.authorization.k8s.io/v1", "Role"): ("roles", True),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rolebindings", True),
+    ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): ("horizontalpodautoscalers", True),
+}
+
+
 @dataclass
 class WaitOutcome:
     """What a wait saw last: whether the predicate held, and the objects it judged."""
@@ -171,8 +202,12 @@ class ClusterClient:
 
     # -- discovery --------------------------------------------------------------------
     def resource(self, api_version: str, kind: str) -> ResourceRef:
-        """Map apiVersion+kind to its REST path by asking the cluster's discovery."""
+        """Map apiVersion+kind to its REST path: built-in kinds from BUILTIN_KINDS, the rest by
+        asking the cluster's discovery (once per API group version)."""
         key = (api_version, kind)
+        if key in BUILTIN_KINDS:
+            plural, namespaced = BUILTIN_KINDS[key]
+            return ResourceRef(api_version, plural, namespaced, kind)
         if key not in self._kinds:
             path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
             try:

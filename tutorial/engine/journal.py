@@ -125,10 +125,14 @@ class Journal:
     def entries(self) -> dict[str, StepEntry]:
         return self.read()[0]
 
-    def update(self, change) -> dict[str, StepEntry]:
-        """Apply change(entries) -> entries and write it back; retried when someone else wrote first."""
-        for _ in range(8):
-            entries, cm = self.read()
+    def update(self, change, *, first: tuple | None = None) -> dict[str, StepEntry]:
+        """Apply change(entries) -> entries and write it back; retried when someone else wrote first.
+
+        first: a read() made earlier, tried before reading again (its resourceVersion guards the
+        write, so a journal changed since then is simply read afresh).
+        """
+        for attempt in range(8):
+            entries, cm = first if (first is not None and attempt == 0) else self.read()
             new = change(dict(entries))
             if self._write(new, cm):
                 return new

@@ -92,6 +92,9 @@ def build_plan(entries: dict, scope: list[str] | None) -> Plan:
 def inspect(kube: Kube, plan: Plan) -> None:
     """Look at the cluster: which planned deletions still apply (present / gone / replaced).
 
+    For a dry run and for asking a person first. A real reset need not look: every delete is
+    conditional on the uid, and its answer says the same (see execute).
+
     One metadata list per kind and namespace, not one read per object: a reset of a whole
     workshop must stay cheap for the API servers and for this machine.
     """
@@ -107,10 +110,14 @@ def inspect(kube: Kube, plan: Plan) -> None:
             action.status = "gone"
         elif action.uid and uid != action.uid:
             action.status = "replaced"
-            plan.kept.append((str(ref), "it was deleted and made again since the tutorial created it "
-                                        "(different uid), so it is not the tutorial's any more"))
+            _keep_replaced(plan, ref)
         else:
             action.status = "present"
+
+
+def _keep_replaced(plan: Plan, ref: ObjRef) -> None:
+    plan.kept.append((str(ref), "it was deleted and made again since the tutorial created it "
+                                "(different uid), so it is not the tutorial's any more"))
 
 
 def _live_uids(kube: Kube, refs: list[ObjRef]) -> dict[tuple, str]:
@@ -128,17 +135,21 @@ def _live_releases(kube: Kube) -> set[tuple[str, str]]:
 
 
 def execute(kube: Kube, plan: Plan, cancel=None) -> None:
-    """Delete what `inspect` found present; statuses become deleted, gone, replaced or failed.
+    """Delete what the plan lists (after `inspect`: what it found present); statuses become
+    deleted, gone or replaced, straight from the API server's answers: a delete carries the uid
+    the journal recorded as a precondition, so a look-alike is refused (409), a missing object
+    is a 404.
 
     Objects inside a namespace the plan deletes are left to the namespace; objects a Helm
     uninstall already removed are not deleted twice.
     """
-    dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status == "present"}
+    todo = ("planned", "present")
+    dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status in todo}
     done: set[str] = set()
     for action in plan.actions:
         if cancel is not None and cancel.is_set():
             return
-        if action.status != "present":
+        if action.status not in todo:
             continue
         if action.ref.kind == "HelmRelease":
             action.status = helm_uninstall(kube, action.ref, plan, dying, done)
@@ -146,6 +157,8 @@ def execute(kube: Kube, plan: Plan, cancel=None) -> None:
             action.status = "deleted"
         else:
             action.status = kube.delete(action.ref, action.uid)
+            if action.status == "replaced":
+                _keep_replaced(plan, action.ref)
 
 
 def release_secrets(kube: Kube, rel: ObjRef) -> list[dict]:
@@ -193,24 +206,22 @@ def manifest_objects(secret: dict) -> list[dict]:
     return [d for d in yaml.safe_load_all(release.get("manifest") or "") if isinstance(d, dict) and d.get("kind")]
 
 
-def wait_gone(engine, plan: Plan, cancel=None, timeout: float = WAIT_GONE) -> list[str]:
-    """Wait (watching) until deleted namespaces and CRDs have disappeared; what is still there."""
-    from tutorial.instructor.kubeapi import sibling
+def wait_gone(client, plan: Plan, cancel=None, timeout: float = WAIT_GONE) -> list[str]:
+    """Wait (watching) until deleted namespaces and CRDs have disappeared; what is still there.
 
+    client is the reset's own (journal.kube_for) client: a watch that ends early closes its
+    connection rather than returning it half-read to that pool.
+    """
     left = []
-    client = sibling(engine.client)  # its own pool: its watches end half-read
-    try:
-        for kind, api_version in (("Namespace", "v1"), ("CustomResourceDefinition", "apiextensions.k8s.io/v1")):
-            names = {a.ref.name for a in plan.actions if a.ref.kind == kind and a.status == "deleted"}
-            if not names:
-                continue
-            ref = client.resource(api_version, kind)
-            outcome = client.wait_for(ref, None, lambda items: not any(o["metadata"]["name"] in names for o in items),
-                                      timeout=timeout, cancel=cancel)
-            if not outcome.passed:
-                left += [f"{kind} {o['metadata']['name']}" for o in outcome.items if o["metadata"]["name"] in names]
-    finally:
-        client.close()
+    for kind, api_version in (("Namespace", "v1"), ("CustomResourceDefinition", "apiextensions.k8s.io/v1")):
+        names = {a.ref.name for a in plan.actions if a.ref.kind == kind and a.status == "deleted"}
+        if not names:
+            continue
+        ref = client.resource(api_version, kind)
+        outcome = client.wait_for(ref, None, lambda items: not any(o["metadata"]["name"] in names for o in items),
+                                  timeout=timeout, cancel=cancel)
+        if not outcome.passed:
+            left += [f"{kind} {o['metadata']['name']}" for o in outcome.items if o["metadata"]["name"] in names]
     return left
 
 
@@ -221,9 +232,11 @@ def reset_cluster(run, target: str, *, dry_run: bool) -> Plan:
     engine = run.engine
     kube = journal.kube_for(engine)
     scope = scope_targets(engine.lessons, target)
-    entries = journal.Journal(kube).entries()
-    plan = build_plan(entries, scope)
-    inspect(kube, plan)
+    book = journal.Journal(kube)
+    read = book.read()
+    plan = build_plan(read[0], scope)
+    if dry_run:
+        inspect(kube, plan)
     if dry_run or plan.empty:
         run.detail = _summary(plan, dry_run)
         return plan
@@ -231,9 +244,9 @@ def reset_cluster(run, target: str, *, dry_run: bool) -> Plan:
     if run.cancel.is_set():
         run.detail = "interrupted; run reset again to finish"
         return plan
-    left = wait_gone(engine, plan, run.cancel)
+    left = wait_gone(kube.client, plan, run.cancel)
     undone = set(plan.steps)
-    journal.Journal(kube).update(lambda e: {t: v for t, v in e.items() if t not in undone})
+    book.update(lambda e: {t: v for t, v in e.items() if t not in undone}, first=read)
     engine.progress.reset(scope)  # None: every step of this cluster
     if left:
         run.state, run.detail = "failed", f"still being deleted: {', '.join(left)}"
