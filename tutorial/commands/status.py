@@ -65,8 +65,7 @@ def _print(fleet, statuses, pairs, args) -> int:
                          indent=2))
     else:
         out = render.wide_console()
-        out.print(render.matrix(statuses, pairs))
-        out.print(f"[dim]{render.legend(pairs)}[/]")
+        out.print(render.status_view(out, statuses, pairs))
         render.errors(out, [r for r in fleet.runs if r.state != "ok"])
     return fleet.exit_code()
 
@@ -75,7 +74,6 @@ def _watch(fleet, args) -> int:
     """Refresh the matrix in place; Ctrl-C ends it (exit 0: watching is not a failure)."""
     import threading
 
-    from rich.console import Group
     from rich.live import Live
 
     from tutorial.instructor import render
@@ -85,8 +83,8 @@ def _watch(fleet, args) -> int:
         try:
             while True:
                 statuses, pairs = gather(fleet, args)
-                live.update(Group(render.matrix(statuses, pairs, title="Lab clusters (Ctrl-C to stop)"),
-                                  f"[dim]{render.legend(pairs)}[/]"), refresh=True)
+                live.update(render.status_view(out, statuses, pairs, title="Lab clusters (Ctrl-C to stop)"),
+                            refresh=True)
                 if stop.wait(max(0.2, args.interval)):
                     break
         except KeyboardInterrupt:

@@ -55,6 +55,103 @@ def matrix(statuses, pairs, *, title: str = "Lab clusters"):
     return table
 
 
+def status_view(out, statuses, pairs, *, title: str = "Lab clusters"):
+    """The matrix, or on a terminal too narrow for it (80 columns cannot hold 13 steps with
+    their words) the compact view: one symbol per step, a legend for the symbols, and the
+    words in a `where` column. Returns a renderable for out.print or a Live display."""
+    from rich.console import Group
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    full = matrix(statuses, pairs, title=title)
+    if Measurement.get(out, out.options.update_width(10_000), full).maximum <= out.width:
+        return Group(full, Text(legend_lines(legend(pairs), out.width), style="dim"))
+    return Group(compact(statuses, pairs, title=title, width=out.width),
+                 Text(legend_lines(compact_legend(pairs), out.width), style="dim"))
+
+
+def compact(statuses, pairs, *, title: str = "Lab clusters", width: int = 80):
+    """Clusters as rows: reachability, a strip of one symbol per step (grouped by lesson), how
+    many steps are done, and where the cluster is in words."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    groups = _lesson_sizes(pairs)
+    header = "".join(f"{i:<{size + 1}}" for i, size in enumerate(groups)).rstrip()
+    strip_width = max(sum(groups) + len(groups) - 1, len(header))
+    others = 5 + strip_width + 5 + 5 * 2 + 6  # reach, strip, done, cell padding, borders
+    longest = max((len(st.context) for st in statuses), default=7)
+    name_width = max(7, min(longest, width - others - 24))  # "where" keeps 24 columns
+    table = Table(title=title, show_lines=False)
+    table.add_column("cluster", no_wrap=True, min_width=name_width, max_width=name_width)
+    table.add_column("reach", no_wrap=True, min_width=5)
+    table.add_column(header, no_wrap=True, min_width=strip_width)
+    table.add_column("done", no_wrap=True, justify="right", min_width=5)
+    table.add_column("where", no_wrap=True, overflow="ellipsis",
+                     width=min(60, max(12, width - others - name_width)))
+    for st in statuses:
+        reach = "[green]✔ yes[/]" if st.reachable else "[yellow]? no[/]"
+        strip, i = [], 0
+        for size in groups:
+            strip.append("".join(_symbol(c.state) for c in st.cells[i:i + size]))
+            i += size
+        counted = [c for c in st.cells if c.state != "n/a"]
+        done = f"{sum(1 for c in counted if c.state == 'done')}/{len(counted)}" if st.reachable else ""
+        table.add_row(escape(_fit(st.context, name_width)), reach, " ".join(strip), done, escape(_where(st)))
+    return table
+
+
+def _fit(name: str, width: int) -> str:
+    """Context names differ at their end (…cluster/lab-07): shorten from the left."""
+    return name if len(name) <= width else "…" + name[-(width - 1):]
+
+
+def _where(st) -> str:
+    if not st.reachable:
+        return "unreachable (see below)"
+    if st.stuck_on:
+        return f"on {st.stuck_on}"
+    return f"at {st.at}" if st.at else "at the start"
+
+
+def _symbol(state: str) -> str:
+    symbol, _, colour = MARKS.get(state, ("?", state, "white"))
+    return f"[{colour}]{symbol}[/]"
+
+
+def _lesson_sizes(pairs) -> list[int]:
+    sizes: dict[str, int] = {}
+    for lesson, _ in pairs:
+        sizes[lesson.id] = sizes.get(lesson.id, 0) + 1
+    return list(sizes.values())
+
+
+def compact_legend(pairs) -> str:
+    symbols = "  ".join(f"{MARKS[s][0]} {MARKS[s][1]}" for s in ("done", "partial", "todo", "n/a", "unknown"))
+    lessons = list(dict.fromkeys(lesson.id for lesson, _ in pairs))
+    return [symbols, "\n", "lessons:", *(f"{i} {name}" for i, name in enumerate(lessons)), "\n",
+            "where: at = done up to that step, on = partly done there;",
+            "one symbol per step (a wider terminal, or --json, shows a column per step)"]
+
+
+def legend_lines(entries: list[str], width: int) -> str:
+    """Entries joined by two spaces, wrapped between entries (a step number stays with its name);
+    an entry "\n" starts a new line."""
+    lines, line = [], ""
+    for entry in entries:
+        if entry == "\n":
+            lines.append(line)
+            line = ""
+        elif line and len(line) + 2 + len(entry) > width:
+            lines.append(line)
+            line = entry
+        else:
+            line = f"{line}  {entry}" if line else entry
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def step_numbers(pairs) -> dict[str, str]:
     """'2.1'-style numbers: lesson order . step position (what the matrix headers show)."""
     out, lessons = {}, []
@@ -68,7 +165,7 @@ def step_numbers(pairs) -> dict[str, str]:
 
 def legend(pairs) -> str:
     numbers = step_numbers(pairs)
-    return "  ".join(f"{numbers[s.target]} {s.target}" for _, s in pairs)
+    return [f"{numbers[s.target]} {s.target}" for _, s in pairs]
 
 
 def summary(runs, *, title: str, extra=None):
@@ -92,4 +189,4 @@ def errors(out, runs) -> None:
     bad = [r for r in runs if r.state not in ("ok",)]
     for run in bad:
         out.print(f"{mark(run.state)} [bold]{escape(run.context)}[/] ({escape(run.cluster.server)}): "
-                  f"{escape(run.detail or '')}", soft_wrap=True)
+                  f"{escape(run.detail or '')}")
