@@ -82,9 +82,23 @@ def _print_plan(out, run) -> None:
     if plan.empty:
         out.print(f"{name}: nothing to reset (the journal lists nothing the tutorial created)", soft_wrap=True)
         return
-    out.print(f"{name}: would undo {escape(', '.join(plan.steps))}", soft_wrap=True)
-    for action in plan.actions:
-        out.print(f"  {render.mark(action.status)}  {escape(action.how)}  [dim](recorded by {escape(action.step)})[/]",
-                  soft_wrap=True)
-    for what, why in plan.kept:
-        out.print(f"  {render.mark('kept')}  {escape(what)}: {escape(why)}", soft_wrap=True)
+    rows = []
+    for a in plan.actions:
+        rows.append((render.mark(a.status), f"{escape(a.how)}  [dim](recorded by {escape(a.step)})[/]"))
+        rows += [("", f"  with {escape(what)}") for what in a.contents]
+    rows += [(render.mark("kept"), f"{escape(what)}: {escape(why)}") for what, why in plan.kept]
+    if not out.is_terminal:  # piped: one line per object, whole, for grep and diff
+        out.print(f"{name}: would undo {escape(', '.join(plan.steps))}", soft_wrap=True)
+        for symbol, text in rows:
+            out.print(f"  {symbol}  {text}", soft_wrap=True)
+        return
+    from rich.padding import Padding
+    from rich.table import Table
+
+    out.print(f"{name}: would undo {escape(', '.join(plan.steps))}")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")  # wraps between words, under its own column
+    for symbol, text in rows:
+        grid.add_row(symbol, text)
+    out.print(Padding(grid, (0, 0, 0, 2)))

@@ -27,6 +27,7 @@ class Action:
     step: str
     uid: str | None = None
     status: str = "planned"  # planned, present, gone, replaced; after running: deleted, gone, replaced, failed
+    contents: list[str] = field(default_factory=list)  # a Helm release: what its uninstall deletes (inspect)
 
     @property
     def phase(self) -> int:
@@ -100,10 +101,16 @@ def inspect(kube: Kube, plan: Plan) -> None:
     """
     live = _live_uids(kube, [a.ref for a in plan.actions if a.ref.kind != "HelmRelease"])
     releases = _live_releases(kube) if any(a.ref.kind == "HelmRelease" for a in plan.actions) else set()
+    dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and (a.ref.kind, None, a.ref.name) in live}
+    planned = {kube.key(a.ref) for a in plan.actions if a.ref.kind != "HelmRelease"}
     for action in plan.actions:
         ref = action.ref
         if ref.kind == "HelmRelease":
             action.status = "present" if (ref.namespace, ref.name) in releases else "gone"
+            if action.status == "present":
+                _, deletes, kept = helm_plan(kube, ref, plan, dying)
+                action.contents = [str(r) for r in deletes if kube.key(r) not in planned]  # others have their own line
+                plan.kept.extend(kept)
             continue
         uid = live.get((ref.kind, ref.namespace, ref.name))
         if uid is None:
@@ -171,22 +178,42 @@ def release_secrets(kube: Kube, rel: ObjRef) -> list[dict]:
     return [s for s in doc.get("items", []) if s.get("type", "helm.sh/release.v1") == "helm.sh/release.v1"]
 
 
-def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str], done: set[str]) -> str:
-    """What `helm uninstall` does (without chart hooks): delete the manifest's objects, then the
-    records. Objects in a namespace being deleted (`dying`) go with it; deleted keys join `done`."""
+def helm_plan(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str]):
+    """What `helm uninstall` of rel would do (without chart hooks): (its release records, the
+    manifest's objects to delete in uninstall order, what it keeps and why).
+
+    Objects in a namespace being deleted (`dying`) go with it. An object the chart marks
+    `helm.sh/resource-policy: keep` is kept by the uninstall, unless the journal says the
+    tutorial created it: then its own planned deletion removes it later (no "kept" line).
+    """
     secrets = release_secrets(kube, rel)
     if not secrets:
-        return "gone"
+        return [], [], []
+    planned = {kube.key(a.ref) for a in plan.actions if a.ref.kind != "HelmRelease"}
     latest = max(secrets, key=lambda s: int((s["metadata"].get("labels") or {}).get("version", "0") or 0))
+    deletes, kept = [], []
     for obj in reversed(manifest_objects(latest)):
         meta = obj.get("metadata") or {}
         ref = ObjRef(obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace") or rel.namespace,
                      meta.get("name", ""))
         if (meta.get("annotations") or {}).get(KEEP_POLICY) == "keep":
-            plan.kept.append((str(ref), f"Helm release {rel.name} marks it {KEEP_POLICY}: keep"))
+            if kube.key(ref) not in planned:
+                kept.append((str(ref), f"Helm release {rel.name} marks it {KEEP_POLICY}: keep"))
         elif ref.namespace not in dying or not kube.namespaced(ref):
-            kube.delete(ref)
-            done.add(kube.key(ref))
+            deletes.append(ref if kube.namespaced(ref) else ObjRef(ref.api_version, ref.kind, None, ref.name))
+    return secrets, deletes, kept
+
+
+def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str], done: set[str]) -> str:
+    """Carry out helm_plan: delete the manifest's objects, then the release records (unless
+    their namespace is being deleted). Deleted keys join `done`."""
+    secrets, deletes, kept = helm_plan(kube, rel, plan, dying)
+    if not secrets:
+        return "gone"
+    plan.kept.extend(kept)
+    for ref in deletes:
+        kube.delete(ref)
+        done.add(kube.key(ref))
     if rel.namespace not in dying:
         for secret in secrets:
             kube.delete(ObjRef("v1", "Secret", rel.namespace, secret["metadata"]["name"]))
@@ -259,8 +286,8 @@ def _summary(plan: Plan, dry_run: bool) -> str:
     if plan.empty:
         return "nothing to reset: the journal lists nothing the tutorial created here"
     live = [a for a in plan.actions if a.status in ("present", "deleted")]
-    verb = "would delete" if dry_run else "deleted"
-    return f"{verb} {len(live)}, kept {len(plan.kept)} (undid {len(plan.steps)} step(s))"
+    verb, undo = ("would delete", "would undo") if dry_run else ("deleted", "undid")
+    return f"{verb} {len(live)}, kept {len(plan.kept)} ({undo} {len(plan.steps)} step(s))"
 
 
 @dataclass
@@ -285,6 +312,10 @@ def undo_from(engine, target: str, *, dry_run: bool, cancel: threading.Event | N
 
 def plan_lines(plan: Plan) -> list[str]:
     """What a reset deletes and what it keeps (and why), one line each, for a person to read."""
-    lines = [f"delete  {a.how}" for a in plan.actions if a.status in ("present", "planned")]
+    lines = []
+    for a in plan.actions:
+        if a.status in ("present", "planned"):
+            lines.append(f"delete  {a.how}")
+            lines += [f"          with {what}" for what in a.contents]
     lines += [f"keep    {what} ({why})" for what, why in plan.kept]
     return lines or ["nothing: the journal lists nothing the tutorial created from this step on"]
