@@ -71,3 +71,22 @@ def test_a_bad_target_is_a_usage_error(kubeconfig):
     assert code == 2 and "unknown lesson 'no-such-lesson'" in out
     code, out = cli("reset", "emojivoto/nope", "--kubeconfig", str(kubeconfig), "--all-contexts", "--dry-run")
     assert code == 2 and "nope" in out
+
+
+def test_asking_says_what_reset_deletes_and_no_means_nothing(kubeconfig):
+    """On a terminal, reset lists the clusters, says what it deletes, asks; 'n' changes nothing."""
+    master, slave = os.openpty()
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "tutorial", "reset", "--kubeconfig", str(kubeconfig),
+                             "--match", "lab*"], cwd=REPO, env=env, stdin=slave,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    try:
+        os.write(master, b"n\n")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, err
+    assert "lab03" in out and "what its journal says the tutorial created (every step)" in out
+    assert "--dry-run" in out and "on these 3 cluster(s)?" in out
+    assert "nothing done (not confirmed)" in out

@@ -28,10 +28,15 @@ def run(args: argparse.Namespace) -> int:
         clusters, view = select(args)
         lessons = load_lesson_set(args)
         target = _upto(lessons, args.target)
-        show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes)
+        show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes,
+                         explain=f"Runs each step's solution, up to {args.target}, on every cluster "
+                                 "(steps already done are skipped and recorded as found).")
         fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
-        return fail(CommandFailed(str(exc), exc.code)) if exc.code else 0
+        if not exc.code:
+            out.print(str(exc))  # "nothing done (not confirmed)"
+            return 0
+        return fail(CommandFailed(str(exc), exc.code))
     except CommandFailed as exc:
         return fail(exc)
     try:

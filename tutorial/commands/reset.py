@@ -35,10 +35,16 @@ def run(args: argparse.Namespace) -> int:
         lessons = load_lesson_set(args)
         scope_targets(lessons, args.target)
         if not args.dry_run:
-            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes)
+            scope = "every step" if args.target in ("all", "") else f"{args.target} and the steps after it"
+            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes,
+                             explain=f"Deletes, on each cluster, what its journal says the tutorial created "
+                                     f"({scope}); nothing else. To see exactly what first: --dry-run.")
         fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
-        return fail(CommandFailed(str(exc), exc.code)) if exc.code else 0
+        if not exc.code:
+            out.print(str(exc))  # "nothing done (not confirmed)"
+            return 0
+        return fail(CommandFailed(str(exc), exc.code))
     except TargetError as exc:
         return fail(CommandFailed(str(exc), EXIT_USAGE))
     except CommandFailed as exc:

@@ -127,8 +127,9 @@ def _listing(names: list[str]) -> str:
     return ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
 
-def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: bool) -> None:
-    """Print the clusters `action` will touch; ask unless --yes (no terminal and no --yes: refuse)."""
+def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: bool, explain: str = "") -> None:
+    """Print the clusters `action` will touch (and `explain`: what it does to each); ask unless
+    --yes (no terminal and no --yes: refuse)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -143,6 +144,8 @@ def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: boo
     if risky:
         out.print(f"[bold red]⚠ Warning:[/] {escape(', '.join(risky))} look(s) like production. "
                   "Fleet commands are meant for lab clusters.")
+    if explain:
+        out.print(explain)
     if yes:
         return
     if not sys.stdin.isatty():
