@@ -39,18 +39,18 @@ def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False)
         target = choose_target(args)
     except TargetError as exc:
         raise CommandFailed(f"{exc}\nTo practise without a cluster, add --sandbox.", EXIT_UNREACHABLE) from exc
-    if need_cluster:
-        problem = probe(target)
-        if problem:
-            target.release()
-            raise CommandFailed(f"{problem}\nCheck the context (`kubectl config get-contexts`), or add --sandbox "
-                                "to use the simulated sandbox cluster.", EXIT_UNREACHABLE)
-    if runs_commands:
+    if runs_commands:  # before the probe: a production-looking name is judged before the server's word
         from tutorial.engine.safety import confirm
 
         if not confirm(target, allow=getattr(args, "allow_production", None)):
             target.release()
             raise CommandFailed("nothing was run on a production-looking context without confirmation.", EXIT_USAGE)
+    if need_cluster:
+        problem = probe(target)  # also tells a `sandbox serve` cluster apart (simulated tools, label)
+        if problem:
+            target.release()
+            raise CommandFailed(f"{problem}\nCheck the context (`kubectl config get-contexts`), or add --sandbox "
+                                "to use the simulated sandbox cluster.", EXIT_UNREACHABLE)
     progress = ProgressStore.for_cluster(*target.identity)
     if progress.warning:
         print(progress.warning, file=sys.stderr)

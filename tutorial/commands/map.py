@@ -198,4 +198,7 @@ def explanations(tmap, *, compact: bool = False) -> list[str]:
 
 def _where(engine) -> str:
     """The context, labelled when it is the simulated sandbox."""
-    return "SANDBOX (simulated cluster)" if engine.target.sandbox else engine.target.context
+    target = engine.target
+    if target.embedded:
+        return "SANDBOX (simulated cluster)"
+    return f"{target.context} (SANDBOX: simulated)" if target.sandbox else target.context

@@ -15,6 +15,7 @@ from tutorial.engine.runner import RunTarget
 
 SANDBOX_LABEL = "SANDBOX (simulated cluster)"
 SANDBOX_IDENTITY = "sandbox://embedded"
+SANDBOX_COMMIT = "sandbox"  # what the simulated API server reports as gitCommit in /version
 
 
 class TargetError(Exception):
@@ -32,19 +33,24 @@ class ClusterTarget:
     context: str
     server: str
     kubeconfig: str | None = None  # what KUBECONFIG must hold for kubectl to see this context
-    sandbox: bool = False
+    sandbox: bool = False  # simulated: the embedded sandbox, or a `sandbox serve` cluster (probe tells)
+    embedded: bool = False  # this process's own sandbox (its port changes between starts)
     extra_path: list[str] = field(default_factory=list)
     handle: object | None = None  # the embedded sandbox, kept alive while we use it
     env: dict[str, str] = field(default_factory=dict)  # extra environment for commands
 
     @property
     def label(self) -> str:
-        return SANDBOX_LABEL if self.sandbox else f"{self.context} ({self.server})"
+        if self.embedded:
+            return SANDBOX_LABEL
+        if self.sandbox:
+            return f"{self.context} (SANDBOX: simulated cluster at {self.server})"
+        return f"{self.context} ({self.server})"
 
     @property
     def identity(self) -> tuple[str, str]:
         """(context, server) that keys progress; the sandbox's port changes between starts."""
-        return (self.context, SANDBOX_IDENTITY) if self.sandbox else (self.context, self.server)
+        return (self.context, SANDBOX_IDENTITY) if self.embedded else (self.context, self.server)
 
     def run_target(self) -> RunTarget:
         return RunTarget(kubeconfig=self.kubeconfig, context=self.context,
@@ -63,7 +69,7 @@ def sandbox_target() -> ClusterTarget:
 
     emb = acquire_embedded()
     return ClusterTarget(context=emb.context, server=emb.url, kubeconfig=str(emb.kubeconfig),
-                         sandbox=True, extra_path=_simtools_path(), handle=emb)
+                         sandbox=True, embedded=True, extra_path=_simtools_path(), handle=emb)
 
 
 def _simtools_path() -> list[str]:
@@ -92,16 +98,30 @@ def choose_target(args) -> ClusterTarget:
 
 
 def probe(target: ClusterTarget, timeout: float = 5.0) -> str | None:
-    """None when the API server answers /version, else a sentence saying why not."""
+    """None when the API server answers /version, else a sentence saying why not.
+
+    A cluster that says it is a sandbox (`sandbox serve`, reached through a kubeconfig) is
+    marked simulated: it is labelled so everywhere, and its commands get the simulated helm
+    and istioctl, as the embedded sandbox's do.
+    """
+    import json
+
     from tutorial.cluster.client import ClusterClient, ClusterError
 
     client = ClusterClient(target.kubeconfig, target.context)
     try:
-        client._call("/version", timeout=(timeout, timeout))
+        resp = client._call("/version", timeout=(timeout, timeout))
+        try:
+            version = json.loads(resp.data or b"{}")
+        except ValueError:
+            version = {}
     except ClusterError as exc:
         return f"the cluster of context {target.context} at {target.server} does not answer: {exc}"
     finally:
         client.close()
+    if isinstance(version, dict) and version.get("gitCommit") == SANDBOX_COMMIT and not target.sandbox:
+        target.sandbox = True
+        target.extra_path = [*target.extra_path, *_simtools_path()]
     return None
 
 

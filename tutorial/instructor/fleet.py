@@ -21,7 +21,6 @@ from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from tutorial.instructor.selection import FleetCluster
 
 PROBE_TIMEOUT = 5.0
-SANDBOX_COMMIT = "sandbox"  # what the simulated API server reports as gitCommit in /version
 
 
 @dataclass
@@ -97,6 +96,8 @@ class Fleet:
         except ClusterError as exc:
             client.close()
             return f"unreachable: {exc}"
+        from tutorial.engine.target import SANDBOX_COMMIT
+
         run.sandbox = version.get("gitCommit") == SANDBOX_COMMIT
         run.engine = self._engine(run, client)
         return None

@@ -124,7 +124,7 @@ class TutorialApp(App):
     def _pick_cluster(self, message: ContextsListed) -> None:
         from tutorial.ui.screens.modals import cluster_picker
 
-        if self.engine is not None and self.engine.target.sandbox:
+        if self.engine is not None and self.engine.target.embedded:
             current = backend.SANDBOX_CHOICE
         else:
             current = self.engine.target.context if self.engine else message.current

@@ -63,7 +63,9 @@ class TrafficMapScreen(Screen):
         if engine is None:
             where = "no cluster yet"
         else:
-            where = "SANDBOX (simulated cluster)" if engine.target.sandbox else f"context {engine.target.context}"
+            target = engine.target
+            where = ("SANDBOX (simulated cluster)" if target.embedded else
+                     f"context {target.context}" + (" (SANDBOX: simulated)" if target.sandbox else ""))
         return f"Traffic map · {where} · following the cluster live"
 
     def on_mount(self) -> None:
