@@ -19,9 +19,10 @@ class ConfirmModal(ModalScreen[bool]):
 
     BINDINGS = [Binding("y", "answer(True)", "Yes, run"), Binding("n,escape", "answer(False)", "No")]
 
-    def __init__(self, title: str, body: str, commands: list[str], yes: str = "Run"):
+    def __init__(self, title: str, body: str, commands: list[str], yes: str = "Run", prefix: str = "$ "):
         super().__init__()
         self.title_text, self.body, self.commands, self.yes = title, body, commands, yes
+        self.prefix = prefix  # "$ " before shell commands; "" for lines that are not commands (a reset plan)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="confirm"):
@@ -29,7 +30,7 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(Content(self.body), id="dialog-body")
             with VerticalScroll(id="dialog-commands"):
                 for display in self.commands:
-                    yield Static(Content(f"$ {display}"), classes="command")
+                    yield Static(Content(f"{self.prefix}{display}"), classes="command")
             with Horizontal(id="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning")
                 yield Button("Cancel (n)", id="no")

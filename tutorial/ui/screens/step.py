@@ -169,7 +169,11 @@ class StepScreen(Screen):
             if yes:
                 self._start(mode, {"solve": "Solving…", "reset": "Resetting the step…", "fix": "Fixing…"}[mode])
 
-        self.app.push_screen(ConfirmModal(title, body, commands or ["(nothing to run)"]), answered)
+        if mode == "reset":  # a plan of deletions, not shell commands
+            modal = ConfirmModal(title, body, commands or ["(nothing to reset)"], yes="Reset", prefix="")
+        else:
+            modal = ConfirmModal(title, body, commands or ["(nothing to run)"])
+        self.app.push_screen(modal, answered)
 
     def action_skip(self) -> None:
         self.engine.record(self.step, "skipped", "skipped in the tutorial")
