@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets import Button, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutorial.ui.backend import SANDBOX_CHOICE
@@ -17,7 +17,7 @@ from tutorial.ui.backend import SANDBOX_CHOICE
 class ConfirmModal(ModalScreen[bool]):
     """Ask before anything runs: shows exactly what will run; y/enter yes, n/esc no."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes, run"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
 
     def __init__(self, title: str, body: str, commands: list[str], yes: str = "Run", prefix: str = "$ "):
         super().__init__()
@@ -34,6 +34,7 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(id="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning")
                 yield Button("Cancel (n)", id="no")
+        yield Footer()  # the dialog's own keys, not the screen's underneath
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()  # a stray Enter must not run anything
@@ -62,6 +63,7 @@ class ErrorModal(ModalScreen[None]):
                 yield Static(Content(self.message), id="dialog-body")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Quit (enter)" if self.fatal else "Close (enter)", id="close", variant="error")
+        yield Footer()  # the dialog's own keys, not the screen's underneath
 
     def on_mount(self) -> None:
         self.query_one(Button).focus()
@@ -89,6 +91,7 @@ class PickerModal(ModalScreen[str | None]):
             yield Static(Content(self.note), id="dialog-body")
             yield OptionList(*[Option(self._prompt(key, text), id=key) for key, text in self.choices],
                              id="picker-options")
+        yield Footer()  # the dialog's own keys, not the screen's underneath
 
     def _prompt(self, key: str, text: str) -> str:
         return f"{'●' if key == self.current else '○'} {text}{'  (current)' if key == self.current else ''}"
