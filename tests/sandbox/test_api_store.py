@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 
 import pytest
@@ -90,6 +91,10 @@ def test_copy_json_is_deep_and_unshares_aliases():
     assert out["a"] is not shared and out["a"] is not out["b"]
     out["c"]["d"][0]["e"] = 2
     assert doc["c"]["d"][0]["e"] == 1
+    ordered = collections.OrderedDict(a=[{"b": 1}])  # subclasses are copied too, not shared
+    copied = st.copy_json({"o": ordered, "l": [ordered]})
+    assert copied["o"] is not ordered and copied["l"][0] is not ordered and copied["o"]["a"] is not ordered["a"]
+    assert st.copy_json(ordered) is not ordered
 
 
 def test_update_conflict_generation_and_status_kept():

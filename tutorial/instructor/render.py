@@ -126,7 +126,7 @@ def _lesson_sizes(pairs) -> list[int]:
     return list(sizes.values())
 
 
-def compact_legend(pairs) -> str:
+def compact_legend(pairs) -> list[str]:
     symbols = "  ".join(f"{MARKS[s][0]} {MARKS[s][1]}" for s in ("done", "partial", "todo", "n/a", "unknown"))
     lessons = list(dict.fromkeys(lesson.id for lesson, _ in pairs))
     return [symbols, "\n", "lessons:", *(f"{i} {name}" for i, name in enumerate(lessons)), "\n",
@@ -163,7 +163,7 @@ def step_numbers(pairs) -> dict[str, str]:
     return out
 
 
-def legend(pairs) -> str:
+def legend(pairs) -> list[str]:
     numbers = step_numbers(pairs)
     return [f"{numbers[s.target]} {s.target}" for _, s in pairs]
 

@@ -65,21 +65,30 @@ def now_iso() -> str:
 
 
 def copy_json(value: Any) -> Any:
-    """Deep copy of JSON-shaped data (plain dicts and lists; leaves are shared, being immutable).
+    """Deep copy of JSON-shaped data (dicts and lists; leaves are shared, being immutable).
 
-    The hottest function of a busy sandbox: it recurses only into containers, never calls
-    itself for a leaf, and does no isinstance() walk (stored data is plain dicts and lists).
-    Unlike marshal or pickle round trips it never keeps two paths to one shared list.
+    The hottest function of a busy sandbox: it recurses only into containers and never calls
+    itself for a leaf; plain dicts, lists and strings are recognised by type alone (subclasses
+    still go through isinstance). Unlike marshal or pickle round trips it never keeps two paths
+    to one shared list.
     """
-    if type(value) is dict:
+    if type(value) is dict or (type(value) is not list and isinstance(value, dict)):
         out = {}
         for k, v in value.items():
             t = type(v)
-            out[k] = copy_json(v) if (t is dict or t is list) else v
+            out[k] = copy_json(v) if (t is dict or t is list or (t is not str and _container(v))) else v
         return out
-    if type(value) is list:
-        return [copy_json(v) if (type(v) is dict or type(v) is list) else v for v in value]
+    if isinstance(value, list):
+        out_list = []
+        for v in value:
+            t = type(v)
+            out_list.append(copy_json(v) if (t is dict or t is list or (t is not str and _container(v))) else v)
+        return out_list
     return value
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, (dict, list))
 
 
 def _restamped(obj: dict) -> dict:
