@@ -99,9 +99,11 @@ class TutorialApp(App):
             if message.fatal:
                 self.exit(return_code=2)
 
-        from tutorial.ui.screens.modals import ErrorModal
+        from tutorial.ui.screens.modals import ErrorModal, FatalErrorModal
 
-        self.push_screen(ErrorModal(message.title, message.message, message.fatal), closed)
+        modal = FatalErrorModal(message.title, message.message) if message.fatal else \
+            ErrorModal(message.title, message.message)
+        self.push_screen(modal, closed)
 
     def action_traffic_map(self) -> None:
         """The request's path through the cluster, live, with where it breaks."""

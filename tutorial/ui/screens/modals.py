@@ -76,6 +76,15 @@ class ErrorModal(ModalScreen[None]):
         self.dismiss(None)
 
 
+class FatalErrorModal(ErrorModal):
+    """An ErrorModal after which the app ends: its footer says Quit, as its button does."""
+
+    BINDINGS = [Binding("escape,enter", "close", "Quit")]
+
+    def __init__(self, title: str, message: str):
+        super().__init__(title, message, fatal=True)
+
+
 class PickerModal(ModalScreen[str | None]):
     """Pick one of a few choices; enter picks, esc keeps the current one."""
 
