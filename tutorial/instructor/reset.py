@@ -318,4 +318,5 @@ def plan_lines(plan: Plan) -> list[str]:
             lines.append(f"delete  {a.how}")
             lines += [f"          with {what}" for what in a.contents]
     lines += [f"keep    {what} ({why})" for what, why in plan.kept]
-    return lines or ["nothing: the journal lists nothing the tutorial created from this step on"]
+    return lines or ["nothing to delete: the cluster's journal lists nothing the tutorial created from this "
+                     "step on. Reset only marks the step as not done."]
