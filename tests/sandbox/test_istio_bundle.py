@@ -1,6 +1,8 @@
-"""Our minimal Gateway API v1.3.0 CRD bundle: the facts kubectl and istiod depend on, and the URL mapping."""
+"""The bundled upstream Gateway API v1.3.0 CRDs: the facts kubectl and istiod depend on, and the URL mapping."""
 
 from __future__ import annotations
+
+import hashlib
 
 import yaml
 
@@ -19,6 +21,16 @@ def test_url_resolves_to_the_committed_bundle():
     assert resolve_url(GATEWAY_API_URL) == gateway_api_bundle()
     assert resolve_url("https://example.com/other.yaml") is None
     assert gateway_api_bundle().read_text(encoding="utf-8") == render_yaml()
+    digest = hashlib.sha256(gateway_api_bundle().read_bytes()).hexdigest()
+    assert digest == "78796d5c51450fc55d8dc8092ba8137f8c807982d7508d7875d5c537a24082b9"  # the upstream file
+
+
+def test_schemas_carry_upstream_descriptions_and_cel_rules():
+    schema = _by_name()["httproutes"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    rules = schema["properties"]["spec"]["properties"]["rules"]
+    assert rules["description"].startswith("Rules are a list of HTTP matchers, filters and actions.")
+    assert any(r["message"] == "RequestRedirect filter must not be used together with backendRefs"
+               for r in rules["items"]["x-kubernetes-validations"])
 
 
 def test_names_scope_versions_and_short_names():

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tutorial.sandbox.store import GR, Invalid, Store, StoreError, copy_json
+from tutorial.sandbox.validation import crdrules
+from tutorial.sandbox.validation.errors import invalid_message
 
 Defaulter = Callable[[dict], None]
 Validator = Callable[[dict, "dict | None"], list[tuple[str, str]]]
@@ -47,9 +49,9 @@ class Admission:
                 if unknown and field_validation == "Strict":
                     raise StrictDecodingError(obj, unknown)
                 apply_defaults(obj, schema)
-                causes = validate_schema(obj, schema)
+                causes = validate_schema(obj, schema) + crdrules.check_object(schema, obj, old)
                 if causes:
-                    raise Invalid(causes, _message(obj, causes), _name(obj))
+                    raise Invalid(causes, _crd_message(gr, obj, causes), _name(obj))
         with self._lock:
             defaulters = list(self._defaulters.get(gr, []))
             validators = list(self._validators.get(gr, []))
@@ -103,6 +105,10 @@ def prune(value: Any, schema: dict, path: str = "") -> list[str]:
 def _name(obj: dict) -> str:
     name = (obj.get("metadata") or {}).get("name")
     return name if isinstance(name, str) else ""
+
+
+def _crd_message(gr: GR, obj: dict, causes: list[tuple[str, str]]) -> str:
+    return invalid_message(str(obj.get("kind", "object")), gr[0], _name(obj), causes)
 
 
 def _message(obj: dict, causes: list[tuple[str, str]]) -> str:

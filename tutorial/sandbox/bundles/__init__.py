@@ -17,17 +17,24 @@ _URLS = {GATEWAY_API_URL: GATEWAY_API_FILE}
 
 
 def gateway_api_bundle() -> Path:
-    """The bundled minimal Gateway API v1.3.0 standard CRDs (written on first use if missing)."""
-    path = _HERE / GATEWAY_API_FILE
-    if path.is_file():
-        return path
-    # A packaging slip left the file out: render it into the state directory instead.
-    from tutorial.paths import state_dir
-    from tutorial.sandbox.bundles.gateway_api import render_yaml
+    """The Gateway API v1.3.0 standard install file as a plain file kubectl can read.
 
+    The package ships it compressed; the uncompressed copy lives in the state directory and is
+    rewritten (atomically: several sandboxes may start at once) when missing or different.
+    """
+    import os
+
+    from tutorial.paths import state_dir
+    from tutorial.sandbox.bundles.gateway_api import text
+
+    data = text().encode("utf-8")
     path = state_dir() / "sandbox" / "bundles" / GATEWAY_API_FILE
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_yaml(), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
     return path
 
 

@@ -1,0 +1,113 @@
+"""CEL as the Kubernetes API server runs it: a compiled-program cache and the Kubernetes extensions.
+
+The engine is the `common-expression-language` package (Rust `cel` interpreter, see pyproject.toml).
+On top we add what Kubernetes' CEL environment has and the base interpreter lacks: the strings
+extension functions the rules use (`split`, `lowerAscii`, ...), the global `matches(s, re)` form,
+`isURL`/`isIP`, and the escaping of property names that are CEL keywords (`namespace` is seen by a
+rule as `__namespace__`, like the API server does).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import threading
+import urllib.parse
+from typing import Any
+
+import cel
+
+# property names a rule sees escaped (k8s.io/apiserver/pkg/cel: reserved words become __word__)
+RESERVED = {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
+            "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"}
+_LOCK = threading.Lock()
+_PROGRAMS: dict[str, Any] = {}
+_REGEX: dict[str, re.Pattern] = {}
+
+
+class CelError(Exception):
+    """An expression that does not compile, or fails at run time (no such key, wrong types...)."""
+
+
+def escape(name: str) -> str:
+    """The name a CEL rule uses for an object property (namespace -> __namespace__)."""
+    if name in RESERVED:
+        return f"__{name}__"
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) and "__" not in name:
+        return name
+    out = name.replace("__", "__underscores__")
+    return out.replace(".", "__dot__").replace("-", "__dash__").replace("/", "__slash__")
+
+
+def _regex(pattern: str) -> re.Pattern:
+    """RE2 pattern -> Python pattern; inline flags such as (?i) after ^ move to the front."""
+    found = _REGEX.get(pattern)
+    if found is None:
+        flags = "".join(re.findall(r"\(\?([imsU]+)\)", pattern))
+        body = re.sub(r"\(\?[imsU]+\)", "", pattern)
+        found = _REGEX[pattern] = re.compile((f"(?{flags})" if flags else "") + body)
+    return found
+
+
+def _matches(text: str, pattern: str) -> bool:
+    return _regex(pattern).search(text) is not None
+
+
+def _is_url(text: str) -> bool:
+    parts = urllib.parse.urlsplit(text)
+    return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme in ("mailto", "urn", "file"))
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _split(text: str, sep: str, limit: int = -1) -> list[str]:
+    if limit == 0:
+        return []
+    return text.split(sep) if limit < 0 else text.split(sep, limit - 1)
+
+
+FUNCTIONS = {
+    "split": _split, "matches": _matches, "isURL": _is_url, "isIP": _is_ip,
+    "lowerAscii": lambda s: s.lower(), "upperAscii": lambda s: s.upper(), "trim": lambda s: s.strip(),
+    "replace": lambda s, old, new, n=-1: s.replace(old, new, n), "indexOf": lambda s, sub: s.find(sub),
+    "join": lambda items, sep="": sep.join(items),
+}
+
+
+def compile_rule(expression: str):
+    """The compiled program for expression (cached: the same rule text compiles once per process)."""
+    program = _PROGRAMS.get(expression)
+    if program is None:
+        try:
+            program = cel.compile(expression)
+        except Exception as e:  # noqa: BLE001 - the engine raises several types for syntax errors
+            raise CelError(f"compilation failed: {e}") from None
+        with _LOCK:
+            _PROGRAMS[expression] = program
+    return program
+
+
+def evaluate(expression: str, variables: dict[str, Any]) -> Any:
+    """Run expression with variables (and the Kubernetes functions); CelError on a run-time error."""
+    program = compile_rule(expression)
+    context = cel.Context()
+    context.update(FUNCTIONS)
+    for name, value in variables.items():
+        context.add_variable(name, value)
+    try:
+        return program.execute(context)
+    except KeyError as e:
+        raise CelError(f"no such key: {e.args[0] if e.args else e}") from None
+    except Exception as e:  # noqa: BLE001 - type errors, overflow, division by zero...
+        raise CelError(str(e)) from None
+
+
+def optional(value: Any):
+    """oldSelf for a rule with optionalOldSelf: an optional (none on create)."""
+    return cel.OptionalValue.none() if value is None else cel.OptionalValue.of(value)
