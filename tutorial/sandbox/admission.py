@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tutorial.sandbox.store import GR, Invalid, Store, StoreError, copy_json
-from tutorial.sandbox.validation import crdrules
+from tutorial.sandbox.validation import crdschema
 from tutorial.sandbox.validation.errors import invalid_message
 
 Defaulter = Callable[[dict], None]
@@ -49,7 +49,7 @@ class Admission:
                 if unknown and field_validation == "Strict":
                     raise StrictDecodingError(obj, unknown)
                 apply_defaults(obj, schema)
-                causes = validate_schema(obj, schema) + crdrules.check_object(schema, obj, old)
+                causes = crdschema.crd_causes(schema, obj, old, validate_schema(obj, schema))
                 if causes:
                     raise Invalid(causes, _crd_message(gr, obj, causes), _name(obj))
         with self._lock:
@@ -61,6 +61,16 @@ class Admission:
         if causes:
             raise Invalid(causes, _message(obj, causes), _name(obj))
         return obj
+
+
+    def admit_status(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
+                     crd: bool = False) -> None:
+        """A status write to a custom resource is checked against its schema and CEL rules too."""
+        schema = crd_schema(store, tuple(gr), obj.get("apiVersion", "")) if (crd and store is not None) else None
+        if schema:
+            causes = crdschema.crd_causes(schema, obj, old, validate_schema(obj, schema))
+            if causes:
+                raise Invalid(causes, _crd_message(tuple(gr), obj, causes), _name(obj))
 
 
 class StrictDecodingError(StoreError):

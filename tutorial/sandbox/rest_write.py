@@ -140,6 +140,7 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
     if rt.namespaced:
         meta["namespace"] = req.namespace
     if req.sub == "status":
+        h.api.admission.admit_status(gr, new, old, store, crd=rt.crd)
         return store.update(gr, new, subresource="status")
     if req.sub == "scale":
         return _write_scale(h, req, new, old)
