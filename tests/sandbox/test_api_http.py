@@ -212,7 +212,10 @@ def test_randomly_malformed_objects_never_cause_server_errors(module_api):
         method = rng.choice(["POST", "PUT", "PATCH"])
         path = rng.choice(paths) + ("" if method == "POST" else "/ok")
         status, answer, _ = request(module_api, method, path, body, rng.choice(ctypes))
-        if status >= 500:
+        # the one 500 a real server gives here: server-side apply of fields the schema lacks
+        typed_patch = str(answer.get("message") if isinstance(answer, dict) else "").startswith(
+            "failed to create typed patch object")
+        if status >= 500 and not typed_patch:
             failures.append((method, path, body, answer))
     assert failures == []
     assert request(module_api, "GET", "/api/v1/namespaces/default/configmaps",

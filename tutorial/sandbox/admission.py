@@ -38,7 +38,7 @@ class Admission:
             self._validators.setdefault(tuple(gr), []).append(fn)
 
     def admit(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
-              crd: bool = False, field_validation: str = "") -> dict:
+              crd: bool = False, field_validation: str = "", warnings: list | None = None) -> dict:
         """Prune, default, then validate obj (in place, also returned); raises store.Invalid, or
         StrictDecodingError for unknown fields when the client asked for fieldValidation=Strict."""
         gr = tuple(gr)
@@ -48,6 +48,8 @@ class Admission:
                 unknown = prune(obj, schema)
                 if unknown and field_validation == "Strict":
                     raise StrictDecodingError(obj, unknown)
+                if unknown and field_validation != "Ignore" and warnings is not None:
+                    warnings.extend(f'unknown field "{f}"' for f in unknown)
                 apply_defaults(obj, schema)
                 causes = crdschema.crd_causes(schema, obj, old, validate_schema(obj, schema))
                 if causes:

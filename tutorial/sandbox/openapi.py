@@ -1,8 +1,9 @@
-"""OpenAPI v3 stubs: just enough for kubectl's default client-side validation to defer to us.
+"""OpenAPI v3 documents: operations kubectl needs to defer validation to us, and the kinds' schemas.
 
 kubectl reads /openapi/v3, then the group/version document; a PATCH operation that carries
 x-kubernetes-group-version-kind and a fieldValidation parameter makes it send
-?fieldValidation=Strict and leave validation to the server. No schemas are needed.
+?fieldValidation=Strict and leave validation to the server. The schemas (Kubernetes 1.32's for
+built-in kinds, see tutorial/sandbox/validation/builtin.py; the CRDs' own) serve `kubectl explain`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 
 from tutorial.sandbox.admission import crd_schema
 from tutorial.sandbox.resources import Registry, ResourceType
+from tutorial.sandbox.validation import builtin as openapi_defs
 
 _FIELD_VALIDATION = {
     "name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True},
@@ -47,13 +49,18 @@ def _operations(rt: ResourceType, version: str) -> dict:
     return {p: ops for p, ops in paths.items() if ops}
 
 
-def group_version_doc(registry: Registry, group: str, version: str, store=None) -> dict | None:
-    """The document for one group/version: operations, plus CRD schemas so `kubectl explain` works."""
+def _builtin_kinds(types: list[ResourceType]) -> tuple[str, ...]:
+    return tuple(sorted({rt.kind for rt in types if not rt.crd}))
+
+
+def group_version_doc(registry: Registry, group: str, version: str, store=None, builtin: bool = True) -> dict | None:
+    """The document for one group/version: operations, plus the schemas of its kinds (Kubernetes 1.32
+    definitions for built-in kinds, the CRD's own for custom ones) so `kubectl explain` works."""
     types = registry.in_group_version(group, version)
     if not types:
         return None
     paths: dict = {}
-    schemas: dict = {}
+    schemas: dict = dict(openapi_defs.components(group, version, _builtin_kinds(types))) if builtin else {}
     for rt in sorted(types, key=lambda t: t.plural):
         paths.update(_operations(rt, version))
         schema = crd_schema(store, rt.gr, f"{group}/{version}") if (rt.crd and store is not None) else None
@@ -66,8 +73,11 @@ def group_version_doc(registry: Registry, group: str, version: str, store=None) 
 
 
 def _hash(registry: Registry, group: str, version: str, store=None) -> str:
-    doc = group_version_doc(registry, group, version, store) or {}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32].upper()
+    # the built-in schemas never change in a process: their digest is computed once
+    doc = group_version_doc(registry, group, version, store, builtin=False) or {}
+    kinds = _builtin_kinds(registry.in_group_version(group, version))
+    data = json.dumps(doc, sort_keys=True) + openapi_defs.digest(group, version, kinds)
+    return hashlib.sha256(data.encode()).hexdigest()[:32].upper()
 
 
 def root_doc(registry: Registry, store=None) -> dict:

@@ -15,6 +15,7 @@ from tutorial.sandbox import patch, resources
 from tutorial.sandbox.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
                                          object_body, out)
 from tutorial.sandbox.store import NAMESPACES, StoreError, copy_json, now_iso
+from tutorial.sandbox.validation import writes
 
 if TYPE_CHECKING:
     from tutorial.sandbox.server import Handler
@@ -26,6 +27,7 @@ _NAME_RULES = {
     "subdomain": (re.compile(rf"{_LABEL}(\.{_LABEL})*"), 253, "a lowercase RFC 1123 subdomain must consist of "
                   "lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
 }
+APPLY = "application/apply-patch+yaml"
 PATCH_TYPES = {"application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml"}
 # the server sets these; whatever a client sends for them is dropped
@@ -76,9 +78,18 @@ def _check_shape(req: Request, obj: dict, old: dict | None = None) -> None:
                         "causes": [{"reason": "FieldValueInvalid", "field": f, "message": m} for f, m in causes]})
 
 
+def _decode_check(h: Handler, req: Request, obj: dict, raw: bytes | None, old: dict | None = None) -> None:
+    """Built-in kinds: unknown/duplicate fields per fieldValidation, wrong types (validation/writes.py)."""
+    if not req.rt.crd and req.sub != "scale":
+        apply = req.method == "PATCH" and content_type(req) == APPLY
+        writes.check_builtin(req.rt.group, req.version, req.rt.kind, obj, raw, req.q("fieldValidation"),
+                             getattr(h, "warnings", None), old, apply=apply)
+
+
 def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     """A request body made ready for store.create: names, namespace, defaults, admission."""
     rt = req.rt
+    _decode_check(h, req, obj, req.body)
     if rt.group == "events.k8s.io":
         obj = resources.event_from_events_v1(obj)
     else:
@@ -93,7 +104,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
         obj.pop("status", None)
     resources.builtin_defaults(rt, obj)
     return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
-                                 field_validation=req.q("fieldValidation"))
+                                 field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None))
 
 
 def _name_new(req: Request, meta: dict) -> None:
@@ -129,6 +140,7 @@ def _place(h: Handler, req: Request, meta: dict) -> None:
 def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
     """Store an updated object the way the (sub)resource in the path allows."""
     store, rt, gr = h.api.store, req.rt, req.rt.storage_gr
+    _decode_check(h, req, new, req.body if req.method == "PUT" else None, old)
     if rt.group == "events.k8s.io":
         new = resources.event_from_events_v1(new)
     _check_shape(req, new, old)
@@ -150,7 +162,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         resources.keep_allocated(rt, new, old)
         resources.builtin_defaults(rt, new)
     if req.sub != "finalize":
-        h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"))
+        h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"),
+                              warnings=getattr(h, "warnings", None))
     return _keep_status(h, req, new, store.update(gr, new))
 
 

@@ -159,6 +159,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         self._streaming = False
+        self.warnings: list[str] = []  # Warning headers of this answer (field validation, admission policies)
         try:
             body = self._read_body()
         except (ValueError, OSError):
@@ -253,6 +254,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-cache, private")
+        for text in getattr(self, "warnings", ()):
+            quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+            self.send_header("Warning", f'299 - "{quoted}"')
         self.end_headers()
         self.wfile.write(payload)
 
