@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tutorial.sandbox.store import GR, Invalid, Store, StoreError, copy_json
-from tutorial.sandbox.validation import crdschema
+from tutorial.sandbox.validation import crdschema, policies
 from tutorial.sandbox.validation.errors import invalid_message
 
 Defaulter = Callable[[dict], None]
@@ -62,6 +62,9 @@ class Admission:
         causes = [c for fn in validators for c in (fn(obj, old) or [])]
         if causes:
             raise Invalid(causes, _message(obj, causes), _name(obj))
+        if store is not None:  # ValidatingAdmissionPolicies run after the object's own validation
+            label = f"{gr[1]}.{gr[0]}" if gr[0] else gr[1]
+            policies.check(store, gr, obj, old, label, warnings)
         return obj
 
 

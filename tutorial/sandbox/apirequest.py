@@ -41,6 +41,8 @@ def from_store_error(e: StoreError, rt: ResourceType | None, name: str = "") -> 
     # like the real server: Invalid names the Kind, the other errors name the resource (plural)
     name = getattr(e, "name", "") or name
     details = {"name": name, "kind": (rt.kind if e.code == 422 else rt.plural) if rt else ""}
+    if getattr(e, "status_details", None):  # errors that know their own details (admission policy denials)
+        details.update(e.status_details)
     if rt and rt.group:
         details["group"] = rt.group
     causes = getattr(e, "causes", None)
