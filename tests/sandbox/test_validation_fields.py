@@ -127,3 +127,17 @@ def test_custom_resources_warn_too(fv):
 ])
 def test_kubectl_explain_builtin_kinds(fv, args, expected):
     assert expected in fv.kubectl("explain", *args).stdout
+
+
+def test_custom_resource_wrong_type_blocks_cel_as_the_api_server(fv):
+    from tutorial.sandbox.bundles import gateway_api_bundle
+
+    fv.kubectl("apply", "-f", str(gateway_api_bundle()))
+    route = ("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: typed, namespace: fv}\n"
+             "spec:\n  rules:\n  - backendRefs: [{name: web, port: '80'}]\n")
+    proc = fv.kubectl("apply", "-f", "-", input=route, check=False)
+    assert 'The HTTPRoute "typed" is invalid: \n' in proc.stderr
+    assert ('* spec.rules[0].backendRefs[0].port: Invalid value: "string": spec.rules[0].backendRefs[0].port in body '
+            'must be of type integer: "string"') in proc.stderr
+    assert ('* <nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; '
+            "correct the existing errors to complete validation") in proc.stderr

@@ -99,15 +99,7 @@ class _Walker:
             return
         kind = schema.get("type")
         if kind == "object" or schema.get("properties"):
-            if not isinstance(value, Pairs):
-                return self.mismatch(value, schema, ctx, decl)
-            if schema.get("properties"):
-                return self.fields(value, schema, path, name.split(".")[-1] if name else ctx[0], ctx[1], smd)
-            extra = schema.get("additionalProperties")
-            for key, sub in value:
-                if isinstance(extra, dict):
-                    self.value(sub, extra, path + [key], ctx, f"{smd}.{key}")
-            return
+            return self.object(value, schema, decl, name, path, ctx, smd)
         if kind == "array":
             if not isinstance(value, list):
                 return self.mismatch(value, schema, ctx, decl)
@@ -115,12 +107,20 @@ class _Walker:
             for n, item in enumerate(value):
                 self.value(item, schema.get("items") or {}, path + [n], ctx, smd + _apply_index(item, keys, n))
             return
-        ok = {"string": isinstance(value, str), "boolean": isinstance(value, bool),
-              "integer": isinstance(value, int) and not isinstance(value, bool) or
-              (isinstance(value, float) and value.is_integer()),
-              "number": isinstance(value, (int, float)) and not isinstance(value, bool)}.get(kind, True)
-        if not ok:
+        if not _scalar_ok(value, kind):
             self.mismatch(value, schema, ctx, decl)
+
+    def object(self, value: Any, schema: dict, decl: dict, name: str | None, path: list, ctx: tuple[str, str],
+               smd: str) -> None:
+        """A struct (named properties) or a map (additionalProperties)."""
+        if not isinstance(value, Pairs):
+            return self.mismatch(value, schema, ctx, decl)
+        if schema.get("properties"):
+            return self.fields(value, schema, path, name.split(".")[-1] if name else ctx[0], ctx[1], smd)
+        extra = schema.get("additionalProperties")
+        for key, sub in value:
+            if isinstance(extra, dict):
+                self.value(sub, extra, path + [key], ctx, f"{smd}.{key}")
 
     def fields(self, obj: Pairs, schema: dict, path: list, struct: str, field: str, smd: str = "") -> None:
         props, seen = schema.get("properties") or {}, set()
@@ -143,6 +143,19 @@ def _apply_index(item: Any, keys: list[str], n: int) -> str:
     if keys and all(k in found for k in keys):
         return "[" + ",".join(f"{k}={json.dumps(found[k])}" for k in keys) + "]"
     return f"[{n}]"
+
+
+def _scalar_ok(value: Any, kind: str | None) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float)
+                                                                            and value.is_integer())
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return True
 
 
 def _render(path: list) -> str:
