@@ -141,3 +141,20 @@ def test_custom_resource_wrong_type_blocks_cel_as_the_api_server(fv):
             'must be of type integer: "string"') in proc.stderr
     assert ('* <nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; '
             "correct the existing errors to complete validation") in proc.stderr
+
+
+@pytest.mark.parametrize("ctype,body,expected", [
+    ("application/merge-patch+json", b'{"data": {"a": "1", "a": "2"}, "zzz": 1, "dta": {}}',
+     'duplicate field "data.a", unknown field "dta", unknown field "zzz"'),
+    ("application/strategic-merge-patch+json", b'{"metadata": {"labels": {"x": "1"}, "labels": {"y": "2"}}}',
+     'duplicate field "metadata.labels"'),
+    ("application/json-patch+json", b'[{"op": "add", "path": "/dta", "value": {}, "foo": 1},'
+                                    b' {"op": "add", "path": "/data/b", "path": "/data/c", "value": "v"}]',
+     'json patch unknown field "[0].foo", json patch duplicate field "[1].path", unknown field "dta"'),
+])
+def test_patch_bodies_under_strict(fv, ctype, body, expected):
+    fv.kubectl("create", "configmap", "strictpatch", "-n", "fv", "--from-literal=a=b", check=False)
+    code, answer, _ = request(fv, "PATCH", "/api/v1/namespaces/fv/configmaps/strictpatch?fieldValidation=Strict",
+                              body, ctype)
+    assert (code, answer["message"]) == (400, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+                                              f"strict decoding error: {expected}")

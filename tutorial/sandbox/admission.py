@@ -38,18 +38,20 @@ class Admission:
             self._validators.setdefault(tuple(gr), []).append(fn)
 
     def admit(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
-              crd: bool = False, field_validation: str = "", warnings: list | None = None) -> dict:
+              crd: bool = False, field_validation: str = "", warnings: list | None = None,
+              duplicates: list[str] | None = None) -> dict:
         """Prune, default, then validate obj (in place, also returned); raises store.Invalid, or
         StrictDecodingError for unknown fields when the client asked for fieldValidation=Strict."""
         gr = tuple(gr)
         if crd and store is not None:
             schema = crd_schema(store, gr, obj.get("apiVersion", ""))
             if schema:
-                unknown = prune(obj, schema)
-                if unknown and field_validation == "Strict":
-                    raise StrictDecodingError(obj, unknown)
-                if unknown and field_validation != "Ignore" and warnings is not None:
-                    warnings.extend(f'unknown field "{f}"' for f in unknown)
+                # like the real server for custom resources: duplicates first, then unknown fields
+                found = list(duplicates or []) + [f'unknown field "{f}"' for f in prune(obj, schema)]
+                if found and field_validation == "Strict":
+                    raise StrictDecodingError(obj, found)
+                if found and field_validation != "Ignore" and warnings is not None:
+                    warnings.extend(found)
                 apply_defaults(obj, schema)
                 causes = crdschema.crd_causes(schema, obj, old, validate_schema(obj, schema))
                 if causes:
@@ -83,9 +85,9 @@ class StrictDecodingError(StoreError):
 
     code, reason = 400, "BadRequest"
 
-    def __init__(self, obj: dict, unknown: list[str]):
+    def __init__(self, obj: dict, problems: list[str]):
         kind, version = obj.get("kind", "object"), str(obj.get("apiVersion", "")).split("/")[-1]
-        fields = ", ".join(f'unknown field "{f}"' for f in unknown)
+        fields = ", ".join(problems)
         super().__init__(f'{kind} in version "{version}" cannot be handled as a {kind}: '
                          f"strict decoding error: {fields}")
 

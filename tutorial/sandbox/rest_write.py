@@ -82,8 +82,9 @@ def _decode_check(h: Handler, req: Request, obj: dict, raw: bytes | None, old: d
     """Built-in kinds: unknown/duplicate fields per fieldValidation, wrong types (validation/writes.py)."""
     if not req.rt.crd and req.sub != "scale":
         apply = req.method == "PATCH" and content_type(req) == APPLY
+        patch_body = req.body if req.method == "PATCH" and not apply else None
         writes.check_builtin(req.rt.group, req.version, req.rt.kind, obj, raw, req.q("fieldValidation"),
-                             getattr(h, "warnings", None), old, apply=apply)
+                             getattr(h, "warnings", None), old, apply=apply, patch=patch_body)
 
 
 def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
@@ -104,7 +105,8 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
         obj.pop("status", None)
     resources.builtin_defaults(rt, obj)
     return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
-                                 field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None))
+                                 field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None),
+                                 duplicates=writes.body_duplicates(req.body) if rt.crd else None)
 
 
 def _name_new(req: Request, meta: dict) -> None:
@@ -163,7 +165,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         resources.builtin_defaults(rt, new)
     if req.sub != "finalize":
         h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"),
-                              warnings=getattr(h, "warnings", None))
+                              warnings=getattr(h, "warnings", None),
+                              duplicates=writes.body_duplicates(req.body) if rt.crd else None)
     return _keep_status(h, req, new, store.update(gr, new))
 
 

@@ -72,7 +72,7 @@ def _json_kind(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    return "array" if isinstance(value, list) else "object"
+    return "object" if isinstance(value, Pairs) or not isinstance(value, list) else "array"
 
 
 class _Walker:
@@ -101,7 +101,7 @@ class _Walker:
         if kind == "object" or schema.get("properties"):
             return self.object(value, schema, decl, name, path, ctx, smd)
         if kind == "array":
-            if not isinstance(value, list):
+            if not isinstance(value, list) or isinstance(value, Pairs):
                 return self.mismatch(value, schema, ctx, decl)
             keys = decl.get("x-kubernetes-list-map-keys") or schema.get("x-kubernetes-list-map-keys") or []
             for n, item in enumerate(value):
@@ -172,6 +172,24 @@ def check(definition: str, body: Any) -> Findings:
     if isinstance(body, Pairs):
         _Walker(findings).fields(body, schema, [], definition.split(".")[-1], "")
     return findings
+
+
+def duplicates(body: Any, path: list | None = None) -> list[str]:
+    """Keys given twice anywhere in a body (Pairs), without a schema: patches and custom resources."""
+    path = path or []
+    found: list[str] = []
+    if isinstance(body, Pairs):
+        seen: set = set()
+        for key, sub in body:
+            if key in seen:
+                found.append(f'duplicate field "{_render(path + [key])}"')
+            else:
+                found += duplicates(sub, path + [key])
+            seen.add(key)
+    elif isinstance(body, list):
+        for n, item in enumerate(body):
+            found += duplicates(item, path + [n])
+    return found
 
 
 def drop(obj: Any, paths: list[list]) -> None:

@@ -28,18 +28,45 @@ class ApplyError(DecodeError):
         StoreError.__init__(self, message)
 
 
+_JSON_PATCH_KEYS = {"op", "path", "value", "from"}
+
+
+def body_duplicates(raw: bytes | None) -> list[str]:
+    """`duplicate field "..."` for every key given twice in a JSON request body (patches, custom resources)."""
+    body = fields.parse_pairs(raw) if raw else None
+    return fields.duplicates(body) if body is not None else []
+
+
+def patch_problems(raw: bytes | None) -> list[str]:
+    """What the server says about a patch body itself: its duplicate keys, or for a JSON patch the
+    unknown and duplicate keys of its operations (duplicates inside values are lost, as upstream)."""
+    body = fields.parse_pairs(raw) if raw else None
+    if not isinstance(body, list) or isinstance(body, fields.Pairs):  # Pairs: an object, not a JSON patch
+        return body_duplicates(raw)
+    found = []
+    for n, op in enumerate(body):
+        seen: set = set()
+        for key, _ in op if isinstance(op, fields.Pairs) else []:
+            if key in seen:
+                found.append(f'json patch duplicate field "[{n}].{key}"')
+            elif key not in _JSON_PATCH_KEYS:
+                found.append(f'json patch unknown field "[{n}].{key}"')
+            seen.add(key)
+    return found
+
+
 def check_builtin(group: str, version: str, kind: str, obj: dict, raw: bytes | None, mode: str,
-                  warnings: list | None, old: dict | None = None, apply: bool = False) -> None:
-    """Validate obj (raw: the request body when it is the object itself) in place; raises DecodeError."""
+                  warnings: list | None, old: dict | None = None, apply: bool = False,
+                  patch: bytes | None = None) -> None:
+    """Validate obj (raw: the request body when it is the object itself; patch: a patch body) in place;
+    raises DecodeError."""
     definition = builtin.definition_for(group, version, kind)
     if definition is None:
         return
     started = time.perf_counter()
     body = fields.parse_pairs(raw) if raw else None
     found = fields.check(definition, body if isinstance(body, fields.Pairs) else fields.as_pairs(obj))
-    if old is not None and found.unknown:
-        stale = {tuple(p) for p in fields.check(definition, fields.as_pairs(old)).unknown}
-        found.problems = [p for p, path in _tagged(found) if tuple(path) not in stale]
+    found.problems = _reported(definition, found, old, patch)
     STATS["writes"] += 1
     STATS["seconds"] += time.perf_counter() - started
     if found.type_error:
@@ -59,6 +86,18 @@ def _apply_message(group: str, version: str, kind: str, obj: dict, paths: list[s
     errors = [f"{p}: field not declared in schema" for p in paths]
     detail = errors[0] if len(errors) == 1 else "errors:\n" + "\n".join("  " + e for e in errors)
     return f"failed to create typed patch object ({where}): {detail}"
+
+
+def _reported(definition: str, found: fields.Findings, old: dict | None, patch: bytes | None) -> list[str]:
+    """The problems to report: minus unknown fields the stored object already had; for a patch, the
+    patch body's own problems first, then the patched object's unknown fields sorted (as upstream)."""
+    tagged = _tagged(found)
+    if old is not None and found.unknown:
+        stale = {tuple(p) for p in fields.check(definition, fields.as_pairs(old)).unknown}
+        tagged = [(p, path) for p, path in tagged if not path or tuple(path) not in stale]
+    if patch is None:
+        return [p for p, _ in tagged]
+    return patch_problems(patch) + sorted(p for p, _ in tagged)
 
 
 def _tagged(found: fields.Findings) -> list[tuple[str, list]]:
