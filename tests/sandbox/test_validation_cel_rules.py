@@ -203,3 +203,5 @@ def test_kubectl_explain_shows_upstream_crd_descriptions(gw):
     assert "Rules are a list of HTTP matchers, filters and actions." in out
     out = gw.kubectl("explain", "gateway.spec.listeners.protocol").stdout
     assert "Protocol specifies the network protocol this listener expects to receive." in out
+    out = gw.kubectl("explain", "httproute.metadata.labels").stdout  # metadata is ObjectMeta, as upstream
+    assert "Map of string keys and values that can be used to organize and categorize" in out

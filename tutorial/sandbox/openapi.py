@@ -66,7 +66,8 @@ def group_version_doc(registry: Registry, group: str, version: str, store=None, 
         schema = crd_schema(store, rt.gr, f"{group}/{version}") if (rt.crd and store is not None) else None
         if schema:
             name = ".".join(reversed(group.split("."))) + f".{version}.{rt.kind}"
-            schemas[name] = dict(schema, **{"x-kubernetes-group-version-kind": [
+            schemas.update(openapi_defs.object_meta_components())
+            schemas[name] = dict(openapi_defs.with_object_meta(schema), **{"x-kubernetes-group-version-kind": [
                 {"group": group, "version": version, "kind": rt.kind}]})
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"},
             "paths": paths, "components": {"schemas": schemas}}

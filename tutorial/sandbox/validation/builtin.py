@@ -84,6 +84,23 @@ def components(group: str, version: str, kinds: tuple[str, ...]) -> dict[str, di
     return {name: to_v3(definitions()[name]) for name in _closure(names)}
 
 
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+
+@functools.lru_cache(maxsize=1)
+def object_meta_components() -> dict[str, dict]:
+    """ObjectMeta and what it refers to, in v3 form: custom kinds' documents point their metadata here."""
+    return {name: to_v3(definitions()[name]) for name in _closure([OBJECT_META])}
+
+
+def with_object_meta(schema: dict) -> dict:
+    """A CRD's schema as the API server publishes it: metadata is a reference to ObjectMeta."""
+    props = dict(schema.get("properties") or {})
+    meta = definitions()["io.k8s.api.core.v1.Pod"]["properties"]["metadata"]
+    props["metadata"] = {"allOf": [{"$ref": REF_V3 + OBJECT_META}], "description": meta.get("description", "")}
+    return dict(schema, properties=props)
+
+
 @functools.lru_cache(maxsize=64)
 def digest(group: str, version: str, kinds: tuple[str, ...]) -> str:
     """A stable digest of components(...) for the /openapi/v3 index hashes (computed once)."""
