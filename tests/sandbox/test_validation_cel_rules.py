@@ -205,3 +205,13 @@ def test_kubectl_explain_shows_upstream_crd_descriptions(gw):
     assert "Protocol specifies the network protocol this listener expects to receive." in out
     out = gw.kubectl("explain", "httproute.metadata.labels").stdout  # metadata is ObjectMeta, as upstream
     assert "Map of string keys and values that can be used to organize and categorize" in out
+
+
+def test_kubectl_duplicate_listener_names_show_both_causes(gw):
+    gtw = ("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: dup, namespace: cel}\n"
+           "spec:\n  gatewayClassName: gc\n  listeners:\n  - {name: a, port: 80, protocol: HTTP}\n"
+           "  - {name: a, port: 81, protocol: HTTP}\n")
+    proc = gw.kubectl("apply", "-f", "-", input=gtw, check=False)
+    assert 'The Gateway "dup" is invalid: \n' in proc.stderr
+    assert '* spec.listeners[1]: Duplicate value: map[string]interface {}{"name":"a"}' in proc.stderr
+    assert '* spec.listeners: Invalid value: "array": Listener name must be unique within the Gateway' in proc.stderr
