@@ -15,14 +15,20 @@ import threading
 import urllib.parse
 from typing import Any
 
-import cel
-
 # property names a rule sees escaped (k8s.io/apiserver/pkg/cel: reserved words become __word__)
 RESERVED = {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
             "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"}
 _LOCK = threading.Lock()
 _PROGRAMS: dict[str, Any] = {}
 _REGEX: dict[str, re.Pattern] = {}
+
+
+def _cel():
+    """The engine module, imported on first use: its package also loads a CLI (typer, rich), ~150 ms
+    that processes which never evaluate a rule (the TUI, fleet commands) should not pay."""
+    import cel
+
+    return cel
 
 
 class CelError(Exception):
@@ -85,7 +91,7 @@ def compile_rule(expression: str):
     program = _PROGRAMS.get(expression)
     if program is None:
         try:
-            program = cel.compile(expression)
+            program = _cel().compile(expression)
         except Exception as e:  # noqa: BLE001 - the engine raises several types for syntax errors
             raise CelError(f"compilation failed: {e}") from None
         with _LOCK:
@@ -96,7 +102,7 @@ def compile_rule(expression: str):
 def evaluate(expression: str, variables: dict[str, Any]) -> Any:
     """Run expression with variables (and the Kubernetes functions); CelError on a run-time error."""
     program = compile_rule(expression)
-    context = cel.Context()
+    context = _cel().Context()
     context.update(FUNCTIONS)
     for name, value in variables.items():
         context.add_variable(name, value)
@@ -110,4 +116,5 @@ def evaluate(expression: str, variables: dict[str, Any]) -> Any:
 
 def optional(value: Any):
     """oldSelf for a rule with optionalOldSelf: an optional (none on create)."""
-    return cel.OptionalValue.none() if value is None else cel.OptionalValue.of(value)
+    optional_value = _cel().OptionalValue
+    return optional_value.none() if value is None else optional_value.of(value)
