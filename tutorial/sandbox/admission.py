@@ -53,7 +53,7 @@ class Admission:
                 if found and field_validation != "Ignore" and warnings is not None:
                     warnings.extend(found)
                 apply_defaults(obj, schema)
-                causes = crdschema.crd_causes(schema, obj, old, validate_schema(obj, schema))
+                causes = crdschema.crd_causes(schema, obj, old, validate_schema(obj, schema), warnings)
                 if causes:
                     raise Invalid(causes, _crd_message(gr, obj, causes), _name(obj))
         with self._lock:

@@ -35,6 +35,11 @@ class CelError(Exception):
     """An expression that does not compile, or fails at run time (no such key, wrong types...)."""
 
 
+class CelUnsupported(CelError):
+    """An expression our engine cannot run (syntax or a function it lacks) though a real API server may:
+    callers say so ("not simulated by the sandbox") rather than refuse the object."""
+
+
 def escape(name: str) -> str:
     """The name a CEL rule uses for an object property (namespace -> __namespace__)."""
     if name in RESERVED:
@@ -93,7 +98,7 @@ def compile_rule(expression: str):
         try:
             program = _cel().compile(expression)
         except Exception as e:  # noqa: BLE001 - the engine raises several types for syntax errors
-            raise CelError(f"compilation failed: {e}") from None
+            raise CelUnsupported(f"compilation failed: {e}") from None
         with _LOCK:
             _PROGRAMS[expression] = program
     return program
@@ -111,6 +116,8 @@ def evaluate(expression: str, variables: dict[str, Any]) -> Any:
     except KeyError as e:
         raise CelError(f"no such key: {e.args[0] if e.args else e}") from None
     except Exception as e:  # noqa: BLE001 - type errors, overflow, division by zero...
+        if str(e).startswith("Undefined variable or function"):
+            raise CelUnsupported(str(e).split(". Check")[0]) from None
         raise CelError(str(e)) from None
 
 

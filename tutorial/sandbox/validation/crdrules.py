@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tutorial.sandbox.validation.celengine import CelError, escape, evaluate, optional
+from tutorial.sandbox.validation.celengine import CelError, CelUnsupported, escape, evaluate, optional
 
 Cause = tuple[str, str]
 _ABSENT = object()
@@ -64,7 +64,7 @@ def _message(rule: dict, variables: dict) -> str:
     return rule.get("message") or f"failed rule: {rule['rule']}"
 
 
-def _run_rules(schema: dict, value: Any, old: Any, path: str) -> list[Cause]:
+def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None) -> list[Cause]:
     causes: list[Cause] = []
     for rule in schema.get("x-kubernetes-validations") or []:
         text = rule.get("rule", "")
@@ -81,6 +81,11 @@ def _run_rules(schema: dict, value: Any, old: Any, path: str) -> list[Cause]:
                 variables["oldSelf"] = to_cel(old, schema)
         try:
             ok = evaluate(text, variables)
+        except CelUnsupported as e:
+            if notes is not None:
+                notes.append(f"x-kubernetes-validations rule at {path} was not checked: {e} "
+                             "(not simulated by the sandbox's CEL engine)")
+            continue
         except CelError as e:
             causes.append(_cause(path, schema, value, {}, f"{e} evaluating rule: {text}"))
             continue
@@ -103,7 +108,7 @@ def _old_items(schema: dict, old: Any) -> dict | None:
     return {_list_key(item, keys): item for item in old}
 
 
-def _children(schema: dict, value: Any, old: Any, path: str) -> list[Cause]:
+def _children(schema: dict, value: Any, old: Any, path: str, notes: list | None) -> list[Cause]:
     causes: list[Cause] = []
     if isinstance(value, dict):
         props = schema.get("properties") or {}
@@ -114,28 +119,29 @@ def _children(schema: dict, value: Any, old: Any, path: str) -> list[Cause]:
             if node is not None:
                 if not path and key == "metadata":
                     continue
-                causes += check(node, sub, old_map.get(key, _ABSENT), f"{path}.{key}" if path else key)
+                causes += check(node, sub, old_map.get(key, _ABSENT), f"{path}.{key}" if path else key, notes)
             elif isinstance(extra, dict):
-                causes += check(extra, sub, old_map.get(key, _ABSENT), f"{path}[{key}]")
+                causes += check(extra, sub, old_map.get(key, _ABSENT), f"{path}[{key}]", notes)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         olds = _old_items(schema, old)
         keys = schema.get("x-kubernetes-list-map-keys") or []
         for n, item in enumerate(value):
             before = olds.get(_list_key(item, keys), _ABSENT) if olds is not None else _ABSENT
-            causes += check(schema["items"], item, before, f"{path}[{n}]")
+            causes += check(schema["items"], item, before, f"{path}[{n}]", notes)
     return causes
 
 
-def check(schema: dict, value: Any, old: Any = _ABSENT, path: str = "") -> list[Cause]:
-    """Causes for every failing rule in schema over value (old is the stored value, or absent)."""
+def check(schema: dict, value: Any, old: Any = _ABSENT, path: str = "", notes: list | None = None) -> list[Cause]:
+    """Causes for every failing rule in schema over value (old is the stored value, or absent);
+    rules the engine cannot run are skipped with a line in notes (a Warning header)."""
     if value is None or not isinstance(schema, dict):
         return []
-    return _run_rules(schema, value, old, path or "<root>") + _children(schema, value, old, path)
+    return _run_rules(schema, value, old, path or "<root>", notes) + _children(schema, value, old, path, notes)
 
 
-def check_object(schema: dict, obj: dict, old: dict | None) -> list[Cause]:
+def check_object(schema: dict, obj: dict, old: dict | None, notes: list | None = None) -> list[Cause]:
     """Causes for a whole custom object against its version's openAPIV3Schema."""
-    return check(schema, obj, old if old is not None else _ABSENT)
+    return check(schema, obj, old if old is not None else _ABSENT, "", notes)
 
 
 def has_rules(schema: Any) -> bool:

@@ -99,9 +99,10 @@ def blocking(causes: list[Cause]) -> bool:
     return any(m.startswith(_BLOCKING) or "in body must be of type" in m for _, m in causes)
 
 
-def crd_causes(schema: dict, obj: dict, old: dict | None, structural: list[Cause]) -> list[Cause]:
+def crd_causes(schema: dict, obj: dict, old: dict | None, structural: list[Cause],
+               notes: list | None = None) -> list[Cause]:
     """Every cause for obj: structural ones (given), wrong types, then CEL rules unless blocked."""
     causes = type_causes(obj, schema) + list(structural) + list_causes(obj, schema)
     if blocking(causes):
         return causes + [BLOCKED]
-    return causes + crdrules.check_object(schema, obj, old)
+    return causes + crdrules.check_object(schema, obj, old, notes)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from tutorial.sandbox.store import GR, Store, StoreError
-from tutorial.sandbox.validation.celengine import CelError, evaluate
+from tutorial.sandbox.validation.celengine import CelError, CelUnsupported, evaluate
 
 GROUP = "admissionregistration.k8s.io"
 POLICIES: GR = (GROUP, "validatingadmissionpolicies")
@@ -99,13 +99,19 @@ def _variables(policy: dict, base: dict) -> dict:
     return values
 
 
-def _failure(policy: dict, base: dict) -> tuple[str, str] | None:
-    """The first failing validation's (message, reason), or None when all pass."""
+def _failure(policy: dict, base: dict, notes: list | None) -> tuple[str, str] | None:
+    """The first failing validation's (message, reason), or None when all pass; expressions our engine
+    cannot run are skipped with a note (a Warning header) instead of deciding either way."""
     spec = policy.get("spec") or {}
     for check in spec.get("validations") or []:
         expression = check.get("expression", "")
         try:
             ok = evaluate(expression, base)
+        except CelUnsupported as e:
+            if notes is not None:
+                notes.append(f"ValidatingAdmissionPolicy '{policy['metadata']['name']}' expression was not checked: "
+                             f"{e} (not simulated by the sandbox's CEL engine)")
+            continue
         except CelError as e:
             if spec.get("failurePolicy", "Fail") == "Ignore":
                 continue
@@ -148,7 +154,7 @@ def check(store: Store, gr: GR, obj: dict, old: dict | None, resource_label: str
             continue
         if not _resources_match(spec.get("matchResources"), req, obj, ns_obj) or not _conditions_hold(policy, base):
             continue
-        failed = _failure(policy, dict(base, variables=_variables(policy, base)))
+        failed = _failure(policy, dict(base, variables=_variables(policy, base)), warnings)
         if failed is None:
             continue
         names = f"ValidatingAdmissionPolicy '{policy['metadata']['name']}' with binding '{binding['metadata']['name']}'"
