@@ -109,3 +109,12 @@ def test_warn_binding_admits_with_a_warning(api):
     assert ("Warning: Validation failed for ValidatingAdmissionPolicy 'max-replicas.example.com' with binding "
             "'max-replicas-binding.example.com': failed expression: object.spec.replicas <= 5") in proc.stderr
     assert "deployment.apps/big created" in proc.stdout
+
+
+def test_a_bundle_shipping_the_policy_installs_whole(api):
+    """Newer Gateway API bundles put the policy and its binding in the same file as the CRDs."""
+    bundle = SAFE_UPGRADES.read_text(encoding="utf-8") + "\n---\n" + _gatewayclass_crd("v1.6.0")
+    proc = api.kubectl("apply", "-f", "-", input=bundle)
+    assert "customresourcedefinition.apiextensions.k8s.io/gatewayclasses.gateway.networking.k8s.io created" \
+        in proc.stdout
+    assert api.kubectl("get", "crd", "gatewayclasses.gateway.networking.k8s.io").returncode == 0
