@@ -34,6 +34,8 @@ class LessonsScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#notice").display = False
         self.query_one(LessonList).focus()
+        if self.app.lessons is not None:  # from the lessons cache: listed in the first frame
+            self.app.show_first_outline()
 
     def show_outline(self, outline: Outline, resume: str | None = None) -> None:
         lessons = self.query_one(LessonList)
