@@ -75,9 +75,14 @@ class LessonsScreen(Screen):
         if target:
             self.app.open_step(target)
 
+    _bindings_for: str | None = None  # the lesson the footer's keys were last worked out for
+
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
-        self.refresh_bindings()
+        lesson = self.query_one(LessonList).highlighted_lesson()
+        if lesson != self._bindings_for:  # "v Variant" depends on the lesson; a footer rebuild restyles it all
+            self._bindings_for = lesson
+            self.refresh_bindings()
         self.query_one("#lesson-detail", Static).update(self.app.describe(event.option.id or ""))
 
     def action_variant(self) -> None:
