@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from tests.ui.conftest import DEMO_LESSONS, SIZE, ready, run, until
 from tutorial.cli import build_parser
 from tutorial.commands._common import load_lesson_set
+from tutorial.ui import app as app_module
 from tutorial.ui.widgets.lesson_list import LessonList
 
 
@@ -77,3 +79,35 @@ def test_without_a_cache_the_worker_parses_and_lists_them(build, state_dir):
     assert not (state_dir / "cache").exists()
     run(scenario())
     assert any((state_dir / "cache").iterdir())  # the next start reads it
+
+
+PROBE = """
+import sys
+from tutorial.cli import build_parser
+from tutorial.ui.app import TutorialApp
+
+class Probe(TutorialApp):
+    def show_first_outline(self):
+        def painted():  # runs after the frame with the list, before the connect worker is released
+            print("kubernetes" in sys.modules, "tutorial.engine.session" in sys.modules, flush=True)
+            self.exit()
+        self.call_after_refresh(painted)
+        super().show_first_outline()
+
+Probe(build_parser().parse_args(sys.argv[1:])).run(headless=True, size=(100, 30))
+"""
+
+
+def test_kubernetes_is_not_imported_before_the_list_is_painted(state_dir, tmp_path):
+    import subprocess
+    import sys
+
+    probe = tmp_path / "probe.py"  # a file: Textual finds app.tcss relative to the app's source
+    probe.write_text(PROBE.replace("class Probe(TutorialApp):", "class Probe(TutorialApp):\n    CSS_PATH = "
+                                   f"{str(Path(app_module.__file__).with_name('app.tcss'))!r}"))
+    argv = ["--sandbox", "--lessons", str(DEMO_LESSONS)]
+    for _ in range(2):  # the first start parses (cache miss), the second reads the cache
+        out = subprocess.run([sys.executable, str(probe), *argv], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.split()[-2:] == ["False", "False"]
+    assert any((state_dir / "cache").iterdir())

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutorial.ui.widgets.cluster_bar import ClusterBar
+from tutorial.ui.widgets.keys_footer import KeysFooter
 from tutorial.ui.widgets.lesson_list import LessonList, Outline
 
 
@@ -29,7 +30,7 @@ class LessonsScreen(Screen):
         yield Label("", id="notice")
         yield LessonList(Option("Loading lessons…", disabled=True), id="lesson-list")
         yield Static("", id="lesson-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#notice").display = False
