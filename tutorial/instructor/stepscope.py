@@ -73,9 +73,10 @@ def _argv_namespaces(argv: list[str]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _documents(text: str) -> tuple:
-    """The YAML documents of a manifest, parsed once per text: every cluster of a fleet renders the
-    same manifests, and the journal asks about each step before and after it runs."""
+def yaml_documents(text: str) -> tuple:
+    """The YAML documents of a manifest, parsed once per text (callers must not change them): every
+    cluster of a fleet renders the same manifests, and the journal asks about each step before
+    and after it runs."""
     import yaml
 
     return tuple(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
@@ -86,7 +87,7 @@ def _manifest_namespaces(text: str) -> set[str]:
 
     found = set()
     try:
-        for doc in _documents(text):
+        for doc in yaml_documents(text):
             if isinstance(doc, dict):
                 meta = doc.get("metadata") or {}
                 if meta.get("namespace"):
@@ -117,7 +118,7 @@ def interest(engine, step) -> set[tuple[str, str | None]]:
     found: set[tuple[str, str | None]] = set()
     for manifest in step.manifests:
         try:
-            docs = _documents(manifest.text)
+            docs = yaml_documents(manifest.text)
         except (OSError, ValueError, yaml.YAMLError):
             continue
         found |= {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs if isinstance(d, dict)}

@@ -86,11 +86,11 @@ class TutorialApp(App):
             self.post_message(LessonsLoaded(lessons))
         else:
             lessons = self.lessons
+        self._listed.wait(timeout=2.0)  # a bound, so a stalled screen never stops the connection
         if choice is None and self.engine is None:
             progress = backend.early_progress(self.args)
             if progress is not None:
                 self.post_message(ProgressRead(progress))
-        self._listed.wait(timeout=2.0)  # a bound, so a stalled screen never stops the connection
         return lessons
 
     def show_first_outline(self) -> None:
@@ -164,6 +164,7 @@ class TutorialApp(App):
                 self._stop_resource_watch()
                 self.resource_rows.clear()
                 previous, self.engine = self.engine, None
+                self.early_progress = None  # the next cluster's marks say "checking…" until it answers
                 self.update_cluster_bars()
                 self._lessons_screen().refresh_bindings()
                 self._start(choice, previous)
