@@ -113,7 +113,8 @@ def _parse(path: str) -> dict[str, Any]:
 
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            # libyaml when present: a 100-context lab kubeconfig takes 0.5 s in pure-Python YAML
+            data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

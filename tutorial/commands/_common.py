@@ -17,12 +17,14 @@ class CommandFailed(Exception):
 
 
 def load_lesson_set(args):
-    from tutorial.lessons import LessonErrors, load_lessons
+    """The lessons named by --lessons (or the bundled ones), from the cache when unchanged."""
+    from tutorial.lessons import LessonErrors
+    from tutorial.lessons.cache import load_lessons_cached
     from tutorial.paths import assets_dir, lessons_dir
 
     directory = Path(getattr(args, "lessons", None) or lessons_dir())
     try:
-        return load_lessons(directory, assets_dir())
+        return load_lessons_cached(directory, assets_dir())
     except LessonErrors as exc:
         raise CommandFailed(f"{exc}\nThe lesson files have problems; `gateway-tutorial lint {directory}` "
                             "lists them.", EXIT_USAGE) from exc

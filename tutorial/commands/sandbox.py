@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--fault", action="extend", nargs="+", default=[], metavar="NAME",
                        help="switch a fault on in every cluster: NAME, NAME=VALUE or NAME:KEY=VALUE,... "
                        "(image-pull, no-lb, istiod-unschedulable, slow-controllers, crashloop, "
-                       "flaky-api, api-unreachable); CONTEXT/NAME... for one cluster only; repeatable")
+                       "flaky-api, api-unreachable, api-latency=30ms); CONTEXT/NAME... for one cluster only; repeatable")
     serve.add_argument("--env-out", type=Path, default=None, metavar="PATH",
                        help="also write the shell lines (export KUBECONFIG=..., PATH=...) to PATH")
     serve.add_argument("--state-dir", type=Path, default=None, metavar="DIR",

@@ -71,22 +71,20 @@ def _print(fleet, statuses, pairs, args) -> int:
 
 
 def _watch(fleet, args) -> int:
-    """Refresh the matrix in place; Ctrl-C ends it (exit 0: watching is not a failure)."""
+    """Rows updated in place as each cluster answers; Ctrl-C ends it (exit 0: watching is not a failure)."""
     import threading
 
-    from rich.live import Live
-
     from tutorial.instructor import render
+    from tutorial.instructor.board import StatusBoard, watch
+    from tutorial.instructor.status import cluster_status, status_steps, unreachable_status
 
+    pairs = status_steps(fleet.lessons)
     out, stop = render.wide_console(), threading.Event()
-    with Live(console=out, auto_refresh=False, transient=False) as live:
-        try:
-            while True:
-                statuses, pairs = gather(fleet, args)
-                live.update(render.status_view(out, statuses, pairs, title="Lab clusters (Ctrl-C to stop)"),
-                            refresh=True)
-                if stop.wait(max(0.2, args.interval)):
-                    break
-        except KeyboardInterrupt:
-            fleet.stop()
+    try:
+        watch(StatusBoard(fleet.runs, pairs), fleet, lambda run: cluster_status(run, pairs),
+              lambda run: unreachable_status(run, pairs),
+              interval=args.interval, stop=stop, out=out, parallel=args.parallel, timeout=args.timeout)
+    except KeyboardInterrupt:
+        stop.set()
+        fleet.stop()
     return 0

@@ -164,13 +164,23 @@ class Journal:
 # -- snapshots --------------------------------------------------------------------------------
 
 def snapshot(kube: Kube, namespaces: set[str]) -> Snapshot:
-    """Cluster-scoped kinds, namespaced kinds in `namespaces`, and every Helm release."""
-    jobs = [(av, kind, None) for av, kind in CLUSTER_KINDS]
-    jobs += [(av, kind, ns) for ns in sorted(namespaces) for av, kind in NAMESPACED_KINDS]
-    snap = Snapshot()
+    """Cluster-scoped kinds, namespaced kinds in `namespaces`, and every Helm release.
+
+    Namespaces are listed first: a namespace that does not exist holds nothing, so its 15
+    namespaced lists are not sent (before a step that creates istio-system, say). Each list is a
+    round trip to a possibly remote API server and CPU on both sides, on every step of every cluster.
+    """
+    served = _served(kube)
     with ThreadPoolExecutor(max_workers=LIST_WORKERS, thread_name_prefix="journal") as pool:
-        results = list(pool.map(lambda job: kube.list_meta(*job), jobs))
-        secrets = kube.list_meta("v1", "Secret", None, label_selector="owner=helm")
+        first = pool.map(lambda job: kube.list_meta(*job),
+                         [(av, kind, None) for av, kind in CLUSTER_KINDS if served(av)])
+        secrets = pool.submit(kube.list_meta, "v1", "Secret", None, label_selector="owner=helm")
+        results = list(first)
+        existing = {s.ref.name for s in results[0]} if CLUSTER_KINDS[0][1] == "Namespace" else set(namespaces)
+        jobs = [(av, kind, ns) for ns in sorted(namespaces & existing) for av, kind in NAMESPACED_KINDS if served(av)]
+        results += pool.map(lambda job: kube.list_meta(*job), jobs)
+        secrets = secrets.result()
+    snap = Snapshot()
     for seen_list in results:
         for seen in seen_list:
             if seen.labels.get("owner") == "helm" and seen.ref.kind == "Secret":
@@ -183,6 +193,20 @@ def snapshot(kube: Kube, namespaces: set[str]) -> Snapshot:
             if status == "deployed" or key not in snap.releases:
                 snap.releases[key] = status
     return snap
+
+
+def _served(kube: Kube):
+    """served(api_version) -> bool from one request for the API groups: a group the cluster does not
+    serve yet (Gateway API before its CRDs) would otherwise cost a discovery request per kind and
+    namespace in every snapshot, since a 404 is not remembered (the CRDs may come with the next step)."""
+    from tutorial.cluster.client import ClusterError
+
+    try:
+        groups = kube.client.get_json("/apis").get("groups", [])
+    except ClusterError:
+        return lambda api_version: True  # cannot tell: ask per kind, as before
+    versions = {v["groupVersion"] for g in groups for v in g.get("versions", [])}
+    return lambda api_version: api_version == "v1" or api_version in versions
 
 
 # -- the hook ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ cluster before each step would be slow), skips steps that only read, and reports
 
 from __future__ import annotations
 
+import functools
 import re
 
 # First argument of a command that only reads: a step made only of these changes nothing.
@@ -71,12 +72,22 @@ def _argv_namespaces(argv: list[str]) -> set[str]:
     return found
 
 
+@functools.lru_cache(maxsize=256)
+def yaml_documents(text: str) -> tuple:
+    """The YAML documents of a manifest, parsed once per text (callers must not change them): every
+    cluster of a fleet renders the same manifests, and the journal asks about each step before
+    and after it runs."""
+    import yaml
+
+    return tuple(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+
+
 def _manifest_namespaces(text: str) -> set[str]:
     import yaml
 
     found = set()
     try:
-        for doc in yaml.safe_load_all(text):
+        for doc in yaml_documents(text):
             if isinstance(doc, dict):
                 meta = doc.get("metadata") or {}
                 if meta.get("namespace"):
@@ -107,7 +118,7 @@ def interest(engine, step) -> set[tuple[str, str | None]]:
     found: set[tuple[str, str | None]] = set()
     for manifest in step.manifests:
         try:
-            docs = list(yaml.safe_load_all(manifest.text))
+            docs = yaml_documents(manifest.text)
         except (OSError, ValueError, yaml.YAMLError):
             continue
         found |= {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs if isinstance(d, dict)}

@@ -8,7 +8,10 @@ balancer, istiod unschedulable, ...). They switch on and off while the cluster r
 from __future__ import annotations
 
 import random
+import re
 import threading
+import time
+from collections import deque
 from typing import Any, Callable, Iterable
 
 # name -> (parameter that "name=value" sets, default parameters, one-line description)
@@ -24,7 +27,11 @@ FAULTS: dict[str, tuple[str | None, dict[str, Any], str]] = {
                   "containers of pods matching the label selector crash at start"),
     "flaky-api": ("rate", {"rate": 0.2}, "a share of API requests fail with 500, watches drop"),
     "api-unreachable": (None, {}, "the API server refuses every connection"),
+    "api-latency": ("delay", {"delay": "30ms", "jitter": None},
+                    "every API request and watch event waits a network round trip (delay, +- jitter; "
+                    "default jitter a tenth of the delay)"),
 }
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
 
 
 class FaultError(ValueError):
@@ -54,9 +61,32 @@ def _normalize(name: str, params: dict[str, Any]) -> dict[str, Any]:
                 out[key] = float(out[key])
             except (TypeError, ValueError):
                 raise FaultError(f"fault {name!r}: {key} must be a number, got {out[key]!r}") from None
+    if name == "api-latency":
+        out["delay"] = _duration(name, "delay", out["delay"])
+        jitter = out["jitter"]
+        out["jitter"] = _duration(name, "jitter", jitter) if jitter is not None else \
+            _format_ms(_seconds(out["delay"]) / 10)
     if "rate" in out and not 0.0 <= out["rate"] <= 1.0:
         raise FaultError(f"fault {name!r}: rate must be between 0 and 1, got {out['rate']}")
     return out
+
+
+def _duration(name: str, key: str, value: Any) -> str:
+    """'30ms', '0.03s' or '30' (milliseconds) -> the canonical '30ms'; FaultError otherwise."""
+    match = _DURATION.match(str(value))
+    if not match:
+        raise FaultError(f"fault {name!r}: {key} must be a duration like 30ms or 0.5s, got {value!r}")
+    number = float(match.group(1))
+    return _format_ms(number if match.group(2) in (None, "ms") else number * 1000, seconds=False)
+
+
+def _format_ms(value: float, *, seconds: bool = True) -> str:
+    ms = value * 1000 if seconds else value
+    return f"{ms:g}ms"
+
+
+def _seconds(canonical: str) -> float:
+    return float(canonical[:-2]) / 1000
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -91,11 +121,12 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
 class FaultSet:
     """The active faults of one cluster; thread-safe, with change listeners."""
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self._lock = threading.Lock()
         self._active: dict[str, dict[str, Any]] = {}
         self._listeners: list[Callable[[], None]] = []
         self._rng = rng or random.Random()
+        self._sleep = sleep  # tests pass a recorder: they check what is delayed, never how long it took
 
     @classmethod
     def parse(cls, specs: Iterable[str] | None) -> "FaultSet":
@@ -174,6 +205,24 @@ class FaultSet:
         """True while the API server must refuse connections (api-unreachable)."""
         return self.active("api-unreachable") is not None
 
+    def latency_now(self) -> float:
+        """Seconds this request or event waits (api-latency: delay +- jitter, uniform); 0 when off."""
+        fault = self.active("api-latency")
+        if not fault:
+            return 0.0
+        delay, jitter = _seconds(fault["delay"]), _seconds(fault["jitter"])
+        return max(0.0, delay + self._rng.uniform(-jitter, jitter)) if jitter else delay
+
+    def delay_request(self) -> None:
+        """Wait as long as a round trip to a remote API server would (api-latency)."""
+        seconds = self.latency_now()
+        if seconds > 0:
+            self._sleep(seconds)
+
+    def delayed(self, watch) -> "DelayedWatch":
+        """The watch's events, each handed out a network delay after it happened (api-latency)."""
+        return DelayedWatch(watch, self)
+
     # Questions the controllers ask.
     def image_fails(self, image: str) -> bool:
         """True when pulling this image should fail (image-pull)."""
@@ -183,3 +232,46 @@ class FaultSet:
     def slow_factor(self) -> float:
         fault = self.active("slow-controllers")
         return fault["factor"] if fault else 1.0
+
+
+class DelayedWatch:
+    """A store watch seen across a network: each event comes out `latency_now()` after it happened.
+
+    Events are delayed, not slowed: a burst stays a burst (each has its own due time), and they keep
+    their order, as on one TCP stream. With api-latency off an event is due at once. Offers the
+    Watch interface the watch stream uses: next(timeout), close(), and _queue.empty().
+    """
+
+    def __init__(self, watch, faults: FaultSet) -> None:
+        self._watch, self._faults = watch, faults
+        self._due: deque = deque()  # (monotonic due time, event), in order
+        self._queue = self  # the stream asks `w._queue.empty()` before sending a bookmark
+
+    def empty(self) -> bool:
+        return not self._due and self._watch._queue.empty()
+
+    def next(self, timeout: float | None = None):
+        """The next event once it is due, or None after timeout seconds (or when closed)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            if self._due and self._due[0][0] <= now:
+                return self._due.popleft()[1]
+            waits = [t - now for t in (deadline, self._due[0][0] if self._due else None) if t is not None]
+            if deadline is not None and deadline <= now:
+                return None
+            event = self._watch.next(timeout=max(0.0, min(waits)) if waits else None)
+            if event is not None:
+                last = self._due[-1][0] if self._due else 0.0
+                self._due.append((max(last, time.monotonic() + self._faults.latency_now()), event))
+            elif self._watch.closed:  # nothing more will come: hand out what is still in flight
+                if not self._due:
+                    return None
+                time.sleep(max(0.0, min(waits)))
+
+    def close(self) -> None:
+        self._watch.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._watch.closed

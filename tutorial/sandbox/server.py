@@ -169,6 +169,7 @@ class Handler(BaseHTTPRequestHandler):
         if faults is not None and faults.unreachable():
             self.close_connection = True  # as if nothing listened: no answer at all
             return
+        getattr(faults, "delay_request", _no_delay)()  # api-latency: the network round trip
         try:
             self._route(method, body)
         except ApiError as e:
@@ -276,6 +277,10 @@ class Handler(BaseHTTPRequestHandler):
     def end_stream(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+
+def _no_delay() -> None:
+    """Faults objects without api-latency (tests' own) answer at once."""
 
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

@@ -60,6 +60,8 @@ def do_watch(h: Handler, req: Request) -> None:
         h.start_stream()
         h.send_chunk(_event_line("ERROR", status_body(e.code, e.reason, e.message)))
         return h.end_stream()
+    if hasattr(api.faults, "delayed"):
+        w = api.faults.delayed(w)  # api-latency: events reach the client a network delay later
     h.start_stream()
     _count_watch(api, +1)
     try:

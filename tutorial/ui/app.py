@@ -1,7 +1,9 @@
 """TutorialApp: lessons on the left of the learner's mind, the cluster at the top of the screen.
 
-The first screen paints before lessons, the engine or kubernetes load: a thread worker loads
-the lessons, then connects (the current context, else the sandbox) and posts the results.
+The first frame already lists the lessons when the lesson cache is valid (~2 ms, no YAML parser);
+otherwise a thread worker parses them first. Marks that depend on the cluster say "checking…" until
+its progress is known. Only once the list is on screen does the worker connect (the current
+context, else the sandbox), which imports kubernetes and holds the GIL for a while.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from textual.binding import Binding
 from tutorial.ui import backend
 from tutorial.ui.commands import TutorialCommands
 from tutorial.ui.marks import next_step
-from tutorial.ui.messages import ContextsListed, EngineReady, LessonsLoaded, ResourcesChanged, StartupFailed
+from tutorial.ui.messages import (ContextsListed, EngineReady, LessonsLoaded, ProgressRead, ResourcesChanged,
+                                  StartupFailed)
 from tutorial.ui.screens.lessons import LessonsScreen
 from tutorial.ui.widgets.cluster_bar import ClusterBar
 from tutorial.ui.widgets.lesson_list import Outline
 
-
-START_DELAY = 0.3  # seconds between the first paint and the start-up worker
 
 
 class TutorialApp(App):
@@ -43,6 +44,8 @@ class TutorialApp(App):
         self.args = args
         self.lessons = None
         self.engine = None
+        self.early_progress = None  # the progress store before the engine exists (sandbox only)
+        self._listed = threading.Event()  # set once the lesson list is on screen
         self.show_resources = False
         self.resource_rows: dict[str, tuple[list[dict], str | None]] = {}
         self._cancels: set[threading.Event] = set()
@@ -51,9 +54,11 @@ class TutorialApp(App):
     def get_default_screen(self) -> LessonsScreen:
         return LessonsScreen()
 
+    def on_load(self) -> None:
+        self.lessons = backend.cached_lessons(self.args)  # before the screen composes: its first frame lists them
+
     def on_mount(self) -> None:
-        # Paint and settle first: loading lessons and starting the sandbox hold the GIL for a while.
-        self.call_after_refresh(self.set_timer, START_DELAY, self._start)
+        self.call_after_refresh(self._start)  # connecting waits for the list to be painted (_listed)
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.height < 30, "-short")  # the output log gives the step text room
@@ -63,11 +68,7 @@ class TutorialApp(App):
     def _start(self, choice: str | None = None, previous=None) -> None:
         try:
             backend.close(previous)  # first: the embedded sandbox is one per process
-            if self.lessons is None:
-                lessons = backend.load_lessons(self.args)
-                self.post_message(LessonsLoaded(lessons))
-            else:
-                lessons = self.lessons
+            lessons = self._lessons_before_connecting(choice)
             connection = backend.connect(self.args, lessons, choice)
         except backend.StartupError as exc:
             self.post_message(StartupFailed(exc.title, str(exc), exc.fatal))
@@ -77,10 +78,36 @@ class TutorialApp(App):
             return
         self.post_message(EngineReady(connection.engine, connection.notice))
 
+    def _lessons_before_connecting(self, choice: str | None):
+        """(worker) Lessons parsed when the cache missed, the sandbox's progress read, and the
+        list painted, before connecting: kubernetes' import would otherwise delay the paint."""
+        if self.lessons is None:
+            lessons = backend.load_lessons(self.args)
+            self.post_message(LessonsLoaded(lessons))
+        else:
+            lessons = self.lessons
+        self._listed.wait(timeout=2.0)  # a bound, so a stalled screen never stops the connection
+        if choice is None and self.engine is None:
+            progress = backend.early_progress(self.args)
+            if progress is not None:
+                self.post_message(ProgressRead(progress))
+        return lessons
+
+    def show_first_outline(self) -> None:
+        """The lesson list as soon as lessons are known; connecting waits for it to be painted."""
+        self.refresh_outline()
+        self.call_after_refresh(self._listed.set)
+
     @on(LessonsLoaded)
     def _lessons_loaded(self, message: LessonsLoaded) -> None:
         self.lessons = message.lessons
-        self.refresh_outline()
+        self.show_first_outline()
+
+    @on(ProgressRead)
+    def _progress_read(self, message: ProgressRead) -> None:
+        if self.engine is None:
+            self.early_progress = message.progress
+            self.refresh_outline()
 
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
@@ -137,6 +164,7 @@ class TutorialApp(App):
                 self._stop_resource_watch()
                 self.resource_rows.clear()
                 previous, self.engine = self.engine, None
+                self.early_progress = None  # the next cluster's marks say "checking…" until it answers
                 self.update_cluster_bars()
                 self._lessons_screen().refresh_bindings()
                 self._start(choice, previous)
@@ -167,15 +195,18 @@ class TutorialApp(App):
         return self.lessons.resolve_target("all") if self.lessons is not None else []
 
     def outline(self) -> Outline:
-        walk = self.walk()
-        states = {t: r.state for t, r in self.engine.progress.all().items()} if self.engine else {}
+        """What the lesson list shows; states are None ("checking…") while no progress is known."""
+        progress = self.engine.progress if self.engine else self.early_progress
+        chosen = _variants(progress, self.lessons)
+        walk = self.engine.steps("all") if self.engine else self.lessons.resolve_target("all", chosen)
+        states = {t: r.state for t, r in progress.all().items()} if progress is not None else None
         steps: dict = {}
         for lesson, step in walk:
             steps.setdefault(lesson.id, []).append(step)
-        chosen = self.engine.variants() if self.engine else {}
         variants = {l.id: l.variant(chosen.get(l.id) or l.default_variant.id).title
                     for l in self.lessons.lessons if l.variants}
-        return Outline(list(self.lessons.lessons), steps, states, next_step(walk, states), variants)
+        nxt = next_step(walk, states) if states is not None else None
+        return Outline(list(self.lessons.lessons), steps, states, nxt, variants)
 
     def refresh_outline(self, resume: str | None = None) -> None:
         if self.lessons is not None:
@@ -296,3 +327,10 @@ class TutorialApp(App):
             event.set()
         backend.close(self.engine)
         self.engine = None
+
+
+def _variants(progress, lessons) -> dict[str, str]:
+    """lesson id -> the variant chosen in this progress store (none chosen: the lesson's default)."""
+    if progress is None:
+        return {}
+    return {l.id: progress.variant(l.id) for l in lessons.lessons if progress.variant(l.id)}

@@ -8,6 +8,7 @@ STEP_MARKS = {
     "failed": ("✘", "failed"),
     "todo": ("○", "todo"),
     "next": ("▶", "next"),
+    "checking": ("…", "checking"),  # progress not known yet (the cluster is being connected)
 }
 
 CHECK_MARKS = {

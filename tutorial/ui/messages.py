@@ -13,6 +13,13 @@ class LessonsLoaded(Message):
 
 
 @dataclass
+class ProgressRead(Message):
+    """The learner's progress on the cluster about to be used, read before connecting to it."""
+
+    progress: object
+
+
+@dataclass
 class EngineReady(Message):
     """An engine on a cluster is ready; `notice` says why it is not the one asked for."""
 

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutorial.ui.widgets.cluster_bar import ClusterBar
+from tutorial.ui.widgets.keys_footer import KeysFooter
 from tutorial.ui.widgets.lesson_list import LessonList, Outline
 
 
@@ -29,11 +30,13 @@ class LessonsScreen(Screen):
         yield Label("", id="notice")
         yield LessonList(Option("Loading lessons…", disabled=True), id="lesson-list")
         yield Static("", id="lesson-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#notice").display = False
         self.query_one(LessonList).focus()
+        if self.app.lessons is not None:  # from the lessons cache: listed in the first frame
+            self.app.show_first_outline()
 
     def show_outline(self, outline: Outline, resume: str | None = None) -> None:
         lessons = self.query_one(LessonList)
@@ -73,9 +76,14 @@ class LessonsScreen(Screen):
         if target:
             self.app.open_step(target)
 
+    _bindings_for: str | None = None  # the lesson the footer's keys were last worked out for
+
     @on(OptionList.OptionHighlighted)
     def _describe(self, event: OptionList.OptionHighlighted) -> None:
-        self.refresh_bindings()
+        lesson = self.query_one(LessonList).highlighted_lesson()
+        if lesson != self._bindings_for:  # "v Variant" depends on the lesson; a footer rebuild restyles it all
+            self._bindings_for = lesson
+            self.refresh_bindings()
         self.query_one("#lesson-detail", Static).update(self.app.describe(event.option.id or ""))
 
     def action_variant(self) -> None:

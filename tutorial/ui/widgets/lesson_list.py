@@ -19,7 +19,7 @@ class Outline:
 
     lessons: list  # Lesson objects in order
     steps: dict  # lesson id -> [Step]
-    states: dict  # target -> state
+    states: dict | None  # target -> state; None while the cluster's progress is not known yet
     next_target: str | None
     variants: dict  # lesson id -> variant title (only lessons with variants)
 
@@ -40,6 +40,8 @@ class LessonList(OptionList):
         self.clear_options()
         self.add_options(self._build_options(outline))
         nxt = f"S:{outline.next_target}" if outline.next_target else None
+        if outline.states is None:  # progress unknown: start on the first step, as a fresh learner
+            nxt = next((f"S:{s[0].target}" for s in outline.steps.values() if s), None)
         # keep the learner's place; if that step left the walk (another variant), stay in its lesson
         lesson = f"L:{keep[2:].split('/', 1)[0]}" if keep else None
         if not (self._highlight(keep) or self._highlight(lesson) or self._highlight(nxt)):
@@ -68,14 +70,18 @@ class LessonList(OptionList):
         return options
 
     def _lesson_prompt(self, number: int, lesson, steps, outline: Outline) -> Text:
-        done = sum(1 for s in steps if outline.states.get(s.target) in ("done", "skipped"))
-        text = Text.assemble((f"{lesson.order}  {lesson.title}", "bold"), f"   {done}/{len(steps)} done")
+        if outline.states is None:
+            count = f"   {len(steps)} steps, checking…"
+        else:
+            done = sum(1 for s in steps if outline.states.get(s.target) in ("done", "skipped"))
+            count = f"   {done}/{len(steps)} done"
+        text = Text.assemble((f"{lesson.order}  {lesson.title}", "bold"), count)
         if lesson.id in outline.variants:
             text.append(f"\n   variant: {outline.variants[lesson.id]}  (v to change)", style="italic")
         return text
 
     def _step_prompt(self, step, outline: Outline) -> Text:
-        state = outline.states.get(step.target, "todo")
+        state = outline.states.get(step.target, "todo") if outline.states is not None else "checking"
         is_next = step.target == outline.next_target
         mark = step_mark("next" if is_next and state == "todo" else state)
         text = Text.assemble("    ", mark, "  ", step.title)
