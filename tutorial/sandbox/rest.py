@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import patch, resources, tables
+from tutorial.sandbox import patch, requestcheck, resources, tables
 from tutorial.sandbox.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.rest_write import do_patch, do_replace, prepare_new
@@ -40,6 +40,9 @@ def dispatch(h: Handler, req: Request) -> None:
                                                 f"resource ({req.rt.label} only supports {', '.join(req.rt.verbs)})")
     if req.rt.namespaced and req.name and not req.namespace and req.rt.gr != NAMESPACES:
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
+    if verb in ("list", "watch", "deletecollection") and req.q("fieldSelector"):
+        requestcheck.check_field_selector(req.rt.storage_gr, req.q("fieldSelector"),
+                                          requestcheck.selectable_fields(h.api.store, req.rt))
     try:
         _VERBS[verb](h, req)
     except StoreError as e:
@@ -136,7 +139,10 @@ def do_create(h: Handler, req: Request) -> None:
     if req.sub:
         return _create_sub(h, req, obj)
     obj = prepare_new(h, req, obj)
-    created = obj if req.dry_run else h.api.store.create(rt.storage_gr, obj)
+    try:
+        created = obj if req.dry_run else h.api.store.create(rt.storage_gr, obj)
+    except StoreError as e:  # AlreadyExists names the object the body named, not the (empty) URL name
+        raise from_store_error(e, rt, obj["metadata"]["name"]) from None
     h.send_json(201, out(req, created))
 
 

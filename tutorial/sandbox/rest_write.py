@@ -7,11 +7,10 @@ do_replace and do_patch write over an existing object the way its (sub)resource 
 from __future__ import annotations
 
 import random
-import re
 import string
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import patch, resources
+from tutorial.sandbox import patch, requestcheck, resources
 from tutorial.sandbox.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
                                          object_body, out)
 from tutorial.sandbox.store import NAMESPACES, StoreError, copy_json, now_iso
@@ -19,13 +18,6 @@ from tutorial.sandbox.store import NAMESPACES, StoreError, copy_json, now_iso
 if TYPE_CHECKING:
     from tutorial.sandbox.server import Handler
 
-_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_NAME_RULES = {
-    "label": (re.compile(rf"{_LABEL}"), 63, "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-              "characters or '-', and must start and end with an alphanumeric character"),
-    "subdomain": (re.compile(rf"{_LABEL}(\.{_LABEL})*"), 253, "a lowercase RFC 1123 subdomain must consist of "
-                  "lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
-}
 PATCH_TYPES = {"application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml"}
 # the server sets these; whatever a client sends for them is dropped
@@ -51,15 +43,17 @@ def _check_namespace(h: Handler, req: Request, namespace: str) -> None:
 
 
 def _check_name(req: Request, name: str) -> None:
-    if req.rt.group == "rbac.authorization.k8s.io":
-        return  # RBAC names may hold ':' (system:...) like the real API server allows
-    rule = "label" if req.rt.gr in (NAMESPACES, ("", "services")) else "subdomain"
-    pattern, max_len, text = _NAME_RULES[rule]
-    if not pattern.fullmatch(name) or len(name) > max_len:
-        cause = f'Invalid value: "{name}": {text} (e.g. \'my-name\')'
-        raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: metadata.name: {cause}',
-                       {"name": name, "kind": req.rt.kind,
-                        "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]})
+    """422 when the name breaks the kind's rule (DNS-1035 for Services, ...), in the real server's words."""
+    problems = requestcheck.name_problems(req.rt.gr, name)
+    if problems:
+        causes = [f'Invalid value: "{name}": {p}' for p in problems]
+        shown = causes[0] if len(causes) == 1 else "[" + ", ".join(f"metadata.name: {c}" for c in causes) + "]"
+        prefix = "" if len(causes) > 1 else "metadata.name: "
+        details = {"name": name, "kind": req.rt.kind,
+                   "causes": [{"reason": "FieldValueInvalid", "message": c, "field": "metadata.name"} for c in causes]}
+        if req.rt.group:
+            details["group"] = req.rt.group
+        raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: {prefix}{shown}', details)
 
 
 def _check_shape(req: Request, obj: dict, old: dict | None = None) -> None:
@@ -82,6 +76,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     if rt.group == "events.k8s.io":
         obj = resources.event_from_events_v1(obj)
     else:
+        requestcheck.check_type(rt, req.version, obj)
         obj.update(apiVersion=rt.api_version_for(req.version), kind=rt.kind)
     _check_shape(req, obj)
     meta = obj.setdefault("metadata", {})
@@ -178,6 +173,8 @@ def _respond_written(h: Handler, req: Request, result: dict, code: int = 200) ->
 def do_replace(h: Handler, req: Request) -> None:
     obj = object_body(req)
     old = current(h, req)
+    if req.rt.group != "events.k8s.io" and not req.sub:
+        requestcheck.check_type(req.rt, req.version, obj)
     result = obj if req.dry_run else _write(h, req, obj, old)
     _respond_written(h, req, result)
 
