@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import patch, requestcheck, resources, tables
+from tutorial.sandbox import lifecycle, patch, requestcheck, resources, tables
 from tutorial.sandbox.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.rest_write import do_patch, do_replace, prepare_new
@@ -183,10 +183,11 @@ def do_delete(h: Handler, req: Request) -> None:
                        {"name": req.name, "kind": "namespaces"})
     if req.dry_run or opts.get("dryRun"):
         return h.send_json(200, out(req, old))
-    h.send_json(200, out(req, h.api.store.delete(req.rt.storage_gr, req.namespace, req.name)))
+    h.send_json(200, out(req, lifecycle.delete(h.api.store, req.rt.storage_gr, req.namespace, req.name, old, opts)))
 
 
 def do_deletecollection(h: Handler, req: Request) -> None:
+    opts = _delete_options(req)
     items, rv = h.api.store.list(req.rt.storage_gr, req.namespace,
                                  label_selector=req.q("labelSelector") or None,
                                  field_selector=req.q("fieldSelector") or None)
@@ -196,7 +197,8 @@ def do_deletecollection(h: Handler, req: Request) -> None:
         if req.rt.gr == NAMESPACES and meta["name"] in PROTECTED_NAMESPACES:
             continue
         try:
-            deleted.append(out(req, h.api.store.delete(req.rt.storage_gr, meta.get("namespace"), meta["name"])))
+            deleted.append(out(req, lifecycle.delete(h.api.store, req.rt.storage_gr, meta.get("namespace"),
+                                                     meta["name"], item, opts)))
         except StoreError:
             continue  # deleted meanwhile
     h.send_json(200, {"kind": req.rt.kind + "List", "apiVersion": req.rt.api_version_for(req.version),

@@ -10,7 +10,7 @@ import random
 import string
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import patch, requestcheck, resources
+from tutorial.sandbox import lifecycle, patch, requestcheck, resources, ssa
 from tutorial.sandbox.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
                                          object_body, out)
 from tutorial.sandbox.store import NAMESPACES, StoreError, copy_json, now_iso
@@ -87,6 +87,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     if "status" in rt.subresources and rt.gr != NAMESPACES:
         obj.pop("status", None)
     resources.builtin_defaults(rt, obj)
+    lifecycle.initial_status(rt.gr, obj)
     return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
                                  field_validation=req.q("fieldValidation"))
 
@@ -262,6 +263,7 @@ def _apply_merge(req: Request, old: dict, applied: dict, manager: str) -> dict:
     entry = _managed_entry(req, manager, applied)
     if previous and isinstance(previous.get("fieldsV1"), dict):
         patch.remove_fields(new, patch.fieldset_removed(previous["fieldsV1"], entry["fieldsV1"]))
+    entries = ssa.resolve(entries, entry["fieldsV1"], old, new, force=req.q("force") == "true")
     new["metadata"]["managedFields"] = entries + [entry]
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
     return new
