@@ -7,6 +7,7 @@ from typing import Callable
 
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.kubelet import images
 
 NODE_IP = "172.18.0.2"
 
@@ -62,8 +63,8 @@ def all_ready(pod: dict) -> bool:
 
 
 def image_never_pulls(image: str) -> bool:
-    """The istio/gateway chart's placeholder image "auto" exists nowhere (it must be injected)."""
-    return image == "auto"
+    """True for an image no registry has (kubelet/images.py's catalogue), e.g. the gateway chart's "auto"."""
+    return not images.known(image)
 
 
 def full_image(image: str) -> str:
@@ -81,9 +82,8 @@ def pull_error(image: str) -> str:
     """The containerd error text the kubelet reports for a failed pull."""
     ref = full_image(image)
     if image_never_pulls(image):
-        return (f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
-                f'resolve reference "{ref}": pull access denied, repository does not exist or may '
-                "require authorization")
+        return images.registry_answer(image)
+    # a known image that fails anyway (the image-pull fault): its registry is unreachable
     host, _, rest = ref.partition("/")
     repo, _, tag = rest.rpartition(":")
     return (f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
