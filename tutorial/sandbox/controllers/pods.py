@@ -12,6 +12,7 @@ from typing import Callable
 
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import podstatus as ps
+from tutorial.sandbox.controllers import scheduler
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.runtime import Controller
 
@@ -48,8 +49,16 @@ class PodLifecycleController(Controller):
             self._backoffs.pop(uid, None)
             self._seen.pop(uid, None)
             self._ips.release((obj.get("status") or {}).get("podIP"))
+            self._retry_unschedulable()  # room was freed: pending pods may fit now
             return
         self.kick(obj)
+        if (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            self._retry_unschedulable()
+
+    def _retry_unschedulable(self) -> None:
+        for pod in self.ctx.store.list(u.PODS)[0]:
+            if ps.is_unschedulable(pod):
+                self.kick(pod)
 
     # ---- planning ----
     def kick(self, pod: dict) -> None:
@@ -108,9 +117,21 @@ class PodLifecycleController(Controller):
         return self.ctx.settings.backoff_delay * min(2 ** max(n - 1, 0), 16)
 
     def _unschedulable(self, pod: dict) -> bool:
-        return (self.ctx.faults.active("istiod-unschedulable") is not None
+        return self._why_unschedulable(pod) is not None
+
+    def _why_unschedulable(self, pod: dict) -> str | None:
+        """The FailedScheduling message when the pod cannot bind now (fault or requests), else None."""
+        if (self.ctx.faults.active("istiod-unschedulable") is not None
                 and pod["metadata"].get("namespace") == "istio-system"
-                and u.labels_of(pod).get("app") == "istiod")
+                and u.labels_of(pod).get("app") == "istiod"):
+            return UNSCHEDULABLE_MESSAGE
+        node_name = self.ctx.settings.node_name
+        node = self.ctx.store.peek(u.NODES, None, node_name)
+        if node is None:
+            return None  # no node object yet (bootstrap): nothing to measure against
+        bound = [p for p in self.ctx.store.list(u.PODS)[0] if scheduler.occupies(p, node_name)]
+        reasons = scheduler.misfits(pod, node, bound)
+        return scheduler.failed_scheduling_message(reasons) if reasons else None
 
     def _pull_fails(self, pod: dict) -> bool:
         return any(ps.image_never_pulls(c.get("image", "")) or self.ctx.faults.image_fails(c.get("image", ""))
@@ -144,9 +165,10 @@ class PodLifecycleController(Controller):
             self.kick(result)
 
     def _mark_unschedulable(self, pod: dict) -> dict | None:
-        status = ps.unschedulable_status(pod, UNSCHEDULABLE_MESSAGE)
+        message = self._why_unschedulable(pod) or UNSCHEDULABLE_MESSAGE
+        status = ps.unschedulable_status(pod, message)
         stored = u.write_status(self.ctx.store, u.PODS, pod, status)
-        self.ctx.record_event(pod, "Warning", "FailedScheduling", UNSCHEDULABLE_MESSAGE, "default-scheduler")
+        self.ctx.record_event(pod, "Warning", "FailedScheduling", message, "default-scheduler")
         return stored
 
     def _bind(self, pod: dict) -> dict | None:
