@@ -9,21 +9,40 @@ DeleteOptions: a scheduled pod gets a grace period (Terminating until the kubele
 
 from __future__ import annotations
 
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.store import Store, copy_json
 
 PODS = ("", "pods")
 ORPHAN, FOREGROUND = "orphan", "foregroundDeletion"
 DEFAULT_GRACE_SECONDS = 30
 
 
+# spec defaults the API server fills on create for the workload kinds the sandbox's controllers run
+_SPEC_DEFAULTS = {
+    ("apps", "statefulsets"): {"replicas": 1, "podManagementPolicy": "OrderedReady", "revisionHistoryLimit": 10,
+                               "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+                               "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain",
+                                                                        "whenScaled": "Retain"}},
+    ("apps", "daemonsets"): {"revisionHistoryLimit": 10, "updateStrategy": {
+        "type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}},
+    ("batch", "jobs"): {"parallelism": 1, "completions": 1, "backoffLimit": 6, "completionMode": "NonIndexed",
+                        "suspend": False, "podReplacementPolicy": "TerminatingOrFailed"},
+    ("batch", "cronjobs"): {"concurrencyPolicy": "Allow", "suspend": False, "successfulJobsHistoryLimit": 3,
+                            "failedJobsHistoryLimit": 1},
+}
+
+
 def initial_status(gr, obj: dict) -> None:
-    """The status a new object carries before any controller has seen it."""
+    """The status (and workload spec defaults) a new object carries before any controller has seen it."""
     if gr == PODS:
         from tutorial.sandbox.controllers.workloads import qos_class
 
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
     elif gr == ("", "services"):
         obj["status"] = {"loadBalancer": {}}
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        for key, value in _SPEC_DEFAULTS.get(tuple(gr), {}).items():
+            spec.setdefault(key, copy_json(value))
 
 
 def propagation(opts: dict) -> str:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.cascade import CascadeController
+from tutorial.sandbox.controllers.cronjobs import CronJobController
 from tutorial.sandbox.controllers.faultswitch import FaultSwitchController
+from tutorial.sandbox.controllers.jobs import JobController
 from tutorial.sandbox.controllers.network import EndpointsController, ServiceController
 from tutorial.sandbox.controllers.podstatus import NODE_IP
 from tutorial.sandbox.controllers.pods import PodLifecycleController
+from tutorial.sandbox.controllers.sets import DaemonSetController, StatefulSetController
 from tutorial.sandbox.controllers.workloads import DeploymentController, ReplicaSetController
 from tutorial.sandbox.runtime import Controller
 
@@ -218,5 +221,5 @@ class GarbageCollector(Controller):
 CORE_CONTROLLERS: list[type[Controller]] = [
     FaultSwitchController, BootstrapController, NamespaceController, DeploymentController,
     ReplicaSetController, PodLifecycleController, ServiceController, EndpointsController, GarbageCollector,
-    CascadeController,
+    CascadeController, JobController, CronJobController, StatefulSetController, DaemonSetController,
 ]

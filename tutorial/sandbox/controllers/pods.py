@@ -14,6 +14,7 @@ from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import podstatus as ps
 from tutorial.sandbox.controllers import scheduler
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.kubelet import runs
 from tutorial.sandbox.runtime import Controller
 
 LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
@@ -108,6 +109,8 @@ class PodLifecycleController(Controller):
         if state == "running":
             if crash:
                 return ("crash", s.error_delay)
+            if runs.finishes(pod):
+                return ("complete", s.pod_start_delay)  # a tool's command ran and exited 0
             return None if ps.all_ready(pod) else ("start", 0.0)
         return None
 
@@ -159,7 +162,7 @@ class PodLifecycleController(Controller):
         steps: dict[str, Callable[[dict], dict | None]] = {
             "unschedulable": self._mark_unschedulable, "bind": self._bind,
             "pull-failed": self._pull_failed, "pull-backoff": self._pull_backoff,
-            "start": self._start, "crash": self._crash}
+            "start": self._start, "crash": self._crash, "complete": self._complete}
         result = steps[step](pod)
         if result is not None:
             self.kick(result)
@@ -229,6 +232,11 @@ class PodLifecycleController(Controller):
         ip = (pod.get("status") or {}).get("podIP") or self._ips.allocate()
         status = ps.running_status(pod, ip, ps.NODE_IP, ready=not self._crashes(pod))
         return u.write_status(self.ctx.store, u.PODS, pod, status)
+
+    def _complete(self, pod: dict) -> dict | None:
+        stored = u.write_status(self.ctx.store, u.PODS, pod, ps.completed_status(pod))
+        self._retry_unschedulable()  # a finished pod frees its requests
+        return stored
 
     def _crash(self, pod: dict) -> dict | None:
         uid = pod["metadata"]["uid"]

@@ -181,6 +181,29 @@ def running_status(pod: dict, pod_ip: str, host_ip: str, ready: bool) -> dict:
     return status
 
 
+def completed_status(pod: dict) -> dict:
+    """Every container exited 0: phase Succeeded, containers terminated Completed, not Ready."""
+    now = st.now_iso()
+    status = st.copy_json(pod.get("status") or {})
+    status["phase"] = "Succeeded"
+    conds = _base_conditions(pod, now, ready=False, started=False)
+    for cond in conds:
+        if cond["type"] in ("Ready", "ContainersReady"):
+            cond.update(reason="PodCompleted")
+            cond.pop("message", None)
+    status["conditions"] = conds
+    statuses = []
+    for c in containers(pod):
+        old = _statuses(pod).get(c.get("name"), {})
+        started = ((old.get("state") or {}).get("running") or {}).get("startedAt", now)
+        cs = _container_status(pod, c, {}, False, False)
+        cs["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started,
+                                      "finishedAt": now, "containerID": cs.get("containerID", "")}}
+        statuses.append(cs)
+    status["containerStatuses"] = statuses
+    return status
+
+
 def crashloop_status(pod: dict) -> dict:
     """The container exited 1 and waits to restart: CrashLoopBackOff, restartCount + 1."""
     now = st.now_iso()

@@ -1,0 +1,36 @@
+"""Which containers run to completion: the kubelet's answer to "does this process exit?".
+
+The sandbox runs no processes, so it judges from the pod: a pod that may finish (restartPolicy
+Never or OnFailure) whose containers are tools (busybox, curl, alpine, ...) rather than servers, and
+whose command does not obviously wait forever (`sleep 3600`, `sleep infinity`, `tail -f`), exits 0
+after a moment: phase Succeeded, containers terminated with reason Completed. Servers keep running.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tutorial.sandbox.kubelet.images import reference
+
+TOOL_IMAGES = ("library/busybox", "curlimages/curl", "library/alpine", "library/ubuntu", "library/debian",
+               "library/python", "library/hello-world", "e2e-test-images/busybox", "e2e-test-images/agnhost")
+_LONG_WAIT = re.compile(r"\bsleep\s+(infinity|\d{2,}|[6-9])\b|\btail\s+-f\b|\bwhile\s+true\b")
+
+
+def finishes(pod: dict) -> bool:
+    """True when every container of the pod would exit by itself (and the pod may stop)."""
+    spec = pod.get("spec") or {}
+    if spec.get("restartPolicy", "Always") == "Always":
+        return False
+    containers = spec.get("containers") or []
+    return bool(containers) and all(_container_finishes(c) for c in containers)
+
+
+def _container_finishes(container: dict) -> bool:
+    if container.get("stdin") or container.get("tty"):
+        return False  # an interactive shell waits for its user
+    _, path, _ = reference(container.get("image", ""))
+    if not path.endswith(TOOL_IMAGES):
+        return False
+    line = " ".join(str(a) for a in (container.get("command") or []) + (container.get("args") or []))
+    return not _LONG_WAIT.search(line)
