@@ -366,17 +366,6 @@ def review_response(rt: ResourceType, obj: dict) -> dict:
     return out
 
 
-def pod_log(pod: dict, container: str | None) -> str:
-    """The pod's log: the controllers' annotation when set, else one plausible line."""
-    text = ((pod.get("metadata") or {}).get("annotations") or {}).get(LOG_ANNOTATION)
-    if text is not None:
-        return text if text.endswith("\n") or not text else text + "\n"
-    containers = (pod.get("spec") or {}).get("containers") or [{}]
-    c = next((c for c in containers if c.get("name") == container), containers[0])
-    started = pod["metadata"].get("creationTimestamp", "")
-    return f"{started} {c.get('name', 'app')}: started {c.get('image', 'image')} (simulated container)\n"
-
-
 def event_to_events_v1(ev: dict) -> dict:
     """A core/v1 Event as events.k8s.io/v1 shows it (they share storage)."""
     out = {k: v for k, v in ev.items() if k not in ("involvedObject", "message", "source", "count",

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import lifecycle, patch, requestcheck, resources, tables
+from tutorial.sandbox import lifecycle, patch, podlogs, requestcheck, resources, tables
 from tutorial.sandbox.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.rest_write import do_patch, do_replace, prepare_new
@@ -78,7 +78,7 @@ def do_get(h: Handler, req: Request) -> None:
         raise ApiError(405, "MethodNotAllowed", f"{req.rt.plural}/{req.sub} cannot be read with GET")
     obj = current(h, req)
     if req.sub == "log":
-        return h.send_text(200, resources.pod_log(obj, req.q("container") or None))
+        return podlogs.serve(h, req, obj)
     if req.sub == "scale":
         return h.send_json(200, resources.scale_of(obj))
     obj = out(req, obj)

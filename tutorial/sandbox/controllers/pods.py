@@ -178,8 +178,6 @@ class PodLifecycleController(Controller):
         node = self.ctx.settings.node_name
         bound = st.copy_json(pod)
         bound["spec"]["nodeName"] = node
-        annotations = bound["metadata"].setdefault("annotations", {})
-        annotations.setdefault(LOG_ANNOTATION, ps.log_text(pod))
         stored = u.safe(lambda: self.ctx.store.update(u.PODS, bound))
         if stored is None:
             return None

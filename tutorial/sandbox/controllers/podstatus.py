@@ -11,19 +11,6 @@ from tutorial.sandbox.kubelet import images
 
 NODE_IP = "172.18.0.2"
 
-# One plausible first log line per well-known image (what `kubectl logs` shows).
-LOG_LINES = {
-    "emojivoto-web": "Starting web server on WEB_PORT=8080",
-    "emojivoto-emoji-svc": "Starting grpc server on GRPC_PORT=[8080]",
-    "emojivoto-voting-svc": "Starting grpc server on GRPC_PORT=[8080]",
-    "pilot": "info\tads\tAll caches have been synced up, marking server ready",
-    "proxyv2": "info\tEnvoy proxy is ready",
-    "nginx": "/docker-entrypoint.sh: Configuration complete; ready for start up",
-    "busybox": "",
-    "coredns": "[INFO] plugin/reload: Running configuration SHA512",
-}
-
-
 def containers(pod: dict) -> list[dict]:
     return (pod.get("spec") or {}).get("containers") or []
 
@@ -96,16 +83,6 @@ def pulled_message(image: str) -> str:
     size = 10_000_000 + int(hashlib.sha256(image.encode()).hexdigest()[4:10], 16) % 90_000_000
     return (f'Successfully pulled image "{image}" in {ms}ms ({ms}ms including waiting). '
             f"Image size: {size} bytes.")
-
-
-def log_text(pod: dict) -> str:
-    """A plausible log line for the pod's first container, from its image."""
-    first = (containers(pod) or [{}])[0]
-    image = first.get("image", "")
-    for key, line in LOG_LINES.items():
-        if key in image:
-            return line
-    return f"{first.get('name', 'container')} started"
 
 
 def _base_conditions(pod: dict, now: str, ready: bool, started: bool) -> list[dict]:
