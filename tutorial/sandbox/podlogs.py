@@ -126,7 +126,9 @@ def serve(h: Handler, req: Request, pod: dict) -> None:
         return h.send_bytes(200, b"", "text/plain")
     start, end, running = window
     lines = _select(req, _lines(pod, container, start, end, not previous))
-    if not (req.q("follow") in ("true", "1") and running and not previous):
+    # an interactive container waits for input nobody can send (attach is not simulated): no follow
+    interactive = container.get("stdin") or container.get("tty")
+    if not (req.q("follow") in ("true", "1") and running and not previous and not interactive):
         return h.send_bytes(200, _render(req, lines), "text/plain")
     _follow(h, req, pod, container, start, lines)
 

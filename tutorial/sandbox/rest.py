@@ -32,8 +32,8 @@ def dispatch(h: Handler, req: Request) -> None:
     if req.sub in STREAMING:
         hint = ("reach a LoadBalancer Service at its EXTERNAL-IP (kubectl get svc -A) instead"
                 if req.sub in ("portforward", "proxy") else "use kubectl get, describe or logs to inspect them")
-        raise ApiError(400, "BadRequest", f"the sandbox simulates its containers, so {req.rt.plural}/{req.sub} is "
-                                          f"not available; {hint}")
+        raise ApiError(400, "BadRequest", f"{req.rt.plural}/{req.sub} is not simulated by the sandbox: it simulates "
+                                          f"its containers, so nothing runs inside them; {hint}")
     verb = _verb(req)
     if verb not in req.rt.verbs and not req.sub:
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "

@@ -27,8 +27,8 @@ def finishes(pod: dict) -> bool:
 
 
 def _container_finishes(container: dict) -> bool:
-    if container.get("stdin") or container.get("tty"):
-        return False  # an interactive shell waits for its user
+    # an interactive shell (`kubectl run -it`) would wait for its user, but attach is not simulated:
+    # nobody can attach, so its stdin closes and the shell exits, as when a real session ends
     _, path, _ = reference(container.get("image", ""))
     if not path.endswith(TOOL_IMAGES):
         return False
