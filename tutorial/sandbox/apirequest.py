@@ -30,9 +30,13 @@ class ApiError(Exception):
 
 def status_body(code: int, reason: str, message: str, details: dict | None = None) -> dict:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+            "message": message, "reason": reason}
     if details or code == 404:
-        body["details"] = details or {}  # kubectl (debug) reads details of every 404: never leave it out
+        # kubectl (debug) reads details of every 404: never leave it out; fields in StatusDetails' order
+        order = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+        body["details"] = {k: details[k] for k in sorted(details or {}, key=lambda k: order.index(k)
+                                                           if k in order else len(order))}
+    body["code"] = code  # after details, in the order the real server writes a Status's fields
     return body
 
 

@@ -99,6 +99,8 @@ def _builtin_types() -> list[ResourceType]:
         _rt("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
         _rt("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
             ["crd", "crds"], sub=["status"]),
+        _rt("apiregistration.k8s.io", "v1", "apiservices", "APIService", False, cats=("api-extensions",),
+            sub=["status"]),
         _rt("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
             "MutatingWebhookConfiguration", False),
         _rt("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",

@@ -177,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ApiError as e:  # too large: the body was read and dropped
-            return self.send_json(e.code, status_body(e.code, e.reason, e.message, e.details))
+            return self.send_status(e)
         except (ValueError, OSError):
             self.close_connection = True
             return self.send_json(400, status_body(400, "BadRequest", "the request body could not be read"))
@@ -188,7 +188,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._route(method, body)
         except ApiError as e:
-            self.send_json(e.code, status_body(e.code, e.reason, e.message, e.details))
+            self.send_status(e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as e:  # noqa: BLE001 - a bug must become a 500, never a dead server
@@ -259,6 +259,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, doc)
 
     # ---- writing answers ----
+    def send_status(self, e: ApiError) -> None:
+        """An error as a Status; like the real server's JSON encoder, the body ends with a newline."""
+        body = json.dumps(status_body(e.code, e.reason, e.message, e.details), separators=(",", ":")) + "\n"
+        self.send_bytes(e.code, body.encode(), "application/json")
+
     def send_json(self, code: int, data: object) -> None:
         self.send_bytes(code, json.dumps(data, separators=(",", ":")).encode(), "application/json")
 

@@ -13,7 +13,7 @@ import re
 from tutorial.sandbox.kubelet.images import reference
 
 TOOL_IMAGES = ("library/busybox", "curlimages/curl", "library/alpine", "library/ubuntu", "library/debian",
-               "library/python", "library/hello-world", "e2e-test-images/busybox", "e2e-test-images/agnhost")
+               "library/hello-world", "e2e-test-images/busybox")
 _LONG_WAIT = re.compile(r"\bsleep\s+(infinity|\d{2,}|[6-9])\b|\btail\s+-f\b|\bwhile\s+true\b")
 
 
@@ -32,5 +32,7 @@ def _container_finishes(container: dict) -> bool:
     _, path, _ = reference(container.get("image", ""))
     if not path.endswith(TOOL_IMAGES):
         return False
+    if container.get("ports") or any(container.get(p) for p in ("readinessProbe", "livenessProbe", "startupProbe")):
+        return False  # it serves something: a server does not exit by itself
     line = " ".join(str(a) for a in (container.get("command") or []) + (container.get("args") or []))
     return not _LONG_WAIT.search(line)
