@@ -136,3 +136,24 @@ def test_cron_schedules_name_the_next_run(schedule, expected):
 def test_bad_cron_schedules_are_refused(schedule):
     with pytest.raises(ScheduleError):
         next_run(schedule, datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+
+
+@pytest.mark.parametrize("how", ["exit code", "crashloop fault"])
+def test_a_job_whose_pods_fail_stops_at_its_backoff_limit(sandbox, how):  # noqa: F811
+    command = ["sh", "-c", "echo trying; exit 3"]
+    if how == "crashloop fault":
+        sandbox.faults.enable("crashloop", selector="job-name=doomed")
+        command = ["sh", "-c", "echo fine"]
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "doomed"},
+                "spec": {"backoffLimit": 1, "template": {"spec": {
+                    "restartPolicy": "Never", "containers": [{"name": "w", "image": "busybox:1.36",
+                                                              "command": command}]}}}}
+    sandbox.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+    sandbox.wait("--for=condition=failed", "job/doomed")
+    job = _json(sandbox, "get", "job", "doomed")
+    failed = next(c for c in job["status"]["conditions"] if c["type"] == "Failed")
+    assert (failed["reason"], failed["message"]) == ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    assert job["status"]["failed"] == 2
+    pods = _json(sandbox, "get", "pods", "-l", "job-name=doomed")["items"]
+    assert {p["status"]["phase"] for p in pods} == {"Failed"}
+    assert "Error" in sandbox.kubectl("get", "pods", "-l", "job-name=doomed").stdout

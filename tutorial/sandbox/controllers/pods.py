@@ -107,10 +107,14 @@ class PodLifecycleController(Controller):
         if state == "CrashLoopBackOff":
             return ("start", self._backoff(pod) if crash else s.error_delay)
         if state == "running":
-            if crash:
-                return ("crash", s.error_delay)
-            if runs.finishes(pod):
-                return ("complete", s.pod_start_delay)  # a tool's command ran and exited 0
+            if crash:  # restartPolicy Never: the pod fails for good instead of restarting
+                never = (pod.get("spec") or {}).get("restartPolicy") == "Never"
+                return ("fail" if never else "crash", s.error_delay)
+            if runs.finishes(pod):  # a tool's command ran and exited: 0 completes, else fails or restarts
+                if runs.exit_code(pod) == 0:
+                    return ("complete", s.pod_start_delay)
+                never = (pod.get("spec") or {}).get("restartPolicy") == "Never"
+                return ("fail" if never else "crash", s.pod_start_delay)
             return None if ps.all_ready(pod) else ("start", 0.0)
         return None
 
@@ -162,7 +166,7 @@ class PodLifecycleController(Controller):
         steps: dict[str, Callable[[dict], dict | None]] = {
             "unschedulable": self._mark_unschedulable, "bind": self._bind,
             "pull-failed": self._pull_failed, "pull-backoff": self._pull_backoff,
-            "start": self._start, "crash": self._crash, "complete": self._complete}
+            "start": self._start, "crash": self._crash, "complete": self._complete, "fail": self._fail}
         result = steps[step](pod)
         if result is not None:
             self.kick(result)
@@ -234,6 +238,12 @@ class PodLifecycleController(Controller):
     def _complete(self, pod: dict) -> dict | None:
         stored = u.write_status(self.ctx.store, u.PODS, pod, ps.completed_status(pod))
         self._retry_unschedulable()  # a finished pod frees its requests
+        return stored
+
+    def _fail(self, pod: dict) -> dict | None:
+        code = runs.exit_code(pod) or 1
+        stored = u.write_status(self.ctx.store, u.PODS, pod, ps.completed_status(pod, exit_code=code))
+        self._retry_unschedulable()  # a failed pod frees its requests
         return stored
 
     def _crash(self, pod: dict) -> dict | None:

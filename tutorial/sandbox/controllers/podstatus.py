@@ -158,15 +158,15 @@ def running_status(pod: dict, pod_ip: str, host_ip: str, ready: bool) -> dict:
     return status
 
 
-def completed_status(pod: dict) -> dict:
-    """Every container exited 0: phase Succeeded, containers terminated Completed, not Ready."""
+def completed_status(pod: dict, exit_code: int = 0) -> dict:
+    """Every container exited: 0 -> Succeeded/Completed, else Failed/Error (restartPolicy Never); not Ready."""
     now = st.now_iso()
     status = st.copy_json(pod.get("status") or {})
-    status["phase"] = "Succeeded"
+    status["phase"] = "Succeeded" if exit_code == 0 else "Failed"
     conds = _base_conditions(pod, now, ready=False, started=False)
     for cond in conds:
         if cond["type"] in ("Ready", "ContainersReady"):
-            cond.update(reason="PodCompleted")
+            cond.update(reason="PodCompleted" if exit_code == 0 else "PodFailed")
             cond.pop("message", None)
     status["conditions"] = conds
     statuses = []
@@ -174,7 +174,8 @@ def completed_status(pod: dict) -> dict:
         old = _statuses(pod).get(c.get("name"), {})
         started = ((old.get("state") or {}).get("running") or {}).get("startedAt", now)
         cs = _container_status(pod, c, {}, False, False)
-        cs["state"] = {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started,
+        cs["state"] = {"terminated": {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+                                      "startedAt": started,
                                       "finishedAt": now, "containerID": cs.get("containerID", "")}}
         statuses.append(cs)
     status["containerStatuses"] = statuses

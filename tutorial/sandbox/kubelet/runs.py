@@ -36,3 +36,19 @@ def _container_finishes(container: dict) -> bool:
         return False  # it serves something: a server does not exit by itself
     line = " ".join(str(a) for a in (container.get("command") or []) + (container.get("args") or []))
     return not _LONG_WAIT.search(line)
+
+
+_FINAL_EXIT = re.compile(r"(?:^|[;&\n])\s*exit\s+(\d+)\s*;?\s*$")
+
+
+def exit_code(pod: dict) -> int:
+    """The exit code of a finishing pod: an explicit final `exit N` or `false`, else 0."""
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        if argv[:1] in (["false"], ["/bin/false"]):
+            return 1
+        if len(argv) >= 3 and argv[1] == "-c":
+            match = _FINAL_EXIT.search(argv[2])
+            if match and int(match.group(1)) != 0:
+                return int(match.group(1))
+    return 0
