@@ -49,6 +49,8 @@ def test_typed_create_commands_send_protobuf_the_sandbox_decodes(sandbox):  # no
                                                           "selector": {"matchLabels": {"app": "web"}}}
     sandbox.kubectl("create", "quota", "small", "--hard=cpu=1,memory=1Gi,pods=2")
     assert _json(sandbox, "get", "quota", "small")["spec"]["hard"] == {"cpu": "1", "memory": "1Gi", "pods": "2"}
+    sandbox.kubectl("create", "priorityclass", "high", "--value=1000", "--description=lessons first")
+    assert _json(sandbox, "get", "priorityclass", "high")["value"] == 1000
     sandbox.kubectl("create", "serviceaccount", "robot")
     assert sandbox.kubectl("create", "token", "robot").stdout.strip()
     sandbox.kubectl("create", "cronjob", "tick", "--image=busybox:1.36", "--schedule=*/5 * * * *", "--", "date")

@@ -91,6 +91,7 @@ def _builtin_types() -> list[ResourceType]:
         _rt("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"],
             all_, ["status"]),
         _rt("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"], sub=["status"]),
+        _rt("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, ["pc"]),
         _rt("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
         _rt("events.k8s.io", "v1", "events", "Event", True, ["ev"], store_gr=("", "events")),
         _rt("coordination.k8s.io", "v1", "leases", "Lease", True),

@@ -1,4 +1,4 @@
-"""`kubectl get` columns for Jobs, CronJobs, StatefulSets and DaemonSets (as kubectl 1.32 prints them)."""
+"""`kubectl get` columns for Jobs, CronJobs, StatefulSets, DaemonSets, PriorityClasses (as kubectl 1.32 prints them)."""
 
 from __future__ import annotations
 
@@ -64,4 +64,8 @@ def workload_columns() -> dict[tuple[str, str], list]:
             (_col("Node Selector"), lambda o: ",".join(
                 f"{k}={v}" for k, v in ((sp(o).get("template") or {}).get("spec") or {}).get("nodeSelector", {}).items())
              or "<none>"), age_, conts, images, sel],
+        ("scheduling.k8s.io", "priorityclasses"): [
+            name, (_col("Value", "integer"), lambda o: o.get("value", 0)),
+            (_col("Global-Default", "boolean"), lambda o: bool(o.get("globalDefault"))), age_,
+            (_col("PreemptionPolicy"), lambda o: o.get("preemptionPolicy", "PreemptLowerPriority"))],
     }
