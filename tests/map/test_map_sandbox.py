@@ -124,7 +124,9 @@ def test_g05_no_load_balancer_address_pending(mistake):
 def test_no_ready_pods_behind_the_backend(mistake):
     mistake.faults.enable("image-pull", images=["emojivoto-web"])
     try:
-        mistake.kubectl("delete", "pod", "-l", "app=web-svc", "-n", "emojivoto", "--wait=false")
+        # deleted pods are Terminating for a moment (as on a real cluster): wait until they are gone, so
+        # the wait below sees only their replacements
+        mistake.kubectl("delete", "pod", "-l", "app=web-svc", "-n", "emojivoto")
         mistake.wait("pod", "-l", "app=web-svc", "-n", "emojivoto",
                      "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=ImagePullBackOff")
         tmap = traffic_map(mistake.engine)

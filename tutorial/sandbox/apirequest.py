@@ -30,9 +30,13 @@ class ApiError(Exception):
 
 def status_body(code: int, reason: str, message: str, details: dict | None = None) -> dict:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
-    if details:
-        body["details"] = details
+            "message": message, "reason": reason}
+    if details or code == 404:
+        # kubectl (debug) reads details of every 404: never leave it out; fields in StatusDetails' order
+        order = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+        body["details"] = {k: details[k] for k in sorted(details or {}, key=lambda k: order.index(k)
+                                                           if k in order else len(order))}
+    body["code"] = code  # after details, in the order the real server writes a Status's fields
     return body
 
 
@@ -87,6 +91,10 @@ def parse_resource_path(parts: list[str], registry: Registry):
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
     name = rest[1] if len(rest) > 1 else None
     sub = rest[2] if len(rest) > 2 else None
+    if sub == "ephemeralcontainers" and rt.gr == ("", "pods"):
+        raise ApiError(404, "NotFound", "pods/ephemeralcontainers is not simulated by the sandbox: its containers "
+                                        "are simulated, so kubectl debug cannot attach to them; use kubectl logs, "
+                                        "get or describe instead")
     if sub and sub not in rt.subresources:
         raise ApiError(404, "NotFound", f"the server could not find the requested resource ({rt.plural}/{sub})")
     if namespace and not rt.namespaced:
@@ -96,6 +104,13 @@ def parse_resource_path(parts: list[str], registry: Registry):
 
 class _JsonishLoader(yaml.SafeLoader):
     """SafeLoader that keeps timestamps as strings, as Kubernetes' YAML-to-JSON conversion does."""
+
+    anchors_seen = False
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.anchors_seen = True  # aliases expand when copied: the expanded size is checked
+        return super().compose_node(parent, index)
 
 
 _JsonishLoader.yaml_implicit_resolvers = {
@@ -111,18 +126,40 @@ def decode_body(req: Request) -> object:
             return protobuf.decode(req.body)
         except protobuf.ProtobufError as e:
             raise ApiError(415, "UnsupportedMediaType", str(e)) from None
+    from tutorial.sandbox import requestcheck  # imports this module: a late import breaks the cycle
+
     text = req.body.decode("utf-8", errors="replace")
     try:
         if ctype in ("application/yaml", "application/apply-patch+yaml", "text/yaml"):
-            data = yaml.load(text, Loader=_JsonishLoader)  # noqa: S506 - a SafeLoader subclass
+            data = _load_yaml(text, req)
         elif ctype.startswith("application/") and ctype.endswith("json"):
-            data = json.loads(text)
+            try:
+                data = json.loads(text)
+            except RecursionError:
+                raise requestcheck.too_deep(req.rt.kind, req.body) from None
+            requestcheck.check_depth(data, req.rt.kind, req.body)
         else:
             raise ApiError(415, "UnsupportedMediaType",
                            f'the body of the request was in an unknown format - accepted media types include: '
                            f'application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{ctype}")')
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ApiError(400, "BadRequest", f"the request body is not valid JSON or YAML: {e}") from None
+    return data
+
+
+def _load_yaml(text: str, req: Request) -> object:
+    """YAML as JSON data, refusing excessive alias expansion and nesting before building anything."""
+    from tutorial.sandbox import requestcheck
+
+    loader = _JsonishLoader(text)
+    try:
+        node = loader.get_single_node()
+        requestcheck.check_yaml_node(node, req.rt.kind, req.body)
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    if loader.anchors_seen and len(json.dumps(data, separators=(",", ":"))) > requestcheck.MAX_BODY_BYTES:
+        raise requestcheck.too_large()
     return data
 
 

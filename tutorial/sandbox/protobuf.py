@@ -62,12 +62,15 @@ OBJECT_META = {1: ("name", "str"), 2: ("generateName", "str"), 3: ("namespace", 
 CONTAINER_PORT = {1: ("name", "str"), 2: ("hostPort", "int"), 3: ("containerPort", "int"),
                   4: ("protocol", "str"), 5: ("hostIP", "str")}
 ENV_VAR = {1: ("name", "str"), 2: ("value", "str")}
+RESOURCES = {1: ("limits", "qmap"), 2: ("requests", "qmap")}
 CONTAINER = {1: ("name", "str"), 2: ("image", "str"), 3: ("command", ["str"]), 4: ("args", ["str"]),
              5: ("workingDir", "str"), 6: ("ports", [CONTAINER_PORT]), 7: ("env", [ENV_VAR]),
-             8: ("resources", {}), 13: ("terminationMessagePath", "str"),
-             14: ("imagePullPolicy", "str"), 20: ("terminationMessagePolicy", "str")}
-POD_SPEC = {2: ("containers", [CONTAINER]), 3: ("restartPolicy", "str"),
-            8: ("serviceAccountName", "str"), 20: ("initContainers", [CONTAINER])}
+             8: ("resources", RESOURCES), 13: ("terminationMessagePath", "str"),
+             14: ("imagePullPolicy", "str"), 16: ("stdin", "bool"), 17: ("stdinOnce", "bool"), 18: ("tty", "bool"),
+             20: ("terminationMessagePolicy", "str")}
+POD_SPEC = {2: ("containers", [CONTAINER]), 3: ("restartPolicy", "str"), 4: ("terminationGracePeriodSeconds", "int"),
+            6: ("dnsPolicy", "str"), 7: ("nodeSelector", "map"), 8: ("serviceAccountName", "str"),
+            20: ("initContainers", [CONTAINER])}
 POD_TEMPLATE = {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)}
 DEPLOYMENT_SPEC = {1: ("replicas", "int"), 2: ("selector", LABEL_SELECTOR), 3: ("template", POD_TEMPLATE),
                    4: ("strategy", {}), 5: ("minReadySeconds", "int"), 6: ("revisionHistoryLimit", "int"),
@@ -77,12 +80,35 @@ SERVICE_PORT = {1: ("name", "str"), 2: ("protocol", "str"), 3: ("port", "int"),
 SERVICE_SPEC = {1: ("ports", [SERVICE_PORT]), 2: ("selector", "map"), 3: ("clusterIP", "str"),
                 4: ("type", "str"), 7: ("sessionAffinity", "str"), 10: ("externalName", "str")}
 LOCAL_REF = {1: ("name", "str")}
+# batch/v1, networking/v1, policy/v1, core/v1 quota, authentication/v1, scheduling/v1 (k8s.io/api generated.proto)
+JOB_SPEC = {1: ("parallelism", "int"), 2: ("completions", "int"), 3: ("activeDeadlineSeconds", "int"),
+            4: ("selector", LABEL_SELECTOR), 5: ("manualSelector", "bool"), 6: ("template", POD_TEMPLATE),
+            7: ("backoffLimit", "int"), 8: ("ttlSecondsAfterFinished", "int"), 9: ("completionMode", "str"),
+            10: ("suspend", "bool")}
+JOB_TEMPLATE = {1: ("metadata", OBJECT_META), 2: ("spec", JOB_SPEC)}
+CRONJOB_SPEC = {1: ("schedule", "str"), 2: ("startingDeadlineSeconds", "int"), 3: ("concurrencyPolicy", "str"),
+                4: ("suspend", "bool"), 5: ("jobTemplate", JOB_TEMPLATE), 6: ("successfulJobsHistoryLimit", "int"),
+                7: ("failedJobsHistoryLimit", "int"), 8: ("timeZone", "str")}
+INGRESS_BACKEND = {4: ("service", {1: ("name", "str"), 2: ("port", {1: ("name", "str"), 2: ("number", "int")})}),
+                   3: ("resource", {1: ("apiGroup", "str"), 2: ("kind", "str"), 3: ("name", "str")})}
+HTTP_PATH = {1: ("path", "str"), 3: ("pathType", "str"), 2: ("backend", INGRESS_BACKEND)}
+INGRESS_RULE = {1: ("host", "str"), 2: ("", {1: ("http", {1: ("paths", [HTTP_PATH])})})}  # "" = inline
+INGRESS_SPEC = {4: ("ingressClassName", "str"), 1: ("defaultBackend", INGRESS_BACKEND),
+                2: ("tls", [{1: ("hosts", ["str"]), 2: ("secretName", "str")}]), 3: ("rules", [INGRESS_RULE])}
+PDB_SPEC = {1: ("minAvailable", "intstr"), 2: ("selector", LABEL_SELECTOR), 3: ("maxUnavailable", "intstr"),
+            4: ("unhealthyPodEvictionPolicy", "str")}
+QUOTA_SPEC = {1: ("hard", "qmap"), 2: ("scopes", ["str"])}
+TOKEN_SPEC = {1: ("audiences", ["str"]), 4: ("expirationSeconds", "int"),
+              3: ("boundObjectRef", {1: ("kind", "str"), 2: ("apiVersion", "str"), 3: ("name", "str"),
+                                     4: ("uid", "str")})}
 POLICY_RULE = {1: ("verbs", ["str"]), 2: ("apiGroups", ["str"]), 3: ("resources", ["str"]),
                4: ("resourceNames", ["str"]), 5: ("nonResourceURLs", ["str"])}
 SUBJECT = {1: ("kind", "str"), 2: ("apiGroup", "str"), 3: ("name", "str"), 4: ("namespace", "str")}
 ROLE_REF = {1: ("apiGroup", "str"), 2: ("kind", "str"), 3: ("name", "str")}
 POINTER_FIELDS = {"replicas", "immutable", "automountServiceAccountToken", "revisionHistoryLimit",
-                  "progressDeadlineSeconds"}
+                  "progressDeadlineSeconds", "parallelism", "completions", "backoffLimit", "suspend",
+                  "terminationGracePeriodSeconds", "expirationSeconds", "minAvailable", "maxUnavailable",
+                  "startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"}
 KINDS = {
     "Namespace": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("finalizers", ["str"])})},
     "ConfigMap": {1: ("metadata", OBJECT_META), 2: ("data", "map"), 3: ("binaryData", "bmap"),
@@ -104,6 +130,14 @@ KINDS = {
     "RoleBinding": {1: ("metadata", OBJECT_META), 2: ("subjects", [SUBJECT]), 3: ("roleRef", ROLE_REF)},
     "ClusterRoleBinding": {1: ("metadata", OBJECT_META), 2: ("subjects", [SUBJECT]), 3: ("roleRef", ROLE_REF)},
     "SelfSubjectReview": {1: ("metadata", OBJECT_META)},
+    "Job": {1: ("metadata", OBJECT_META), 2: ("spec", JOB_SPEC)},
+    "CronJob": {1: ("metadata", OBJECT_META), 2: ("spec", CRONJOB_SPEC)},
+    "Ingress": {1: ("metadata", OBJECT_META), 2: ("spec", INGRESS_SPEC)},
+    "PodDisruptionBudget": {1: ("metadata", OBJECT_META), 2: ("spec", PDB_SPEC)},
+    "ResourceQuota": {1: ("metadata", OBJECT_META), 2: ("spec", QUOTA_SPEC)},
+    "TokenRequest": {1: ("metadata", OBJECT_META), 2: ("spec", TOKEN_SPEC)},
+    "PriorityClass": {1: ("metadata", OBJECT_META), 2: ("value", "int"), 3: ("globalDefault", "bool"),
+                      4: ("description", "str"), 5: ("preemptionPolicy", "str")},
     "SelfSubjectRulesReview": {1: ("metadata", OBJECT_META), 2: ("spec", {1: ("namespace", "str")})},
 }
 
@@ -123,6 +157,14 @@ def _scalar(type_: str, wt: int, val: Any) -> Any:
     raise ProtobufError(f"unknown field type {type_}")
 
 
+def _map_value(type_: str, value: bytes) -> str:
+    if type_ == "map":
+        return value.decode()
+    if type_ == "qmap":  # resource.Quantity is a message holding its string form in field 1
+        return next((v.decode() for n, _, v in fields(value) if n == 1), "0")
+    return base64.b64encode(value).decode()
+
+
 def decode_message(buf: bytes, schema: dict) -> dict:
     """Decode buf with schema into a JSON dict; unknown fields are skipped."""
     out: dict = {}
@@ -135,12 +177,14 @@ def decode_message(buf: bytes, schema: dict) -> dict:
             out.setdefault(name, []).append(decode_message(val, item) if isinstance(item, dict)
                                             else _scalar(item, wt, val))
         elif isinstance(type_, dict):
-            out[name] = decode_message(val, type_)
-        elif type_ in ("map", "bmap"):
+            if name:
+                out[name] = decode_message(val, type_)
+            else:  # an inlined struct (IngressRule's IngressRuleValue): its fields sit in the parent
+                out.update(decode_message(val, type_))
+        elif type_ in ("map", "bmap", "qmap"):
             entry = {n: v for n, _, v in fields(val)}
             value = entry.get(2, b"")
-            out.setdefault(name, {})[entry.get(1, b"").decode()] = (
-                value.decode() if type_ == "map" else base64.b64encode(value).decode())
+            out.setdefault(name, {})[entry.get(1, b"").decode()] = _map_value(type_, value)
         else:
             value = _scalar(type_, wt, val)
             # proto2 always carries non-pointer scalars; JSON omits their zero values

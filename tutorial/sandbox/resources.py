@@ -91,6 +91,7 @@ def _builtin_types() -> list[ResourceType]:
         _rt("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ["hpa"],
             all_, ["status"]),
         _rt("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"], sub=["status"]),
+        _rt("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, ["pc"]),
         _rt("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
         _rt("events.k8s.io", "v1", "events", "Event", True, ["ev"], store_gr=("", "events")),
         _rt("coordination.k8s.io", "v1", "leases", "Lease", True),
@@ -99,6 +100,8 @@ def _builtin_types() -> list[ResourceType]:
         _rt("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ["netpol"]),
         _rt("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
             ["crd", "crds"], sub=["status"]),
+        _rt("apiregistration.k8s.io", "v1", "apiservices", "APIService", False, cats=("api-extensions",),
+            sub=["status"]),
         _rt("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
             "MutatingWebhookConfiguration", False),
         _rt("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
@@ -368,17 +371,6 @@ def review_response(rt: ResourceType, obj: dict) -> dict:
         out["status"] = {"userInfo": {"username": "sandbox-user",
                                       "groups": ["system:masters", "system:authenticated"]}}
     return out
-
-
-def pod_log(pod: dict, container: str | None) -> str:
-    """The pod's log: the controllers' annotation when set, else one plausible line."""
-    text = ((pod.get("metadata") or {}).get("annotations") or {}).get(LOG_ANNOTATION)
-    if text is not None:
-        return text if text.endswith("\n") or not text else text + "\n"
-    containers = (pod.get("spec") or {}).get("containers") or [{}]
-    c = next((c for c in containers if c.get("name") == container), containers[0])
-    started = pod["metadata"].get("creationTimestamp", "")
-    return f"{started} {c.get('name', 'app')}: started {c.get('image', 'image')} (simulated container)\n"
 
 
 def event_to_events_v1(ev: dict) -> dict:

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import patch, resources, tables
+from tutorial.sandbox import execws, lifecycle, patch, podlogs, requestcheck, resources, tables, websocket
 from tutorial.sandbox.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.rest_write import do_patch, do_replace, prepare_new
@@ -29,17 +29,22 @@ PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-leas
 
 def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
+    if req.sub == "exec" and websocket.wants_upgrade(h.headers):
+        return execws.serve(h, req)
     if req.sub in STREAMING:
         hint = ("reach a LoadBalancer Service at its EXTERNAL-IP (kubectl get svc -A) instead"
                 if req.sub in ("portforward", "proxy") else "use kubectl get, describe or logs to inspect them")
-        raise ApiError(400, "BadRequest", f"the sandbox simulates its containers, so {req.rt.plural}/{req.sub} is "
-                                          f"not available; {hint}")
+        raise ApiError(400, "BadRequest", f"{req.rt.plural}/{req.sub} is not simulated by the sandbox: it simulates "
+                                          f"its containers, so nothing runs inside them; {hint}")
     verb = _verb(req)
     if verb not in req.rt.verbs and not req.sub:
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
                                                 f"resource ({req.rt.label} only supports {', '.join(req.rt.verbs)})")
     if req.rt.namespaced and req.name and not req.namespace and req.rt.gr != NAMESPACES:
         raise ApiError(404, "NotFound", "the server could not find the requested resource")
+    if verb in ("list", "watch", "deletecollection") and req.q("fieldSelector"):
+        requestcheck.check_field_selector(req.rt.storage_gr, req.q("fieldSelector"),
+                                          requestcheck.selectable_fields(h.api.store, req.rt))
     try:
         _VERBS[verb](h, req)
     except StoreError as e:
@@ -75,7 +80,7 @@ def do_get(h: Handler, req: Request) -> None:
         raise ApiError(405, "MethodNotAllowed", f"{req.rt.plural}/{req.sub} cannot be read with GET")
     obj = current(h, req)
     if req.sub == "log":
-        return h.send_text(200, resources.pod_log(obj, req.q("container") or None))
+        return podlogs.serve(h, req, obj)
     if req.sub == "scale":
         return h.send_json(200, resources.scale_of(obj))
     obj = out(req, obj)
@@ -136,7 +141,10 @@ def do_create(h: Handler, req: Request) -> None:
     if req.sub:
         return _create_sub(h, req, obj)
     obj = prepare_new(h, req, obj)
-    created = obj if req.dry_run else h.api.store.create(rt.storage_gr, obj)
+    try:
+        created = obj if req.dry_run else h.api.store.create(rt.storage_gr, obj)
+    except StoreError as e:  # AlreadyExists names the object the body named, not the (empty) URL name
+        raise from_store_error(e, rt, obj["metadata"]["name"]) from None
     h.send_json(201, out(req, created))
 
 
@@ -177,10 +185,11 @@ def do_delete(h: Handler, req: Request) -> None:
                        {"name": req.name, "kind": "namespaces"})
     if req.dry_run or opts.get("dryRun"):
         return h.send_json(200, out(req, old))
-    h.send_json(200, out(req, h.api.store.delete(req.rt.storage_gr, req.namespace, req.name)))
+    h.send_json(200, out(req, lifecycle.delete(h.api.store, req.rt.storage_gr, req.namespace, req.name, old, opts)))
 
 
 def do_deletecollection(h: Handler, req: Request) -> None:
+    opts = _delete_options(req)
     items, rv = h.api.store.list(req.rt.storage_gr, req.namespace,
                                  label_selector=req.q("labelSelector") or None,
                                  field_selector=req.q("fieldSelector") or None)
@@ -190,7 +199,8 @@ def do_deletecollection(h: Handler, req: Request) -> None:
         if req.rt.gr == NAMESPACES and meta["name"] in PROTECTED_NAMESPACES:
             continue
         try:
-            deleted.append(out(req, h.api.store.delete(req.rt.storage_gr, meta.get("namespace"), meta["name"])))
+            deleted.append(out(req, lifecycle.delete(h.api.store, req.rt.storage_gr, meta.get("namespace"),
+                                                     meta["name"], item, opts)))
         except StoreError:
             continue  # deleted meanwhile
     h.send_json(200, {"kind": req.rt.kind + "List", "apiVersion": req.rt.api_version_for(req.version),

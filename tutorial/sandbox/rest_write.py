@@ -7,11 +7,10 @@ do_replace and do_patch write over an existing object the way its (sub)resource 
 from __future__ import annotations
 
 import random
-import re
 import string
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import patch, resources
+from tutorial.sandbox import lifecycle, patch, requestcheck, resources, ssa
 from tutorial.sandbox.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
                                          object_body, out)
 from tutorial.sandbox.store import NAMESPACES, StoreError, copy_json, now_iso
@@ -20,13 +19,6 @@ from tutorial.sandbox.validation import writes
 if TYPE_CHECKING:
     from tutorial.sandbox.server import Handler
 
-_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_NAME_RULES = {
-    "label": (re.compile(rf"{_LABEL}"), 63, "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-              "characters or '-', and must start and end with an alphanumeric character"),
-    "subdomain": (re.compile(rf"{_LABEL}(\.{_LABEL})*"), 253, "a lowercase RFC 1123 subdomain must consist of "
-                  "lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
-}
 APPLY = "application/apply-patch+yaml"
 PATCH_TYPES = {"application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml"}
@@ -53,15 +45,17 @@ def _check_namespace(h: Handler, req: Request, namespace: str) -> None:
 
 
 def _check_name(req: Request, name: str) -> None:
-    if req.rt.group == "rbac.authorization.k8s.io":
-        return  # RBAC names may hold ':' (system:...) like the real API server allows
-    rule = "label" if req.rt.gr in (NAMESPACES, ("", "services")) else "subdomain"
-    pattern, max_len, text = _NAME_RULES[rule]
-    if not pattern.fullmatch(name) or len(name) > max_len:
-        cause = f'Invalid value: "{name}": {text} (e.g. \'my-name\')'
-        raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: metadata.name: {cause}',
-                       {"name": name, "kind": req.rt.kind,
-                        "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]})
+    """422 when the name breaks the kind's rule (DNS-1035 for Services, ...), in the real server's words."""
+    problems = requestcheck.name_problems(req.rt.gr, name)
+    if problems:
+        causes = [f'Invalid value: "{name}": {p}' for p in problems]
+        shown = causes[0] if len(causes) == 1 else "[" + ", ".join(f"metadata.name: {c}" for c in causes) + "]"
+        prefix = "" if len(causes) > 1 else "metadata.name: "
+        details = {"name": name, "kind": req.rt.kind,
+                   "causes": [{"reason": "FieldValueInvalid", "message": c, "field": "metadata.name"} for c in causes]}
+        if req.rt.group:
+            details["group"] = req.rt.group
+        raise ApiError(422, "Invalid", f'{req.rt.kind} "{name}" is invalid: {prefix}{shown}', details)
 
 
 def _check_shape(req: Request, obj: dict, old: dict | None = None) -> None:
@@ -94,6 +88,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     if rt.group == "events.k8s.io":
         obj = resources.event_from_events_v1(obj)
     else:
+        requestcheck.check_type(rt, req.version, obj)
         obj.update(apiVersion=rt.api_version_for(req.version), kind=rt.kind)
     _check_shape(req, obj)
     meta = obj.setdefault("metadata", {})
@@ -104,6 +99,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     if "status" in rt.subresources and rt.gr != NAMESPACES:
         obj.pop("status", None)
     resources.builtin_defaults(rt, obj)
+    lifecycle.initial_status(rt.gr, obj)
     return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
                                  field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None),
                                  duplicates=writes.body_duplicates(req.body) if rt.crd else None)
@@ -195,6 +191,8 @@ def _respond_written(h: Handler, req: Request, result: dict, code: int = 200) ->
 def do_replace(h: Handler, req: Request) -> None:
     obj = object_body(req)
     old = current(h, req)
+    if req.rt.group != "events.k8s.io" and not req.sub:
+        requestcheck.check_type(req.rt, req.version, obj)
     result = obj if req.dry_run else _write(h, req, obj, old)
     _respond_written(h, req, result)
 
@@ -282,6 +280,7 @@ def _apply_merge(req: Request, old: dict, applied: dict, manager: str) -> dict:
     entry = _managed_entry(req, manager, applied)
     if previous and isinstance(previous.get("fieldsV1"), dict):
         patch.remove_fields(new, patch.fieldset_removed(previous["fieldsV1"], entry["fieldsV1"]))
+    entries = ssa.resolve(entries, entry["fieldsV1"], old, new, force=req.q("force") == "true")
     new["metadata"]["managedFields"] = entries + [entry]
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
     return new

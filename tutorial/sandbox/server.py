@@ -16,7 +16,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tutorial.sandbox import discovery, openapi, resources
+from tutorial.sandbox import discovery, openapi, requestcheck, resources
 from tutorial.sandbox.admission import DEFAULT as DEFAULT_ADMISSION, Admission
 # names below that this module does not use itself are re-exported (see __all__): they lived here before the split
 from tutorial.sandbox.apirequest import ApiError, Request, decode_body, parse_resource_path, status_body
@@ -145,23 +145,40 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _read_body(self) -> bytes:
+        """The request body; bodies over the real server's 3 MiB limit are read, dropped and refused (413)."""
         if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
-            chunks = []
+            chunks, total = [], 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     self.rfile.readline()
+                    requestcheck.check_length(total)
                     return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
+                total += size
+                chunk = self.rfile.read(size)
+                if total <= requestcheck.MAX_BODY_BYTES:
+                    chunks.append(chunk)
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
+        if length > requestcheck.MAX_BODY_BYTES:
+            self._drain(length)
+            requestcheck.check_length(length)
         return self.rfile.read(length) if length > 0 else b""
+
+    def _drain(self, length: int) -> None:
+        while length > 0:
+            got = self.rfile.read(min(length, 1 << 20))
+            if not got:
+                raise OSError("the client stopped sending its body")
+            length -= len(got)
 
     def _serve(self, method: str) -> None:
         self._streaming = False
         self.warnings: list[str] = []  # Warning headers of this answer (field validation, admission policies)
         try:
             body = self._read_body()
+        except ApiError as e:  # too large: the body was read and dropped
+            return self.send_status(e)
         except (ValueError, OSError):
             self.close_connection = True
             return self.send_json(400, status_body(400, "BadRequest", "the request body could not be read"))
@@ -173,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._route(method, body)
         except ApiError as e:
-            self.send_json(e.code, status_body(e.code, e.reason, e.message, e.details))
+            self.send_status(e)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as e:  # noqa: BLE001 - a bug must become a 500, never a dead server
@@ -244,6 +261,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, doc)
 
     # ---- writing answers ----
+    def send_status(self, e: ApiError) -> None:
+        """An error as a Status; like the real server's JSON encoder, the body ends with a newline."""
+        body = json.dumps(status_body(e.code, e.reason, e.message, e.details), separators=(",", ":")) + "\n"
+        self.send_bytes(e.code, body.encode(), "application/json")
+
     def send_json(self, code: int, data: object) -> None:
         self.send_bytes(code, json.dumps(data, separators=(",", ":")).encode(), "application/json")
 

@@ -306,6 +306,35 @@ class Store:
         self._drain()
         return result
 
+    def mark_deleting(self, gr: GR, namespace: str | None, name: str, *, finalizer: str | None = None,
+                      grace_seconds: int | None = None) -> dict:
+        """Start a deletion that finishes later: deletionTimestamp set (now + grace), a finalizer added.
+
+        Used for graceful pod deletion (the kubelet finishes it) and for Orphan / Foreground
+        propagation (the garbage collector removes its finalizer when done). NotFound.
+        """
+        gr = tuple(gr)
+        with self._lock:
+            key = (namespace or None, name)
+            old = self._data.get(gr, {}).get(key)
+            if old is None:
+                raise NotFound(f'{resource_label(gr)} "{name}" not found')
+            new = _restamped(old)
+            meta = new["metadata"]
+            if finalizer and finalizer not in (meta.get("finalizers") or []):
+                meta["finalizers"] = list(meta.get("finalizers") or []) + [finalizer]
+            if not meta.get("deletionTimestamp"):
+                when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=grace_seconds or 0)
+                meta["deletionTimestamp"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+                meta["deletionGracePeriodSeconds"] = int(grace_seconds or 0)
+            elif new == old:
+                return copy_json(old)
+            self._commit("MODIFIED", gr, new, old)
+            self._data[gr][key] = new
+            result = copy_json(new)
+        self._drain()
+        return result
+
     def _check_rv(self, gr: GR, obj: dict, old: dict) -> None:
         want = (obj.get("metadata") or {}).get("resourceVersion")
         if want and str(want) != old["metadata"]["resourceVersion"]:

@@ -283,6 +283,15 @@ def _builtin_columns() -> dict[tuple[str, str], list]:
 _BUILTIN = _builtin_columns()
 
 
+def _add_workload_columns() -> None:
+    from tutorial.sandbox.tables_workloads import workload_columns  # it imports this module's helpers
+
+    _BUILTIN.update(workload_columns())
+
+
+_add_workload_columns()
+
+
 def columns_for(rt: ResourceType) -> list[tuple[dict, Any]]:
     if rt.crd:
         return _crd_columns(rt)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.controllers.cascade import CascadeController
+from tutorial.sandbox.controllers.cronjobs import CronJobController
 from tutorial.sandbox.controllers.faultswitch import FaultSwitchController
+from tutorial.sandbox.controllers.jobs import JobController
 from tutorial.sandbox.controllers.network import EndpointsController, ServiceController
 from tutorial.sandbox.controllers.podstatus import NODE_IP
 from tutorial.sandbox.controllers.pods import PodLifecycleController
+from tutorial.sandbox.controllers.sets import DaemonSetController, StatefulSetController
 from tutorial.sandbox.controllers.workloads import DeploymentController, ReplicaSetController
 from tutorial.sandbox.runtime import Controller
 
@@ -179,7 +183,8 @@ class GarbageCollector(Controller):
             return
         for dep_gr, ns, name in self._dependents.pop(obj["metadata"].get("uid", ""), set()):
             dep = self.ctx.store.peek(dep_gr, ns, name)
-            if dep is not None and self._orphaned(dep):
+            # a dependent orphaned on purpose (propagationPolicy Orphan) has no owner left to follow
+            if dep is not None and dep["metadata"].get("ownerReferences") and self._orphaned(dep):
                 self._delete(dep_gr, dep)
 
     def _index(self, gr, obj: dict) -> None:
@@ -216,4 +221,5 @@ class GarbageCollector(Controller):
 CORE_CONTROLLERS: list[type[Controller]] = [
     FaultSwitchController, BootstrapController, NamespaceController, DeploymentController,
     ReplicaSetController, PodLifecycleController, ServiceController, EndpointsController, GarbageCollector,
+    CascadeController, JobController, CronJobController, StatefulSetController, DaemonSetController,
 ]

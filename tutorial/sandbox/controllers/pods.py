@@ -12,7 +12,9 @@ from typing import Callable
 
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import podstatus as ps
+from tutorial.sandbox.controllers import scheduler
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.kubelet import runs
 from tutorial.sandbox.runtime import Controller
 
 LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
@@ -48,8 +50,16 @@ class PodLifecycleController(Controller):
             self._backoffs.pop(uid, None)
             self._seen.pop(uid, None)
             self._ips.release((obj.get("status") or {}).get("podIP"))
+            self._retry_unschedulable()  # room was freed: pending pods may fit now
             return
         self.kick(obj)
+        if (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            self._retry_unschedulable()
+
+    def _retry_unschedulable(self) -> None:
+        for pod in self.ctx.store.list(u.PODS)[0]:
+            if ps.is_unschedulable(pod):
+                self.kick(pod)
 
     # ---- planning ----
     def kick(self, pod: dict) -> None:
@@ -97,8 +107,14 @@ class PodLifecycleController(Controller):
         if state == "CrashLoopBackOff":
             return ("start", self._backoff(pod) if crash else s.error_delay)
         if state == "running":
-            if crash:
-                return ("crash", s.error_delay)
+            if crash:  # restartPolicy Never: the pod fails for good instead of restarting
+                never = (pod.get("spec") or {}).get("restartPolicy") == "Never"
+                return ("fail" if never else "crash", s.error_delay)
+            if runs.finishes(pod):  # a tool's command ran and exited: 0 completes, else fails or restarts
+                if runs.exit_code(pod) == 0:
+                    return ("complete", s.pod_start_delay)
+                never = (pod.get("spec") or {}).get("restartPolicy") == "Never"
+                return ("fail" if never else "crash", s.pod_start_delay)
             return None if ps.all_ready(pod) else ("start", 0.0)
         return None
 
@@ -108,9 +124,21 @@ class PodLifecycleController(Controller):
         return self.ctx.settings.backoff_delay * min(2 ** max(n - 1, 0), 16)
 
     def _unschedulable(self, pod: dict) -> bool:
-        return (self.ctx.faults.active("istiod-unschedulable") is not None
+        return self._why_unschedulable(pod) is not None
+
+    def _why_unschedulable(self, pod: dict) -> str | None:
+        """The FailedScheduling message when the pod cannot bind now (fault or requests), else None."""
+        if (self.ctx.faults.active("istiod-unschedulable") is not None
                 and pod["metadata"].get("namespace") == "istio-system"
-                and u.labels_of(pod).get("app") == "istiod")
+                and u.labels_of(pod).get("app") == "istiod"):
+            return UNSCHEDULABLE_MESSAGE
+        node_name = self.ctx.settings.node_name
+        node = self.ctx.store.peek(u.NODES, None, node_name)
+        if node is None:
+            return None  # no node object yet (bootstrap): nothing to measure against
+        bound = [p for p in self.ctx.store.list(u.PODS)[0] if scheduler.occupies(p, node_name)]
+        reasons = scheduler.misfits(pod, node, bound)
+        return scheduler.failed_scheduling_message(reasons) if reasons else None
 
     def _pull_fails(self, pod: dict) -> bool:
         return any(ps.image_never_pulls(c.get("image", "")) or self.ctx.faults.image_fails(c.get("image", ""))
@@ -138,23 +166,22 @@ class PodLifecycleController(Controller):
         steps: dict[str, Callable[[dict], dict | None]] = {
             "unschedulable": self._mark_unschedulable, "bind": self._bind,
             "pull-failed": self._pull_failed, "pull-backoff": self._pull_backoff,
-            "start": self._start, "crash": self._crash}
+            "start": self._start, "crash": self._crash, "complete": self._complete, "fail": self._fail}
         result = steps[step](pod)
         if result is not None:
             self.kick(result)
 
     def _mark_unschedulable(self, pod: dict) -> dict | None:
-        status = ps.unschedulable_status(pod, UNSCHEDULABLE_MESSAGE)
+        message = self._why_unschedulable(pod) or UNSCHEDULABLE_MESSAGE
+        status = ps.unschedulable_status(pod, message)
         stored = u.write_status(self.ctx.store, u.PODS, pod, status)
-        self.ctx.record_event(pod, "Warning", "FailedScheduling", UNSCHEDULABLE_MESSAGE, "default-scheduler")
+        self.ctx.record_event(pod, "Warning", "FailedScheduling", message, "default-scheduler")
         return stored
 
     def _bind(self, pod: dict) -> dict | None:
         node = self.ctx.settings.node_name
         bound = st.copy_json(pod)
         bound["spec"]["nodeName"] = node
-        annotations = bound["metadata"].setdefault("annotations", {})
-        annotations.setdefault(LOG_ANNOTATION, ps.log_text(pod))
         stored = u.safe(lambda: self.ctx.store.update(u.PODS, bound))
         if stored is None:
             return None
@@ -207,6 +234,17 @@ class PodLifecycleController(Controller):
         ip = (pod.get("status") or {}).get("podIP") or self._ips.allocate()
         status = ps.running_status(pod, ip, ps.NODE_IP, ready=not self._crashes(pod))
         return u.write_status(self.ctx.store, u.PODS, pod, status)
+
+    def _complete(self, pod: dict) -> dict | None:
+        stored = u.write_status(self.ctx.store, u.PODS, pod, ps.completed_status(pod))
+        self._retry_unschedulable()  # a finished pod frees its requests
+        return stored
+
+    def _fail(self, pod: dict) -> dict | None:
+        code = runs.exit_code(pod) or 1
+        stored = u.write_status(self.ctx.store, u.PODS, pod, ps.completed_status(pod, exit_code=code))
+        self._retry_unschedulable()  # a failed pod frees its requests
+        return stored
 
     def _crash(self, pod: dict) -> dict | None:
         uid = pod["metadata"]["uid"]

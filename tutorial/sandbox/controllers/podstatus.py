@@ -7,21 +7,9 @@ from typing import Callable
 
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.kubelet import images
 
 NODE_IP = "172.18.0.2"
-
-# One plausible first log line per well-known image (what `kubectl logs` shows).
-LOG_LINES = {
-    "emojivoto-web": "Starting web server on WEB_PORT=8080",
-    "emojivoto-emoji-svc": "Starting grpc server on GRPC_PORT=[8080]",
-    "emojivoto-voting-svc": "Starting grpc server on GRPC_PORT=[8080]",
-    "pilot": "info\tads\tAll caches have been synced up, marking server ready",
-    "proxyv2": "info\tEnvoy proxy is ready",
-    "nginx": "/docker-entrypoint.sh: Configuration complete; ready for start up",
-    "busybox": "",
-    "coredns": "[INFO] plugin/reload: Running configuration SHA512",
-}
-
 
 def containers(pod: dict) -> list[dict]:
     return (pod.get("spec") or {}).get("containers") or []
@@ -62,8 +50,8 @@ def all_ready(pod: dict) -> bool:
 
 
 def image_never_pulls(image: str) -> bool:
-    """The istio/gateway chart's placeholder image "auto" exists nowhere (it must be injected)."""
-    return image == "auto"
+    """True for an image no registry has (kubelet/images.py's catalogue), e.g. the gateway chart's "auto"."""
+    return not images.known(image)
 
 
 def full_image(image: str) -> str:
@@ -81,9 +69,8 @@ def pull_error(image: str) -> str:
     """The containerd error text the kubelet reports for a failed pull."""
     ref = full_image(image)
     if image_never_pulls(image):
-        return (f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
-                f'resolve reference "{ref}": pull access denied, repository does not exist or may '
-                "require authorization")
+        return images.registry_answer(image)
+    # a known image that fails anyway (the image-pull fault): its registry is unreachable
     host, _, rest = ref.partition("/")
     repo, _, tag = rest.rpartition(":")
     return (f'rpc error: code = Unknown desc = failed to pull and unpack image "{ref}": failed to '
@@ -96,16 +83,6 @@ def pulled_message(image: str) -> str:
     size = 10_000_000 + int(hashlib.sha256(image.encode()).hexdigest()[4:10], 16) % 90_000_000
     return (f'Successfully pulled image "{image}" in {ms}ms ({ms}ms including waiting). '
             f"Image size: {size} bytes.")
-
-
-def log_text(pod: dict) -> str:
-    """A plausible log line for the pod's first container, from its image."""
-    first = (containers(pod) or [{}])[0]
-    image = first.get("image", "")
-    for key, line in LOG_LINES.items():
-        if key in image:
-            return line
-    return f"{first.get('name', 'container')} started"
 
 
 def _base_conditions(pod: dict, now: str, ready: bool, started: bool) -> list[dict]:
@@ -178,6 +155,30 @@ def running_status(pod: dict, pod_ip: str, host_ip: str, ready: bool) -> dict:
     status.setdefault("startTime", now)
     status["containerStatuses"] = [
         _container_status(pod, c, {"running": {"startedAt": now}}, ready, True) for c in containers(pod)]
+    return status
+
+
+def completed_status(pod: dict, exit_code: int = 0) -> dict:
+    """Every container exited: 0 -> Succeeded/Completed, else Failed/Error (restartPolicy Never); not Ready."""
+    now = st.now_iso()
+    status = st.copy_json(pod.get("status") or {})
+    status["phase"] = "Succeeded" if exit_code == 0 else "Failed"
+    conds = _base_conditions(pod, now, ready=False, started=False)
+    for cond in conds:
+        if cond["type"] in ("Ready", "ContainersReady"):
+            cond.update(reason="PodCompleted" if exit_code == 0 else "PodFailed")
+            cond.pop("message", None)
+    status["conditions"] = conds
+    statuses = []
+    for c in containers(pod):
+        old = _statuses(pod).get(c.get("name"), {})
+        started = ((old.get("state") or {}).get("running") or {}).get("startedAt", now)
+        cs = _container_status(pod, c, {}, False, False)
+        cs["state"] = {"terminated": {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+                                      "startedAt": started,
+                                      "finishedAt": now, "containerID": cs.get("containerID", "")}}
+        statuses.append(cs)
+    status["containerStatuses"] = statuses
     return status
 
 

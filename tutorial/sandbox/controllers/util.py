@@ -44,9 +44,26 @@ def random_suffix(n: int = 5) -> str:
 
 
 def template_hash(template: dict) -> str:
-    """A stable 10-character hash of a pod template, in the style of pod-template-hash."""
-    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
+    """A stable 10-character hash of a pod template, in the style of pod-template-hash.
+
+    Nulls and empty structs are left out (kubectl writes `creationTimestamp: null` and
+    `resources: {}` into templates it copies back on `rollout undo`); the real controller compares
+    templates semantically, so they must not count.
+    """
+    digest = hashlib.sha256(json.dumps(_without_nulls(template), sort_keys=True).encode()).digest()
     return "".join(ALPHANUMS[b % len(ALPHANUMS)] for b in digest[:10])
+
+
+_EMPTY_AS_ABSENT = {"resources", "securityContext"}  # Go structs whose zero value kubectl writes as {}
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items()
+                if v is not None and not (v == {} and k in _EMPTY_AS_ABSENT)}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def meta(obj: dict) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from tutorial.sandbox import store as st
+from tutorial.sandbox.controllers import rollout
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.runtime import Controller
 
@@ -75,12 +76,20 @@ class DeploymentController(Controller):
         thash = u.template_hash((deploy.get("spec") or {}).get("template") or {})
         new = next((rs for rs in owned if u.labels_of(rs).get("pod-template-hash") == thash), None)
         created = new is None
+        if created and rollout.is_paused(deploy):
+            new = rollout.newest(owned)  # paused: a changed template waits for resume
+            if new is not None:
+                self._scale(deploy, new, _replicas(deploy))
+                self._write_status(deploy, new, owned, False)
+            return
         if created:
             new = self._create_rs(deploy, thash, owned)
             if new is None:
                 return
             owned.append(new)
         else:
+            new = rollout.take_next_revision(self.ctx.store, new, owned)  # undo: an old RS is current again
+            owned = [new if rs["metadata"]["uid"] == new["metadata"]["uid"] else rs for rs in owned]
             self._scale(deploy, new, _replicas(deploy))
         self._scale_down_old(deploy, new, owned)
         self._set_revision(deploy, new)
@@ -172,8 +181,9 @@ class DeploymentController(Controller):
             conds = u.set_condition(conds, "Available", "False", "MinimumReplicasUnavailable",
                                     "Deployment does not have minimum availability.", now)
         complete = updated == desired and replicas == updated and available >= updated
-        conds = u.set_condition(conds, "Progressing", *self._progress(deploy, new, complete, created,
-                                                                      (updated, available)), now)
+        progress = rollout.PAUSED if rollout.is_paused(deploy) else \
+            self._progress(deploy, new, complete, created, (updated, available))
+        conds = u.set_condition(conds, "Progressing", *progress, now)
         for cond in conds:
             cond.setdefault("lastUpdateTime", now)
             if cond.get("lastTransitionTime") == now:
