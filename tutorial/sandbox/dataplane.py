@@ -1,9 +1,12 @@
 """The simulated gateway data plane: real HTTP listeners on each programmed Gateway's address and port.
 
-`DataPlane.sync()` opens one ThreadingHTTPServer per (address, listener port) of every Gateway
-Istio has programmed, and closes those no longer wanted. Each request is routed against the
-store at that moment by `istio.routing`, so a route change takes effect at once. A port that
-cannot be bound never crashes the cluster: it is recorded in `errors` and reported as an Event.
+`DataPlane.sync()` serves one ThreadingHTTPServer per (address, listener port) of every Gateway
+Istio has programmed, and stops those no longer wanted. The listening sockets themselves belong
+to the cluster's `addresses.PortBank`: the load balancer holds them before it publishes an
+address, and the servers run on them. Each request is routed against the store at that moment
+by `istio.routing`, so a route change takes effect at once. A port that cannot be had never
+crashes the cluster: it is recorded in `errors` (and the bank's problems, which the Gateway's
+Programmed condition reports) and as an Event.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from tutorial.sandbox import addresses
 from tutorial.sandbox.istio import binding, emojivoto, routing
 from tutorial.sandbox.istio.model import ENDPOINTS, GATEWAYS, SERVICES, World, key, meta
 from tutorial.sandbox.runtime import Controller
@@ -40,6 +44,7 @@ def wanted_endpoints(world: World) -> dict[Endpoint, dict]:
     time the Gateway reports Programmed.
     """
     out: dict[Endpoint, dict] = {}
+    world.unusable = {}  # a port not had yet is still wanted: sync() keeps trying to hold it
     for gw in sorted(world.gateways, key=lambda g: (meta(g).get("creationTimestamp", ""), key(g))):
         if not binding.istio_manages(world, gw):
             continue
@@ -112,6 +117,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
+class _BankServer(ThreadingHTTPServer):
+    """A server on a socket the PortBank owns: stopping it leaves the socket to the bank."""
+
+    def server_close(self) -> None:
+        """Nothing to close: the PortBank closes the socket when the address is given up."""
+
+
 class DataPlane:
     """The set of listening sockets for one sandbox cluster's Gateways."""
 
@@ -123,6 +135,8 @@ class DataPlane:
         self.errors: dict[Endpoint, str] = {}
         self._on_error = on_error
         self._lock = threading.RLock()
+        self.bank = addresses.bank_for(store)
+        self.bank.on_release.append(self._forget)
         _PLANES[id(store)] = self
 
     def sync(self) -> None:
@@ -143,13 +157,14 @@ class DataPlane:
             self._fail(endpoint, gateway, f"{address} is not a loopback address; the simulated "
                        "data plane only listens on 127.0.0.0/8")
             return
-        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint})
-        try:
-            server = ThreadingHTTPServer(endpoint, handler)
-        except OSError as exc:
-            self._fail(endpoint, gateway, f"cannot listen on {address}:{port}: {exc.strerror or exc}; "
-                       "another program on this machine probably holds that port")
+        problem = self.bank.hold(address, port)  # normally held already by the load balancer
+        if problem:
+            self._fail(endpoint, gateway, problem)
             return
+        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint})
+        server = _BankServer(endpoint, handler, bind_and_activate=False)
+        server.socket.close()
+        server.socket = self.bank.socket(address, port)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
                          name=f"gateway-{address}:{port}").start()
@@ -170,12 +185,19 @@ class DataPlane:
         server.shutdown()
         server.server_close()
 
+    def _forget(self, address: str, ports: list[int] | None) -> None:
+        """The bank is about to close sockets of address (all, or `ports`): stop serving them first."""
+        with self._lock:
+            for endpoint in [e for e in self.servers if e[0] == address and (ports is None or e[1] in ports)]:
+                self._close(endpoint)
+
     def stop(self) -> None:
-        """Close every listener (the cluster is stopping)."""
+        """Close every listener and free every held address (the cluster is stopping)."""
         with self._lock:
             for endpoint in list(self.servers):
                 self._close(endpoint)
             self.errors.clear()
+        self.bank.close()
 
 
 class DataPlaneController(Controller):

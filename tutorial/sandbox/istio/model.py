@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutorial.sandbox.addresses import problems_for
 from tutorial.sandbox.controllers.util import selector_matches as _selector_matches
 
 GR = tuple[str, str]
@@ -59,6 +60,8 @@ class World:
     endpoints: dict[tuple[str, str], dict] = field(default_factory=dict)
     grants: list[dict] = field(default_factory=list)
     pods: list[dict] = field(default_factory=list)
+    # (address, port) -> why this process cannot serve it (the sandbox's PortBank problems)
+    unusable: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: Any, with_pods: bool = False) -> "World":
@@ -72,7 +75,8 @@ class World:
             services={key(s): s for s in items(SERVICES)},
             endpoints={key(e): e for e in items(ENDPOINTS)},
             grants=items(REFERENCEGRANTS),
-            pods=items(PODS) if with_pods else [])
+            pods=items(PODS) if with_pods else [],
+            unusable=problems_for(store))
 
     def gateway(self, namespace: str, name: str) -> dict | None:
         return next((g for g in self.gateways if key(g) == (namespace, name)), None)

@@ -105,9 +105,15 @@ def _resolve(world: World, gateway: dict, svc: dict, fqdn: str) -> tuple[list[st
     svc_ports = {int(p.get("port") or 0) for p in (svc.get("spec") or {}).get("ports") or []}
     ready = bool(world.ready_addresses(*key(svc)))
     internal, warnings, usable = [], [], True
+    ips = [a["value"] for a in _addresses(svc, fqdn) if a["type"] == "IPAddress"]
     for port in _ports(gateway):
+        lost = [world.unusable[(ip, port)] for ip in ips if (ip, port) in world.unusable]
         if port not in svc_ports:
             warnings.append(f'port {port} not found for hostname "{fqdn}"{_port_hint(svc, port)}')
+            usable = False
+        elif lost:
+            # Istio's wording for an address it cannot use, with the sandbox's reason why.
+            warnings.append(f'port {port} of hostname "{fqdn}" is not usable: SIMULATED data plane {lost[0]}')
             usable = False
         elif ready:
             internal.append(f"{fqdn}:{port}")
