@@ -17,10 +17,9 @@ import threading
 import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qsl, urlsplit
 
 from tutorial.sandbox import addresses
-from tutorial.sandbox.istio import binding, emojivoto, routing
+from tutorial.sandbox.istio import binding, envoy, routing
 from tutorial.sandbox.istio.model import ENDPOINTS, GATEWAYS, SERVICES, World, key, meta
 from tutorial.sandbox.runtime import Controller
 
@@ -70,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "istio-envoy"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    scheme = "http"
     plane: "DataPlane"
     endpoint: Endpoint
 
@@ -85,36 +85,24 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_GET
 
     def _serve(self) -> None:
-        url = urlsplit(self.path)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        headers = {k.lower(): v for k, v in self.headers.items()}
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
+        request = envoy.Request(self.command, self.path, list(self.headers.items()), scheme=self.scheme,
+                                port=self.endpoint[1], client=self.client_address[0], body=body)
+        if not request.host:
+            request.headers.append(("Host", self.endpoint[0]))
         world = World.from_store(self.plane.store, with_pods=True)
-        decision = routing.decide(world, self.endpoint[0], self.endpoint[1], self.headers.get("Host", ""),
-                                  self.command, url.path or "/", headers, query)
-        if decision.service is None:
-            self._reply(decision.status, "text/plain", decision.body, upstream=False)
-            return
-        svc = decision.service
-        if routing.backend_app(world, svc) == "emojivoto-web":
-            status, ctype, body = emojivoto.respond(self.command, url.path or "/", query, decision.route)
-        else:
-            status, ctype, body = emojivoto.generic(f"{key(svc)[0]}/{key(svc)[1]}", decision.route)
-        self._reply(status, ctype, body, upstream=True)
+        response = envoy.handle(world, self.plane.store, self.endpoint[0], self.endpoint[1], request)
+        self._reply(response)
 
-    def _reply(self, status: int, ctype: str, body: str, upstream: bool) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        if data:
-            self.send_header("content-type", ctype)
-        self.send_header("content-length", str(len(data)))
-        if upstream:
-            self.send_header("x-envoy-upstream-service-time", "1")
+    def _reply(self, response: "envoy.Response") -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            self.wfile.write(response.body)
 
 
 class _BankServer(ThreadingHTTPServer):
