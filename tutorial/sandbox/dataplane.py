@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import ssl
 import threading
 import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,7 +52,7 @@ def wanted_endpoints(world: World) -> dict[Endpoint, dict]:
             if addr.get("type", "IPAddress") != "IPAddress":
                 continue
             for lst in binding.listeners_of(gw):
-                if lst.protocol == "HTTP":
+                if lst.protocol in ("HTTP", "HTTPS") and not lst.protocol_error:
                     out.setdefault((addr.get("value", ""), lst.port), gw)
     return out
 
@@ -112,6 +113,51 @@ class _BankServer(ThreadingHTTPServer):
         """Nothing to close: the PortBank closes the socket when the address is given up."""
 
 
+def _serves_https(gateway: dict, port: int) -> bool:
+    return any(lst.protocol == "HTTPS" for lst in binding.listeners_of(gateway) if lst.port == port)
+
+
+class _TlsServer(_BankServer):
+    """HTTPS: the handshake (in the request's thread) picks the certificate of the listener the SNI
+    selects, read from its Secret at that moment; no valid listener for the name: handshake fails."""
+
+    plane: "DataPlane"
+    endpoint: Endpoint
+
+    def finish_request(self, request, client_address) -> None:
+        base = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        base.sni_callback = self._pick
+        try:
+            request = base.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            LOG.debug("TLS handshake on %s:%s failed: %s", *self.endpoint, exc)
+            return
+        super().finish_request(request, client_address)
+
+    def _pick(self, sock: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext):
+        context = https_context(World.from_store(self.plane.store), self.endpoint, server_name or "")
+        if context is None:
+            return ssl.ALERTDESCRIPTION_UNRECOGNIZED_NAME
+        sock.context = context
+        return None
+
+
+def https_context(world: World, endpoint: Endpoint, server_name: str) -> ssl.SSLContext | None:
+    """The SSLContext of the most specific valid HTTPS listener at endpoint for this SNI name."""
+    from tutorial.sandbox.istio import matching, tls
+
+    address, port = endpoint
+    for gateway in routing.gateways_at(world, address, port):
+        raw = {str(r.get("name")): r for r in (gateway.get("spec") or {}).get("listeners") or []}
+        candidates = [lst for lst in binding.listeners_of(gateway) if lst.port == port and lst.protocol == "HTTPS"
+                      and matching.host_covers(lst.hostname, server_name or "*")]
+        for lst in sorted(candidates, key=lambda l: matching.specificity(l.hostname), reverse=True):
+            cert = tls.listener_tls(world, gateway, raw[lst.name])
+            if cert is not None and cert.ok:
+                return tls.context_for(cert.cert, cert.key)
+    return None
+
+
 class DataPlane:
     """The set of listening sockets for one sandbox cluster's Gateways."""
 
@@ -149,8 +195,12 @@ class DataPlane:
         if problem:
             self._fail(endpoint, gateway, problem)
             return
-        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint})
-        server = _BankServer(endpoint, handler, bind_and_activate=False)
+        https = _serves_https(gateway, port)
+        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint,
+                                                       "scheme": "https" if https else "http"})
+        server_class = _TlsServer if https else _BankServer
+        server = server_class(endpoint, handler, bind_and_activate=False)
+        server.plane, server.endpoint = self, endpoint
         server.socket.close()
         server.socket = self.bank.socket(address, port)
         server.daemon_threads = True

@@ -15,7 +15,7 @@ from tutorial.sandbox.istio import status as st
 from tutorial.sandbox.istio.binding import istio_manages
 from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, ENDPOINTS, GATEWAYCLASSES,
                                           GATEWAYS, GROUP, HTTPROUTES, ISTIO_NAMESPACE, NAMESPACES, PODS,
-                                          PROXY_IMAGE, REFERENCEGRANTS, SERVICEACCOUNTS, SERVICES, World,
+                                          PROXY_IMAGE, REFERENCEGRANTS, SECRETS, SERVICEACCOUNTS, SERVICES, World,
                                           gateway_crds_present, grpcroute_watch_error, istiod_ready, key, meta,
                                           strip_times)
 from tutorial.sandbox.addresses import problems_for
@@ -62,7 +62,7 @@ class IstiodController(Controller):
 
     name = "istiod"
     watches = frozenset({GATEWAYCLASSES, GATEWAYS, HTTPROUTES, REFERENCEGRANTS, SERVICES, ENDPOINTS,
-                         NAMESPACES, DEPLOYMENTS, CRDS, PODS})
+                         NAMESPACES, DEPLOYMENTS, CRDS, PODS, SECRETS})
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)

@@ -20,6 +20,7 @@ GATEWAYS: GR = (GROUP, "gateways")
 HTTPROUTES: GR = (GROUP, "httproutes")
 GRPCROUTES: GR = (GROUP, "grpcroutes")
 REFERENCEGRANTS: GR = (GROUP, "referencegrants")
+SECRETS: GR = ("", "secrets")
 CRDS: GR = ("apiextensions.k8s.io", "customresourcedefinitions")
 # Core kinds are the controllers' own names for them (one place for each resource).
 from tutorial.sandbox.controllers.util import (DEPLOYMENTS, ENDPOINTS, NAMESPACES, PODS,  # noqa: E402
@@ -60,6 +61,7 @@ class World:
     endpoints: dict[tuple[str, str], dict] = field(default_factory=dict)
     grants: list[dict] = field(default_factory=list)
     pods: list[dict] = field(default_factory=list)
+    secrets: dict[tuple[str, str], dict] = field(default_factory=dict)  # only TLS-looking ones
     # (address, port) -> why this process cannot serve it (the sandbox's PortBank problems)
     unusable: dict[tuple[str, int], str] = field(default_factory=dict)
 
@@ -76,6 +78,7 @@ class World:
             endpoints={key(e): e for e in items(ENDPOINTS)},
             grants=items(REFERENCEGRANTS),
             pods=items(PODS) if with_pods else [],
+            secrets={key(s): s for s in items(SECRETS)},
             unusable=problems_for(store))
 
     def gateway(self, namespace: str, name: str) -> dict | None:

@@ -1,0 +1,207 @@
+"""Gateway API v1.3.0 conformance cases (those Istio 1.27's report claims), table-driven, on the sandbox.
+
+One simulated cluster for the module: simulated istioctl installs Istio, the v1.3.0 CRDs and the
+adapted base manifests (echo backends, the shared Gateways, a certificate Secret made here) are
+applied once; each case applies its adapted manifests, waits for the statuses the upstream test
+waits for, sends every ported request to the Gateway's own loopback address, judges the answers
+as the upstream suite does (conformance/expect.py) and deletes its manifests again.
+The count (cases ported, cases passing) is printed at the end of the run (conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).resolve().parent / "conformance"
+sys.path.insert(0, str(HERE))
+
+import expect  # noqa: E402
+import istio_fixtures as fx  # noqa: E402
+
+CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
+INFRA = CASES["infra"]
+HTTPROUTES = ("gateway.networking.k8s.io", "httproutes")
+GATEWAYS = ("gateway.networking.k8s.io", "gateways")
+ISTIO = "istio.io/gateway-controller"
+TLS_HOSTS = ["example.org", "second-example.org", "unknown-example.org", "*.example.org"]
+
+
+def _docs(name: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all((HERE / "manifests" / name).read_text()) if d]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    import os
+
+    if os.geteuid() != 0 and _unprivileged_port_start() > 80:
+        pytest.skip("the conformance Gateways listen on port 80/443; this user may not bind them")
+    tmp = tmp_path_factory.mktemp("conformance")
+    blog = fx.start_blog(tmp)
+    try:
+        blog.tool("istioctl install --set profile=minimal -y")
+        blog.install_crds()
+        cert_pem, key_pem, ca = _certificate(tmp)
+        blog.kubectl("apply", "-f", str(HERE / "manifests" / "base.yaml"))
+        # the Secrets the upstream suite creates before its tests
+        for ns, name in ((INFRA, "tls-validity-checks-certificate"), ("gateway-conformance-web-backend", "certificate")):
+            blog.kubectl("create", "secret", "tls", name, "-n", ns, f"--cert={cert_pem}", f"--key={key_pem}")
+        for ns in (INFRA, "gateway-conformance-app-backend", "gateway-conformance-web-backend"):
+            blog.wait("--for=condition=Available", "deploy", "--all", "-n", ns)
+        blog.ca = ca
+        yield blog
+    finally:
+        blog.stop()
+
+
+def _unprivileged_port_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text())
+    except (OSError, ValueError):
+        return 1024
+
+
+def _certificate(tmp: Path):
+    """A CA and a server certificate for the TLS hosts, made here (cryptography, else skip)."""
+    certs = pytest.importorskip("conformance_certs", reason="needs the cryptography package")
+    return certs.make(tmp, TLS_HOSTS)
+
+
+def _wait_statuses(lab, case: dict, timeout: float = 30.0) -> None:
+    docs = [d for m in case["manifests"] for d in _docs(m)]
+    routes = [d for d in docs if d["kind"] == "HTTPRoute"]
+    gateways = {(d["metadata"].get("namespace", INFRA), d["metadata"]["name"]) for d in docs if d["kind"] == "Gateway"}
+    gateways |= {(INFRA, t["gateway"]) for t in case["targets"]}
+    deadline, problem = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        problem = (_status_problem(lab.sb.store, routes, gateways, case.get("conditions") or {})
+                   or _listener_problem(lab.sb.store, case.get("listeners") or {}))
+        if problem is None:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{case['name']}: {problem}")
+
+
+def _status_problem(store, routes, gateways, overrides) -> str | None:
+    for ns, name in sorted(gateways):
+        gw = store.get(GATEWAYS, ns, name) or {}
+        if fx.condition_or_none(gw.get("status") or {}, "Programmed") != "True":
+            return f"Gateway {ns}/{name} is not Programmed: {(gw.get('status') or {}).get('conditions')}"
+    for doc in routes:
+        ns, name = doc["metadata"].get("namespace", INFRA), doc["metadata"]["name"]
+        route = store.get(HTTPROUTES, ns, name) or {}
+        want = {"Accepted": ["True", "Accepted"], "ResolvedRefs": ["True", "ResolvedRefs"], **overrides.get(name, {})}
+        parents = [p for p in (route.get("status") or {}).get("parents") or [] if p.get("controllerName") == ISTIO]
+        if not parents:
+            return f"HTTPRoute {ns}/{name} has no status from Istio yet"
+        for parent in parents:
+            got = {c["type"]: [c["status"], c["reason"]] for c in parent.get("conditions") or []}
+            for type_, expected in want.items():
+                if got.get(type_) != list(expected):
+                    return f"HTTPRoute {ns}/{name} {type_} is {got.get(type_)}, expected {expected}"
+    return None
+
+
+def _listener_problem(store, wanted: dict) -> str | None:
+    """Listener conditions as the upstream test requires them (GatewayStatusMustHaveListeners)."""
+    for gateway, listeners in wanted.items():
+        status = (store.get(GATEWAYS, INFRA, gateway) or {}).get("status") or {}
+        got = {lst["name"]: {c["type"]: [c["status"], c["reason"]] for c in lst.get("conditions") or []}
+               for lst in status.get("listeners") or []}
+        for listener, conditions in listeners.items():
+            for type_, expected in conditions.items():
+                if (got.get(listener) or {}).get(type_) != list(expected):
+                    return f"Gateway {gateway} listener {listener} {type_} is {(got.get(listener) or {}).get(type_)}, expected {expected}"
+    return None
+
+
+def _address(lab, gateway: str) -> str:
+    gw = lab.sb.store.get(GATEWAYS, INFRA, gateway)
+    return gw["status"]["addresses"][0]["value"]
+
+
+def _literals(case: dict) -> list[dict]:
+    name = case.get("expectations") or case["name"]
+    return yaml.safe_load((HERE / "expectations" / f"{name}.yaml").read_text()) or []
+
+
+def _runs(case: dict) -> list[tuple[dict, dict, int]]:
+    """(target, literal, literal index) in the order the upstream test sends them."""
+    literals, out = _literals(case), []
+    for target in case["targets"]:
+        start = target.get("start", 0)
+        end = start + target["take"] if "take" in target else len(literals)
+        out += [(target, literals[i], i) for i in range(start, end)]
+    return out
+
+
+def _port(target: dict, literal: dict) -> int:
+    host = (literal.get("Request") or {}).get("Host") or ""
+    if target.get("port_from_host") and ":" in host:
+        return int(host.rsplit(":", 1)[1])
+    return int(target.get("port", 80))
+
+
+def _one(lab, target: dict, literal: dict) -> str | None:
+    """Send one literal's request until it is judged right (eventual consistency) or 5 s pass."""
+    scheme = target.get("scheme", "http")
+    address, port = _address(lab, target["gateway"]), _port(target, literal)
+    context = ssl.create_default_context(cafile=str(lab.ca)) if scheme == "https" else None
+    deadline, why = time.monotonic() + 5, None
+    while time.monotonic() < deadline:
+        try:
+            status, headers, body = expect.send(literal, address, port, scheme, context)
+            why = expect.judge(literal, status, headers, body, scheme)
+        except OSError as exc:
+            why = f"{type(exc).__name__}: {exc}"
+        if why is None:
+            return None
+        time.sleep(0.2)
+    return f"{(literal.get('Request') or {})} -> {why}"
+
+
+def _mirrored(lab, literal: dict) -> str | None:
+    """Each MirroredTo backend logged the request (echo-basic's line, read as kubectl logs would)."""
+    from tutorial.sandbox.istio.echo import LOG_ANNOTATION
+
+    path = (literal.get("Request") or {}).get("Path")
+    for mirror in literal.get("MirroredTo") or []:
+        ref = mirror.get("BackendRef") or {}
+        pods = lab.sb.store.list(("", "pods"), ref.get("Namespace"), label_selector=f"app={ref.get('Name')}")[0]
+        logs = "".join((p["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, "") for p in pods)
+        if f"Echoing back request made to {path} to client" not in logs:
+            return f"mirror {ref.get('Namespace')}/{ref.get('Name')} did not receive {path}"
+    return None
+
+
+@pytest.mark.parametrize("case", CASES["ported"], ids=[c["name"] for c in CASES["ported"]])
+def test_case(lab, case):
+    files = [str(HERE / "manifests" / m) for m in case["manifests"]]
+    lab.kubectl("apply", *[a for f in files for a in ("-f", f)])
+    try:
+        _wait_statuses(lab, case)
+        runs = _runs(case)
+        assert runs or case.get("listeners"), f"{case['name']}: nothing ported to check"
+        failures = []
+        for target, lit, index in runs:
+            if index in (case.get("before") or {}):
+                lab.kubectl(*case["before"][index])
+            why = _one(lab, target, lit) or _mirrored(lab, lit)
+            if why:
+                failures.append(why)
+        assert not failures, f"{len(failures)} of {len(runs)} requests wrong:\n" + "\n".join(failures)
+    finally:
+        lab.kubectl("delete", "--wait=false", *[a for f in files for a in ("-f", f)], check=False)
+
+
+def test_left_out_cases_say_why():
+    for item in CASES.get("left_out") or []:
+        assert item.get("name") and item.get("reason"), item
+    print(json.dumps({"ported": len(CASES["ported"]), "left_out": len(CASES.get("left_out") or [])}))
