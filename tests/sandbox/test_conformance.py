@@ -82,7 +82,8 @@ def _wait_statuses(lab, case: dict, timeout: float = 30.0) -> None:
     deadline, problem = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         problem = (_status_problem(lab.sb.store, routes, gateways, case.get("conditions") or {})
-                   or _listener_problem(lab.sb.store, case.get("listeners") or {}))
+                   or _listener_problem(lab.sb.store, case.get("listeners") or {})
+                   or _attached_problem(lab.sb.store, case.get("zero_routes") or []))
         if problem is None:
             return
         time.sleep(0.1)
@@ -119,6 +120,16 @@ def _listener_problem(store, wanted: dict) -> str | None:
             for type_, expected in conditions.items():
                 if (got.get(listener) or {}).get(type_) != list(expected):
                     return f"Gateway {gateway} listener {listener} {type_} is {(got.get(listener) or {}).get(type_)}, expected {expected}"
+    return None
+
+
+def _attached_problem(store, gateways: list[str]) -> str | None:
+    """GatewayMustHaveZeroRoutes: no listener of these Gateways counts an attached route."""
+    for gateway in gateways:
+        status = (store.get(GATEWAYS, INFRA, gateway) or {}).get("status") or {}
+        counts = {lst["name"]: lst.get("attachedRoutes") for lst in status.get("listeners") or []}
+        if not counts or any(counts.values()):
+            return f"Gateway {gateway} attachedRoutes {counts}, expected all 0"
     return None
 
 
@@ -188,7 +199,7 @@ def test_case(lab, case):
     try:
         _wait_statuses(lab, case)
         runs = _runs(case)
-        assert runs or case.get("listeners"), f"{case['name']}: nothing ported to check"
+        assert runs or case.get("listeners") or case.get("conditions"), f"{case['name']}: nothing ported to check"
         failures = []
         for target, lit, index in runs:
             if index in (case.get("before") or {}):

@@ -137,7 +137,7 @@ class _TlsServer(_BankServer):
     def _pick(self, sock: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext):
         context = https_context(World.from_store(self.plane.store), self.endpoint, server_name or "")
         if context is None:
-            return ssl.ALERTDESCRIPTION_UNRECOGNIZED_NAME
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         sock.context = context
         return None
 
