@@ -205,3 +205,29 @@ def test_two_serve_processes_and_an_embedded_sandbox_each_answer_for_their_own_c
         for proc in procs:
             proc.wait(30)
         embedded.release()
+
+
+def test_a_held_port_no_listener_serves_resets_at_once(tmp_path):
+    """A TCP listener (not programmed without Istio's alpha flag) gets a Service port, so the port is
+    held; nothing serves it, and a client is reset at once instead of waiting in the backlog."""
+    blog = fx.start_blog(tmp_path)
+    try:
+        blog.tool("istioctl install --set profile=minimal -y")
+        blog.kubectl("create", "namespace", "istio-ingress")
+        blog.install_crds()
+        gw = yaml.safe_load(fx.GATEWAY_YAML)
+        gw["spec"]["listeners"].append({"name": "tcp", "port": 9000, "protocol": "TCP"})
+        blog.apply(yaml.safe_dump(gw))
+        blog.wait("--for=condition=programmed", "gtw/emojivoto", "-n", "istio-ingress")
+        listener = next(lst for lst in blog.get("gateway", "emojivoto", "istio-ingress")["status"]["listeners"]
+                        if lst["name"] == "tcp")
+        assert fx.condition(listener, "Accepted")[:2] == ("False", "UnsupportedProtocol")
+        try:  # a client left waiting would get TimeoutError instead
+            with socket.create_connection((blog.address, 9000), timeout=10) as sock:
+                sock.sendall(b"hello")
+                data = sock.recv(10)
+        except ConnectionResetError:
+            data = b""
+        assert data == b""  # closed by a reset
+    finally:
+        blog.stop()

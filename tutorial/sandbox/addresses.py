@@ -184,6 +184,10 @@ class PortBank:
     def socket(self, address: str, port: int) -> socket.socket | None:
         return self._held.get((address, port))
 
+    def held(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return list(self._held)
+
     def held_ports(self, address: str) -> list[int]:
         return sorted(p for a, p in self._held if a == address)
 
@@ -223,3 +227,39 @@ def problems_for(store: Any) -> dict[tuple[str, int], str]:
     """(address, port) -> why this cluster cannot serve it (empty when all is held)."""
     bank = _BANKS.get(store)
     return dict(bank.problems) if bank is not None else {}
+
+
+class Refuser(threading.Thread):
+    """Answers a held but unserved socket by resetting each connection at once.
+
+    A held socket listens, so without this a client would wait in its backlog until it timed out;
+    Envoy without a listener on that port closes at once, which a reset is the nearest to.
+    """
+
+    def __init__(self, sock: socket.socket, name: str) -> None:
+        super().__init__(daemon=True, name=f"refuse-{name}")
+        self.sock = sock
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        import selectors
+        import struct
+
+        with selectors.DefaultSelector() as sel:
+            try:
+                sel.register(self.sock, selectors.EVENT_READ)
+            except (ValueError, OSError):
+                return  # closed already
+            while not self.halt.is_set():
+                if not sel.select(0.2) or self.halt.is_set():
+                    continue
+                try:
+                    conn, _ = self.sock.accept()
+                except (BlockingIOError, OSError):
+                    continue
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=2)

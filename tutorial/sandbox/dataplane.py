@@ -166,6 +166,7 @@ class DataPlane:
         self.store = store
         self.unreachable = unreachable  # fault lb-unreachable: addresses assigned, nothing answers
         self.servers: dict[Endpoint, ThreadingHTTPServer] = {}
+        self.refusers: dict[Endpoint, addresses.Refuser] = {}
         self.errors: dict[Endpoint, str] = {}
         self._on_error = on_error
         self._lock = threading.RLock()
@@ -183,7 +184,23 @@ class DataPlane:
                 del self.errors[endpoint]
             for endpoint, gw in wanted.items():
                 if endpoint not in self.servers:
+                    self._stop_refusing(endpoint)
                     self._open(endpoint, gw)
+            self._refuse_unserved()
+
+    def _refuse_unserved(self) -> None:
+        """Held sockets nothing serves (a port of no valid listener) reset connections at once."""
+        for endpoint in self.bank.held():
+            if endpoint not in self.servers and endpoint not in self.refusers:
+                sock = self.bank.socket(*endpoint)
+                if sock is not None:
+                    self.refusers[endpoint] = addresses.Refuser(sock, f"{endpoint[0]}:{endpoint[1]}")
+                    self.refusers[endpoint].start()
+
+    def _stop_refusing(self, endpoint: Endpoint) -> None:
+        refuser = self.refusers.pop(endpoint, None)
+        if refuser is not None:
+            refuser.stop()
 
     def _open(self, endpoint: Endpoint, gateway: dict) -> None:
         address, port = endpoint
@@ -228,12 +245,16 @@ class DataPlane:
         with self._lock:
             for endpoint in [e for e in self.servers if e[0] == address and (ports is None or e[1] in ports)]:
                 self._close(endpoint)
+            for endpoint in [e for e in self.refusers if e[0] == address and (ports is None or e[1] in ports)]:
+                self._stop_refusing(endpoint)
 
     def stop(self) -> None:
         """Close every listener and free every held address (the cluster is stopping)."""
         with self._lock:
             for endpoint in list(self.servers):
                 self._close(endpoint)
+            for endpoint in list(self.refusers):
+                self._stop_refusing(endpoint)
             self.errors.clear()
         self.bank.close()
 
