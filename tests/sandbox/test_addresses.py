@@ -106,6 +106,8 @@ def test_a_port_that_cannot_be_had_makes_the_gateway_not_programmed(tmp_path):
         events = blog.kubectl("get", "events", "-n", "istio-ingress",
                               "--field-selector", "reason=SyncLoadBalancerFailed").stdout
         assert f"{blog.address}:9090" in events
+        _doctor_names(blog, holder.pid)
+        _explain_names(blog, holder.pid)
         holder.kill()
         holder.wait()
         blog.wait("--for=condition=programmed", "gtw/emojivoto", "-n", "istio-ingress")
@@ -114,6 +116,39 @@ def test_a_port_that_cannot_be_had_makes_the_gateway_not_programmed(tmp_path):
         if holder:
             holder.kill()
         blog.stop()
+
+
+def _doctor_names(blog, pid: int) -> None:
+    """doctor's finding names the other program."""
+    from tutorial.cluster.client import ClusterClient
+    from tutorial.engine.preflight_gateways import held_port_findings
+
+    client = ClusterClient(str(blog.sb.kubeconfig), "sandbox")
+    try:
+        [finding] = held_port_findings(client)
+    finally:
+        client.close()
+    assert finding.severity == "warn" and f"(pid {pid})" in finding.found and f"{blog.address}:9090" in finding.found
+
+
+def _explain_names(blog, pid: int) -> None:
+    """explain's rule for this condition names it too."""
+    from tutorial.engine.explain import explain_evidence
+
+    status = blog.get("gateway", "emojivoto", "istio-ingress")["status"]
+    gw = {"name": "emojivoto", "namespace": "istio-ingress", "found": True, "class": "istio", "annotations": {},
+          "conditions": status["conditions"], "addresses": [blog.address], "listeners": status["listeners"]}
+    evidence = {"check": {"id": "gateway-programmed", "kind": "gateway_programmed", "passed": False,
+                          "observed": "Programmed=False"},
+                "params": {"name": "emojivoto", "namespace": "istio-ingress"},
+                "object": {"kind": "Gateway", "name": "emojivoto", "namespace": "istio-ingress", "found": True},
+                "conditions": status["conditions"], "gateway": gw, "pods": [],
+                "service": {"name": "emojivoto-istio", "namespace": "istio-ingress", "type": "LoadBalancer",
+                            "external": [blog.address], "ports": [15021, 8080, 9090]},
+                "cluster": {"flavor": "sandbox", "context": "sandbox"}}
+    view = explain_evidence(evidence)
+    assert view.rule_id == "sandbox-port-held-by-another-program", view.rule_id
+    assert f"(pid {pid})" in view.title
 
 
 # ---- two `sandbox serve` processes and an embedded sandbox at once ----
