@@ -96,6 +96,8 @@ def _echo_set_headers(req: Any) -> list[tuple[str, str]]:
 
 def log(store: Any, namespace: str, pod: str, line: str) -> None:
     """Append a line to the pod's simulated log (what `kubectl logs` prints), keeping the last lines."""
+    if store is None:  # answered through the API from another process: no store to log in
+        return
     for _ in range(3):  # a controller may write the pod at the same time: retry on conflict
         obj = store.get(PODS, namespace, pod)
         if obj is None:
