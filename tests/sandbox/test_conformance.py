@@ -178,6 +178,24 @@ def _one(lab, target: dict, literal: dict) -> str | None:
     return f"{(literal.get('Request') or {})} -> {why}"
 
 
+def _check_distribution(lab, target: dict, literal: dict, spec: dict) -> None:
+    """Upstream's testDistribution: each backend's share of N requests within tolerance of its weight."""
+    import json as _json
+
+    address, shares = _address(lab, target["gateway"]), None
+    for _ in range(spec["tries"]):
+        seen = dict.fromkeys(spec["weights"], 0)
+        for _ in range(spec["requests"]):
+            status, headers, body = expect.send(literal, address, 80)
+            assert expect.judge(literal, status, headers, body, "http") is None
+            pod = _json.loads(body)["pod"]
+            seen[next(b for b in seen if pod.startswith(b))] += 1
+        shares = {b: n / spec["requests"] for b, n in seen.items()}
+        if all(abs(shares[b] - w) <= spec["tolerance"] for b, w in spec["weights"].items()):
+            return
+    pytest.fail(f"weighted distribution {shares}, expected {spec['weights']} within {spec['tolerance']}")
+
+
 def _mirrored(lab, literal: dict) -> str | None:
     """Each MirroredTo backend logged the request (echo-basic's line, read as kubectl logs would)."""
     from tutorial.sandbox.istio.echo import LOG_ANNOTATION
@@ -208,6 +226,8 @@ def test_case(lab, case):
             if why:
                 failures.append(why)
         assert not failures, f"{len(failures)} of {len(runs)} requests wrong:\n" + "\n".join(failures)
+        if case.get("distribution"):
+            _check_distribution(lab, case["targets"][0], runs[0][1], case["distribution"])
     finally:
         lab.kubectl("delete", "--wait=false", *[a for f in files for a in ("-f", f)], check=False)
 
