@@ -194,6 +194,41 @@ def _one(lab, target: dict, literal: dict) -> str | None:
     return f"{(literal.get('Request') or {})} -> {why}"
 
 
+def _latest_problem(obj: dict) -> str | None:
+    """*MustHaveLatestConditions: every condition (a route's: of every parent) has observedGeneration."""
+    generation = obj["metadata"].get("generation")
+    status = obj.get("status") or {}
+    conditions = list(status.get("conditions") or []) + [c for p in status.get("parents") or []
+                                                         for c in p.get("conditions") or []]
+    stale = [c["type"] for c in conditions if c.get("observedGeneration") != generation]
+    if not conditions or stale:
+        return f"{obj['kind']} {obj['metadata']['name']} generation {generation}: stale conditions {stale or 'none'}"
+    return None
+
+
+def _check_bump(lab, spec: dict) -> None:
+    ns = ["-n", spec["namespace"]] if spec.get("namespace") else []
+
+    def get() -> dict:
+        return json.loads(lab.kubectl("get", spec["kind"], spec["name"], *ns, "-o", "json").stdout)
+
+    def settle() -> dict:
+        deadline = time.monotonic() + 30
+        while True:
+            obj = get()
+            problem = _latest_problem(obj)
+            if problem is None:
+                return obj
+            if time.monotonic() > deadline:
+                pytest.fail(problem)
+            time.sleep(0.1)
+
+    before = settle()
+    lab.kubectl("patch", spec["kind"], spec["name"], *ns, "--type=json", "-p", json.dumps(spec["patch"]))
+    after = settle()
+    assert after["metadata"]["generation"] != before["metadata"]["generation"]
+
+
 def _check_distribution(lab, target: dict, literal: dict, spec: dict) -> None:
     """Upstream's testDistribution: each backend's share of N requests within tolerance of its weight."""
     import json as _json
@@ -233,7 +268,7 @@ def test_case(lab, case):
     try:
         _wait_statuses(lab, case)
         runs = _runs(case)
-        assert runs or case.get("listeners") or case.get("conditions") or case.get("attached"), \
+        assert runs or case.get("listeners") or case.get("conditions") or case.get("attached") or case.get("bump"), \
             f"{case['name']}: nothing ported to check"
         failures = []
         for target, lit, index in runs:
@@ -243,6 +278,8 @@ def test_case(lab, case):
             if why:
                 failures.append(why)
         assert not failures, f"{len(failures)} of {len(runs)} requests wrong:\n" + "\n".join(failures)
+        if case.get("bump"):
+            _check_bump(lab, case["bump"])
         if case.get("distribution"):
             _check_distribution(lab, case["targets"][0], runs[0][1], case["distribution"])
     finally:

@@ -146,7 +146,7 @@ def show(gitdir: str, path: str) -> str:
 
 
 def adapt_manifest(text: str) -> str:
-    return text.replace("{GATEWAY_CLASS_NAME}", "istio")
+    return text.replace("{GATEWAY_CLASS_NAME}", "istio").replace("{GATEWAY_CONTROLLER_NAME}", "istio.io/gateway-controller")
 
 
 def base(gitdir: str) -> str:
