@@ -227,6 +227,29 @@ def _check_bump(lab, spec: dict) -> None:
     lab.kubectl("patch", spec["kind"], spec["name"], *ns, "--type=json", "-p", json.dumps(spec["patch"]))
     after = settle()
     assert after["metadata"]["generation"] != before["metadata"]["generation"]
+    then = spec.get("then") or {}
+    if then:
+        _wait_for(lambda: _then_problem(lab.sb.store, spec["name"], then), spec["name"])
+
+
+def _then_problem(store, gateway: str, then: dict) -> str | None:
+    """After a Gateway change: exactly these listeners, with these conditions and route counts."""
+    status = (store.get(GATEWAYS, INFRA, gateway) or {}).get("status") or {}
+    names = [lst["name"] for lst in status.get("listeners") or []]
+    if sorted(names) != sorted(then.get("listener_names") or names):
+        return f"Gateway {gateway} listeners {names}, expected {then['listener_names']}"
+    return (_listener_problem(store, {gateway: then.get("listeners") or {}})
+            or _attached_counts(store, {gateway: then.get("attached") or {}}))
+
+
+def _wait_for(problem, what: str, timeout: float = 30.0) -> None:
+    deadline, why = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        why = problem()
+        if why is None:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{what}: {why}")
 
 
 def _check_distribution(lab, target: dict, literal: dict, spec: dict) -> None:
@@ -268,7 +291,7 @@ def test_case(lab, case):
     try:
         _wait_statuses(lab, case)
         runs = _runs(case)
-        assert runs or case.get("listeners") or case.get("conditions") or case.get("attached") or case.get("bump"), \
+        assert runs or case.get("listeners") or case.get("conditions") or case.get("attached") or case.get("bump") or case.get("bumps"), \
             f"{case['name']}: nothing ported to check"
         failures = []
         for target, lit, index in runs:
@@ -278,8 +301,8 @@ def test_case(lab, case):
             if why:
                 failures.append(why)
         assert not failures, f"{len(failures)} of {len(runs)} requests wrong:\n" + "\n".join(failures)
-        if case.get("bump"):
-            _check_bump(lab, case["bump"])
+        for bump in ([case["bump"]] if case.get("bump") else []) + (case.get("bumps") or []):
+            _check_bump(lab, bump)
         if case.get("distribution"):
             _check_distribution(lab, case["targets"][0], runs[0][1], case["distribution"])
     finally:
