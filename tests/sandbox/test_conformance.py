@@ -271,14 +271,12 @@ def _check_distribution(lab, target: dict, literal: dict, spec: dict) -> None:
 
 
 def _mirrored(lab, literal: dict) -> str | None:
-    """Each MirroredTo backend logged the request (echo-basic's line, read as kubectl logs would)."""
-    from tutorial.sandbox.istio.echo import LOG_ANNOTATION
-
+    """Each MirroredTo backend logged the request (echo-basic's line, read with kubectl logs)."""
     path = (literal.get("Request") or {}).get("Path")
     for mirror in literal.get("MirroredTo") or []:
         ref = mirror.get("BackendRef") or {}
-        pods = lab.sb.store.list(("", "pods"), ref.get("Namespace"), label_selector=f"app={ref.get('Name')}")[0]
-        logs = "".join((p["metadata"].get("annotations") or {}).get(LOG_ANNOTATION, "") for p in pods)
+        logs = lab.kubectl("logs", "-n", ref.get("Namespace"), "-l", f"app={ref.get('Name')}", "--tail=-1",
+                           "--prefix").stdout
         if f"Echoing back request made to {path} to client" not in logs:
             return f"mirror {ref.get('Namespace')}/{ref.get('Name')} did not receive {path}"
     return None

@@ -270,10 +270,10 @@ class _SandboxHandler(BaseHTTPRequestHandler):
             world = self.forward.world()
         except ClusterError as exc:
             return self._reply(502, "text/plain", f"port-forward: the sandbox API does not answer: {exc}")
-        # The same simulated Envoy as the data plane (filters, echo backend); no store: no pod logs.
+        # The same simulated Envoy as the data plane (filters, echo backend).
         request = envoy.Request(self.command, self.path, list(self.headers.items()), port=self.forward.port,
                                 client=self.client_address[0])
-        response = envoy.handle(world, None, SandboxForward.SYNTHETIC, self.forward.port, request)
+        response = envoy.handle(world, SandboxForward.SYNTHETIC, self.forward.port, request)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -93,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not request.host:
             request.headers.append(("Host", self.endpoint[0]))
         world = World.from_store(self.plane.store, with_pods=True)
-        response = envoy.handle(world, self.plane.store, self.endpoint[0], self.endpoint[1], request)
+        response = envoy.handle(world, self.endpoint[0], self.endpoint[1], request)
         self._reply(response)
 
     def _reply(self, response: "envoy.Response") -> None:

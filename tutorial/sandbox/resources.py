@@ -368,13 +368,16 @@ def review_response(rt: ResourceType, obj: dict) -> dict:
 
 def pod_log(pod: dict, container: str | None) -> str:
     """The pod's log: the controllers' annotation when set, else one plausible line."""
+    from tutorial.sandbox import podlogs
+
+    served = podlogs.text(pod["metadata"].get("uid", ""))  # what the workload logged while serving
     text = ((pod.get("metadata") or {}).get("annotations") or {}).get(LOG_ANNOTATION)
     if text is not None:
-        return text if text.endswith("\n") or not text else text + "\n"
+        return (text if text.endswith("\n") or not text else text + "\n") + served
     containers = (pod.get("spec") or {}).get("containers") or [{}]
     c = next((c for c in containers if c.get("name") == container), containers[0])
     started = pod["metadata"].get("creationTimestamp", "")
-    return f"{started} {c.get('name', 'app')}: started {c.get('image', 'image')} (simulated container)\n"
+    return f"{started} {c.get('name', 'app')}: started {c.get('image', 'image')} (simulated container)\n" + served
 
 
 def event_to_events_v1(ev: dict) -> dict:

@@ -16,9 +16,8 @@ import re
 import uuid
 from typing import Any
 
-from tutorial.sandbox.istio.model import PODS, World, key
+from tutorial.sandbox.istio.model import World, key
 
-LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
 LOG_LINES = 200
 _GO_DURATION = re.compile(r"([0-9.]+)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -29,14 +28,13 @@ def canonical(name: str) -> str:
     return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
 
 
-def _serving_pod(world: World, svc: dict) -> tuple[str, str]:
-    """(namespace, pod name) of a ready endpoint of the Service, chosen at random like kube-proxy."""
+def _serving_pod(world: World, svc: dict) -> dict:
+    """The targetRef (namespace, name, uid) of a ready endpoint of the Service, chosen like kube-proxy."""
     ns, name = key(svc)
     addresses = world.ready_addresses(ns, name)
-    if not addresses:
-        return ns, ""
-    target = random.choice(addresses).get("targetRef") or {}
-    return target.get("namespace") or ns, target.get("name") or ""
+    target = dict(random.choice(addresses).get("targetRef") or {}) if addresses else {}
+    target.setdefault("namespace", ns)
+    return target
 
 
 def _go_duration(text: str) -> float:
@@ -61,13 +59,13 @@ def body_for(req: Any, namespace: str, pod: str) -> dict:
             "headers": headers, "namespace": namespace, "ingress": "", "service": "", "pod": pod}
 
 
-def respond(world: World, store: Any, svc: dict, req: Any, mirrored: bool = False):
+def respond(world: World, svc: dict, req: Any, mirrored: bool = False):
     """The echo server's answer (a Response with a `delay` in seconds); mirrored copies are only logged."""
     from tutorial.sandbox.istio.envoy import Response
 
-    namespace, pod = _serving_pod(world, svc)
-    if pod:
-        log(store, namespace, pod, f"Echoing back request made to {req.target} to client ({req.client})")
+    target = _serving_pod(world, svc)
+    namespace, pod = target["namespace"], target.get("name", "")
+    log(target, f"Echoing back request made to {req.target} to client ({req.client})")
     if mirrored:
         return None
     status = re.fullmatch(r"/status/(\d\d\d)", req.target)
@@ -94,19 +92,9 @@ def _echo_set_headers(req: Any) -> list[tuple[str, str]]:
     return out
 
 
-def log(store: Any, namespace: str, pod: str, line: str) -> None:
-    """Append a line to the pod's simulated log (what `kubectl logs` prints), keeping the last lines."""
-    if store is None:  # answered through the API from another process: no store to log in
-        return
-    for _ in range(3):  # a controller may write the pod at the same time: retry on conflict
-        obj = store.get(PODS, namespace, pod)
-        if obj is None:
-            return
-        annotations = obj["metadata"].setdefault("annotations", {})
-        lines = (annotations.get(LOG_ANNOTATION, "").splitlines() + [line])[-LOG_LINES:]
-        annotations[LOG_ANNOTATION] = "\n".join(lines) + "\n"
-        try:
-            store.update(PODS, obj)
-            return
-        except Exception:  # noqa: BLE001 - a conflict: read again and retry
-            continue
+def log(target: dict, line: str) -> None:
+    """A line in the serving pod's log (`kubectl logs`), kept in memory: logging changes no object."""
+    from tutorial.sandbox import podlogs
+
+    if target.get("uid"):
+        podlogs.append(target["uid"], line)

@@ -18,7 +18,6 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from tutorial.sandbox.istio import echo, emojivoto, routing
 from tutorial.sandbox.istio.model import World
@@ -63,7 +62,7 @@ class Response:
     body: bytes = b""
 
 
-def handle(world: World, store: Any, address: str, port: int, req: Request) -> Response:
+def handle(world: World, address: str, port: int, req: Request) -> Response:
     """Route one request and answer it like Istio's gateway Envoy."""
     from urllib.parse import parse_qsl
 
@@ -78,11 +77,11 @@ def handle(world: World, store: Any, address: str, port: int, req: Request) -> R
     if redirect is not None:
         return _redirect(redirect, decision.picked.match, req)
     upstream = _rewrite(filters, decision.picked.match, req)
-    _mirror(world, store, decision.picked.route, filters, upstream)
+    _mirror(world, decision.picked.route, filters, upstream)
     upstream = _modify_request(decision.backend_ref.get("filters") or [], upstream)
     if decision.service is None:
         return _local(decision.status, decision.body)
-    response = _timed(rule.get("timeouts") or {}, lambda: _serve(world, store, decision, upstream))
+    response = _timed(rule.get("timeouts") or {}, lambda: _serve(world, decision, upstream))
     for f in filters:
         if f.get("type") == "ResponseHeaderModifier":
             response.headers = modify_headers(response.headers, f.get("responseHeaderModifier") or {})
@@ -158,7 +157,7 @@ def modify_headers(headers: list[tuple[str, str]], spec: dict) -> list[tuple[str
     return [(k, v) for k, v in out if k.lower() not in removed]
 
 
-def _mirror(world: World, store: Any, route: dict, filters: list[dict], req: Request) -> None:
+def _mirror(world: World, route: dict, filters: list[dict], req: Request) -> None:
     """Send a copy to each RequestMirror backend (its percent/fraction of requests); answers are dropped."""
     for f in filters:
         if f.get("type") != "RequestMirror":
@@ -168,7 +167,7 @@ def _mirror(world: World, store: Any, route: dict, filters: list[dict], req: Req
             continue
         target = routing.backend_decision(world, route, spec.get("backendRef") or {})
         if target.service is not None and routing.backend_app(world, target.service) != "emojivoto-web":
-            echo.respond(world, store, target.service, req, mirrored=True)
+            echo.respond(world, target.service, req, mirrored=True)
 
 
 def _mirror_percent(spec: dict) -> float:
@@ -203,7 +202,7 @@ def _timed(timeouts: dict, serve) -> Response:
     return response
 
 
-def _serve(world: World, store: Any, decision: routing.Decision, req: Request) -> Response:
+def _serve(world: World, decision: routing.Decision, req: Request) -> Response:
     """The backend's own answer: the simulated Emojivoto web app, or the echo server."""
     svc = decision.service
     if routing.backend_app(world, svc) == "emojivoto-web":
@@ -212,7 +211,7 @@ def _serve(world: World, store: Any, decision: routing.Decision, req: Request) -
         query = dict(parse_qsl(req.query, keep_blank_values=True))
         status, ctype, body = emojivoto.respond(req.method, req.path, query, decision.route)
         return Response(status, [("content-type", ctype)], body.encode("utf-8"))
-    return echo.respond(world, store, svc, req)
+    return echo.respond(world, svc, req)
 
 
 def strip_port(host: str) -> str:
