@@ -252,6 +252,19 @@ def _wait_for(problem, what: str, timeout: float = 30.0) -> None:
     pytest.fail(f"{what}: {why}")
 
 
+def _fill_slices(lab, spec: dict) -> None:
+    """As the Go test's setupEndpointSlices: the app's pods as ready endpoints of hand-made slices."""
+    pods = lab.sb.store.list(("", "pods"), INFRA, label_selector=f"app={spec['app']}")[0]
+    endpoints = [{"addresses": [p["status"]["podIP"]],
+                  "conditions": {"ready": True, "serving": True, "terminating": False},
+                  "nodeName": p["spec"].get("nodeName", ""),
+                  "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": INFRA,
+                                "uid": p["metadata"]["uid"]}} for p in pods]
+    for name in spec["slices"]:
+        lab.kubectl("patch", "endpointslice", name, "-n", INFRA, "--type=merge", "-p",
+                    json.dumps({"endpoints": endpoints}))
+
+
 def _check_distribution(lab, target: dict, literal: dict, spec: dict) -> None:
     """Upstream's testDistribution: each backend's share of N requests within tolerance of its weight."""
     import json as _json
@@ -287,6 +300,8 @@ def test_case(lab, case):
     files = [str(HERE / "manifests" / m) for m in case["manifests"]]
     lab.kubectl("apply", *[a for f in files for a in ("-f", f)])
     try:
+        if case.get("fill_slices"):
+            _fill_slices(lab, case["fill_slices"])
         _wait_statuses(lab, case)
         runs = _runs(case)
         assert runs or case.get("listeners") or case.get("conditions") or case.get("attached") or case.get("bump") or case.get("bumps"), \

@@ -13,8 +13,8 @@ from typing import Any
 from tutorial.sandbox.istio import deployment as deploy
 from tutorial.sandbox.istio import status as st
 from tutorial.sandbox.istio.binding import istio_manages
-from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, ENDPOINTS, GATEWAYCLASSES,
-                                          GATEWAYS, GROUP, HTTPROUTES, ISTIO_NAMESPACE, NAMESPACES, PODS,
+from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, ENDPOINTS, ENDPOINTSLICES,
+                                          GATEWAYCLASSES, GATEWAYS, GROUP, HTTPROUTES, ISTIO_NAMESPACE, NAMESPACES, PODS,
                                           PROXY_IMAGE, REFERENCEGRANTS, SECRETS, SERVICEACCOUNTS, SERVICES, World,
                                           gateway_crds_present, grpcroute_watch_error, istiod_ready, key, meta,
                                           strip_times)
@@ -62,7 +62,7 @@ class IstiodController(Controller):
 
     name = "istiod"
     watches = frozenset({GATEWAYCLASSES, GATEWAYS, HTTPROUTES, REFERENCEGRANTS, SERVICES, ENDPOINTS,
-                         NAMESPACES, DEPLOYMENTS, CRDS, PODS, SECRETS})
+                         NAMESPACES, DEPLOYMENTS, CRDS, PODS, SECRETS, ENDPOINTSLICES})
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
