@@ -265,6 +265,29 @@ def _fill_slices(lab, spec: dict) -> None:
                     json.dumps({"endpoints": endpoints}))
 
 
+def _mirror_count(lab, ref: dict, path: str) -> int:
+    logs = lab.kubectl("logs", "-n", ref["Namespace"], "-l", f"app={ref['Name']}", "--tail=-1").stdout
+    return logs.count(f"Echoing back request made to {path} to client")
+
+
+def _check_mirror_share(lab, target: dict, literal: dict, spec: dict) -> None:
+    """Each mirror got Percent of the requests (relative tolerance), as upstream counts in its logs."""
+    address, path = _address(lab, target["gateway"]), literal["Request"]["Path"]
+    for mirror in literal.get("MirroredTo") or []:
+        want, got = spec["requests"] * mirror["Percent"] / 100.0, None
+        for _ in range(spec["tries"]):
+            before = _mirror_count(lab, mirror["BackendRef"], path)
+            for _ in range(spec["requests"]):
+                status, headers, body = expect.send(literal, address, 80)
+                assert expect.judge(literal, status, headers, body, "http") is None
+            got = _mirror_count(lab, mirror["BackendRef"], path) - before
+            if want * (1 - spec["tolerance"]) <= got <= want * (1 + spec["tolerance"]):
+                break
+        else:
+            pytest.fail(f"{path}: mirror {mirror['BackendRef']['Name']} got {got} copies, expected {want:.0f} "
+                        f"within {spec['tolerance']:.0%}")
+
+
 def _check_distribution(lab, target: dict, literal: dict, spec: dict) -> None:
     """Upstream's testDistribution: each backend's share of N requests within tolerance of its weight."""
     import json as _json
@@ -310,12 +333,14 @@ def test_case(lab, case):
         for target, lit, index in runs:
             if index in (case.get("before") or {}):
                 lab.kubectl(*case["before"][index])
-            why = _one(lab, target, lit) or _mirrored(lab, lit)
+            why = _one(lab, target, lit) or (None if case.get("mirror_distribution") else _mirrored(lab, lit))
             if why:
                 failures.append(why)
         assert not failures, f"{len(failures)} of {len(runs)} requests wrong:\n" + "\n".join(failures)
         for bump in ([case["bump"]] if case.get("bump") else []) + (case.get("bumps") or []):
             _check_bump(lab, bump)
+        for target, lit, _ in runs if case.get("mirror_distribution") else []:
+            _check_mirror_share(lab, target, lit, case["mirror_distribution"])
         if case.get("distribution"):
             _check_distribution(lab, case["targets"][0], runs[0][1], case["distribution"])
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-MAX_LINES = 500
+MAX_LINES = 5000
 _LINES: dict[str, deque] = {}
 _LOCK = threading.Lock()
 

@@ -96,7 +96,13 @@ class Reader:
             kind = self.skip_type()
             return self.composite(kind)
         if self.i + 1 < len(self.t) and self.t[self.i + 1] == "(":
-            raise Unsupported(f"call {tok}(...)")
+            if tok not in ("ptr.To", "int32", "int64", "string"):
+                raise Unsupported(f"call {tok}(...)")
+            self.take()
+            self.take("(")
+            inner = self.value()  # ptr.To(int32(20)) is just 20 as data
+            self.take(")")
+            return inner
         self.take()
         if tok in self.vars:
             return self.vars[tok]
