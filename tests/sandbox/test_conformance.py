@@ -265,6 +265,20 @@ def _fill_slices(lab, spec: dict) -> None:
                     json.dumps({"endpoints": endpoints}))
 
 
+def _infrastructure_problem(lab, spec: dict) -> str | None:
+    """Each generated ServiceAccount, Pod and Service has the infrastructure labels and annotations."""
+    selector = f"gateway.networking.k8s.io/gateway-name={spec['gateway']}"
+    for kind in ("serviceaccounts", "pods", "services"):
+        items = json.loads(lab.kubectl("get", kind, "-n", INFRA, "-l", selector, "-o", "json").stdout)["items"]
+        if not items:
+            return f"no {kind} labelled {selector} yet"
+        m = items[0]["metadata"]
+        if not (spec["labels"].items() <= (m.get("labels") or {}).items()
+                and spec["annotations"].items() <= (m.get("annotations") or {}).items()):
+            return f"{kind} {m['name']}: labels {m.get('labels')}, annotations {m.get('annotations')}"
+    return None
+
+
 def _mirror_count(lab, ref: dict, path: str) -> int:
     logs = lab.kubectl("logs", "-n", ref["Namespace"], "-l", f"app={ref['Name']}", "--tail=-1").stdout
     return logs.count(f"Echoing back request made to {path} to client")
@@ -327,7 +341,8 @@ def test_case(lab, case):
             _fill_slices(lab, case["fill_slices"])
         _wait_statuses(lab, case)
         runs = _runs(case)
-        assert runs or case.get("listeners") or case.get("conditions") or case.get("attached") or case.get("bump") or case.get("bumps"), \
+        assert runs or case.get("listeners") or case.get("conditions") or case.get("attached") or case.get("bump") or case.get("bumps") \
+            or case.get("infrastructure"), \
             f"{case['name']}: nothing ported to check"
         failures = []
         for target, lit, index in runs:
@@ -337,6 +352,8 @@ def test_case(lab, case):
             if why:
                 failures.append(why)
         assert not failures, f"{len(failures)} of {len(runs)} requests wrong:\n" + "\n".join(failures)
+        if case.get("infrastructure"):
+            _wait_for(lambda: _infrastructure_problem(lab, case["infrastructure"]), case["name"])
         for bump in ([case["bump"]] if case.get("bump") else []) + (case.get("bumps") or []):
             _check_bump(lab, bump)
         for target, lit, _ in runs if case.get("mirror_distribution") else []:
