@@ -165,6 +165,10 @@ CASES = {
     "istio-address-service-port-not-found": gw(cond("Programmed", "False", "AddressNotUsable", (
         'Failed to assign to any requested addresses: port 8080 not found for hostname "istio-ingress.istio-ingress.svc.'
         'cluster.local" (hint: the service port should be specified, not the workload port.)'))),
+    "sandbox-port-held-by-another-program": gw(cond("Programmed", "False", "AddressNotUsable", (
+        f'Assigned to service(s) {FQDN}:8080, but failed to assign to all requested addresses: port 9090 of '
+        f'hostname "{FQDN}" is not usable: SIMULATED data plane cannot listen on 127.40.7.2:9090: Address '
+        'already in use; nginx (pid 4242) holds that port'))),
     "istio-address-service-not-found": gw(cond("Programmed", "False", "AddressNotUsable",
                                                f'Failed to assign to any requested addresses: hostname "{FQDN}" not found')),
     "istio-listener-protocol-case": lst(cond("Accepted", "False", "UnsupportedProtocol",

@@ -76,7 +76,7 @@ def fast_settings() -> SandboxSettings:
                            backoff_delay=2.0, error_delay=0.05)
 
 
-def start_sandbox(tmp: Path, faults=None, lb_address: str = "127.0.0.1",
+def start_sandbox(tmp: Path, faults=None, lb_address: str = "",
                   settings: SandboxSettings | None = None, state_path: Path | None = None) -> Sandbox:
     """Start a cluster on a free port and write a kubeconfig (context "sandbox") under tmp."""
     require_kubectl()

@@ -81,3 +81,13 @@ def module_api(tmp_path_factory):
     a = start_api(tmp_path_factory.mktemp("api"))
     yield a
     a.server.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the conformance count: cases ported (run) and passing."""
+    reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, [])
+               if getattr(r, "when", "") == "call" and "test_conformance.py::test_case[" in r.nodeid]
+    if reports:
+        passing = sum(1 for r in reports if r.outcome == "passed")
+        terminalreporter.write_line(f"Gateway API v1.3.0 conformance (sandbox): {len(reports)} cases ported, "
+                                    f"{passing} passing")

@@ -247,3 +247,8 @@ def assert_no_kind_mapping(proc, kind: str, version: str) -> None:
                      "before its resource-mapping error (server/openapi owner to fix)")
     assert (f'no matches for kind "{kind}" in version "gateway.networking.k8s.io/{version}"' in proc.stderr
             and "ensure CRDs are installed first" in proc.stderr), proc.stderr
+
+
+def condition_or_none(obj_with_conditions: dict, type_: str) -> str | None:
+    """The status ("True"/"False"/"Unknown") of one condition, or None when absent."""
+    return next((c["status"] for c in obj_with_conditions.get("conditions") or [] if c["type"] == type_), None)

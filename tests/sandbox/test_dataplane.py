@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.error
 import urllib.request
@@ -83,7 +84,9 @@ def test_bind_failure_is_recorded_not_raised(plane):
         plane.sync()
         assert plane.servers == {}
         assert "cannot listen on" in plane.errors[(address, PORT)]
-        assert plane.errors_seen and "another program" in plane.errors_seen[0]
+        # the holder is named where Linux lets us see it (here: this very test process)
+        assert plane.errors_seen and (f"(pid {os.getpid()}) holds that port" in plane.errors_seen[0]
+                                      or "another program" in plane.errors_seen[0])
     plane.sync()  # the port is free again: the retry succeeds
     assert list(plane.servers) == [(address, PORT)] and plane.errors == {}
 
@@ -114,25 +117,6 @@ def _next_reason(watch, reason: str, timeout: float = 30.0) -> bool:
         return False
     finally:
         watch.close()
-
-
-def test_bind_failure_shows_as_gateway_event(tmp_path):
-    blog = fx.start_blog(tmp_path)
-    try:
-        with socket.socket() as holder:
-            holder.bind((blog.address, PORT))
-            holder.listen()
-            blog.tool("istioctl install --set profile=minimal -y")
-            blog.kubectl("create", "namespace", "istio-ingress")
-            blog.install_crds()
-            watch = blog.sb.store.watch(("", "events"), "istio-ingress")
-            blog.apply(fx.GATEWAY_YAML)
-            assert _next_reason(watch, "SandboxListenerFailed")
-            events = blog.kubectl("get", "events", "-n", "istio-ingress",
-                                  "--field-selector", "reason=SandboxListenerFailed").stdout
-            assert f"SIMULATED data plane: cannot listen on {blog.address}:{PORT}" in events
-    finally:
-        blog.stop()
 
 
 def test_listeners_close_when_the_cluster_stops_without_close(tmp_path):

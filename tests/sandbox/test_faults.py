@@ -83,7 +83,7 @@ def test_no_lb_fault_leaves_external_ip_pending(sandbox_factory):
     row = faulty.kubectl("get", "service", "web").stdout.splitlines()[1]
     assert "<pending>" in row
     faulty.faults.disable("no-lb")
-    faulty.wait("--for=jsonpath={.status.loadBalancer.ingress[0].ip}=127.0.0.1", "service/web")
+    faulty.wait("--for=jsonpath={.status.loadBalancer.ingress[0].ipMode}=VIP", "service/web")
 
 
 def test_istiod_unschedulable_stays_pending_with_failed_scheduling(sandbox_factory):
@@ -155,5 +155,5 @@ def test_faults_switch_from_the_sandbox_faults_configmap(sandbox_factory):
     events = sb.kubectl("get", "events", "-n", "kube-system").stdout
     assert "InvalidFault" in events and "unknown fault 'bogus'" in events
     sb.kubectl("-n", "kube-system", "delete", "configmap", "sandbox-faults")
-    sb.wait("--for=jsonpath={.status.loadBalancer.ingress[0].ip}=127.0.0.1", "service/web")
+    sb.wait("--for=jsonpath={.status.loadBalancer.ingress[0].ipMode}=VIP", "service/web")
     assert sb.faults.names() == ["crashloop"]

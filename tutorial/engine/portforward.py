@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
-from urllib.parse import parse_qsl, urlsplit
 
 from tutorial.cluster.client import ClusterClient, ClusterError
 
@@ -265,23 +264,23 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        from tutorial.sandbox.istio import emojivoto, routing
+        from tutorial.sandbox.istio import envoy
 
-        url = urlsplit(self.path)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
         try:
             world = self.forward.world()
         except ClusterError as exc:
             return self._reply(502, "text/plain", f"port-forward: the sandbox API does not answer: {exc}")
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        decision = routing.decide(world, SandboxForward.SYNTHETIC, self.forward.port, self.headers.get("Host", ""),
-                                  self.command, url.path or "/", headers, query)
-        if decision.service is None:
-            return self._reply(decision.status, "text/plain", decision.body)
-        if routing.backend_app(world, decision.service) == "emojivoto-web":
-            self._reply(*emojivoto.respond(self.command, url.path or "/", query, decision.route))
-        else:
-            self._reply(*emojivoto.generic("/".join(_key(decision.service)), decision.route))
+        # The same simulated Envoy as the data plane (filters, echo backend).
+        request = envoy.Request(self.command, self.path, list(self.headers.items()), port=self.forward.port,
+                                client=self.client_address[0])
+        response = envoy.handle(world, SandboxForward.SYNTHETIC, self.forward.port, request)
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
 
     do_HEAD = do_POST = do_GET
 

@@ -417,6 +417,9 @@ def run_preflight(target, client: ClusterClient | None = None, *, tools: bool = 
             loadbalancer_finding(report, client, kind, nodes)
             istio_finding(report, client)
             crd_finding(report, client)
+            from tutorial.engine.preflight_gateways import held_port_findings
+
+            report.add(*held_port_findings(client))
             rbac_finding(report, client)
         except ClusterError as exc:  # the cluster went away half-way
             report.facts["reachable"] = not exc.unreachable

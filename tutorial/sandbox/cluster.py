@@ -43,7 +43,7 @@ class SandboxCluster:
     """A complete simulated cluster on one loopback port."""
 
     def __init__(self, name: str = "sandbox", host: str = "127.0.0.1", port: int = 0,
-                 lb_address: str = "127.0.0.1", state_path: Path | None = None,
+                 lb_address: str = "", state_path: Path | None = None,
                  settings: SandboxSettings | None = None,
                  faults: FaultSet | Iterable[str] | None = None,
                  controllers: list[type] | None = None) -> None:

@@ -1,22 +1,26 @@
 """The simulated gateway data plane: real HTTP listeners on each programmed Gateway's address and port.
 
-`DataPlane.sync()` opens one ThreadingHTTPServer per (address, listener port) of every Gateway
-Istio has programmed, and closes those no longer wanted. Each request is routed against the
-store at that moment by `istio.routing`, so a route change takes effect at once. A port that
-cannot be bound never crashes the cluster: it is recorded in `errors` and reported as an Event.
+`DataPlane.sync()` serves one ThreadingHTTPServer per (address, listener port) of every Gateway
+Istio has programmed, and stops those no longer wanted. The listening sockets themselves belong
+to the cluster's `addresses.PortBank`: the load balancer holds them before it publishes an
+address, and the servers run on them. Each request is routed against the store at that moment
+by `istio.routing`, so a route change takes effect at once. A port that cannot be had never
+crashes the cluster: it is recorded in `errors` (and the bank's problems, which the Gateway's
+Programmed condition reports) and as an Event.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import ssl
 import threading
 import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qsl, urlsplit
 
-from tutorial.sandbox.istio import binding, emojivoto, routing
+from tutorial.sandbox import addresses
+from tutorial.sandbox.istio import binding, envoy, routing
 from tutorial.sandbox.istio.model import ENDPOINTS, GATEWAYS, SERVICES, World, key, meta
 from tutorial.sandbox.runtime import Controller
 
@@ -40,6 +44,7 @@ def wanted_endpoints(world: World) -> dict[Endpoint, dict]:
     time the Gateway reports Programmed.
     """
     out: dict[Endpoint, dict] = {}
+    world.unusable = {}  # a port not had yet is still wanted: sync() keeps trying to hold it
     for gw in sorted(world.gateways, key=lambda g: (meta(g).get("creationTimestamp", ""), key(g))):
         if not binding.istio_manages(world, gw):
             continue
@@ -47,7 +52,7 @@ def wanted_endpoints(world: World) -> dict[Endpoint, dict]:
             if addr.get("type", "IPAddress") != "IPAddress":
                 continue
             for lst in binding.listeners_of(gw):
-                if lst.protocol == "HTTP":
+                if lst.protocol in ("HTTP", "HTTPS") and not lst.protocol_error:
                     out.setdefault((addr.get("value", ""), lst.port), gw)
     return out
 
@@ -65,6 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "istio-envoy"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    scheme = "http"
     plane: "DataPlane"
     endpoint: Endpoint
 
@@ -80,36 +86,76 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_GET
 
     def _serve(self) -> None:
-        url = urlsplit(self.path)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        headers = {k.lower(): v for k, v in self.headers.items()}
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
+        request = envoy.Request(self.command, self.path, list(self.headers.items()), scheme=self.scheme,
+                                port=self.endpoint[1], client=self.client_address[0], body=body)
+        if not request.host:
+            request.headers.append(("Host", self.endpoint[0]))
         world = World.from_store(self.plane.store, with_pods=True)
-        decision = routing.decide(world, self.endpoint[0], self.endpoint[1], self.headers.get("Host", ""),
-                                  self.command, url.path or "/", headers, query)
-        if decision.service is None:
-            self._reply(decision.status, "text/plain", decision.body, upstream=False)
-            return
-        svc = decision.service
-        if routing.backend_app(world, svc) == "emojivoto-web":
-            status, ctype, body = emojivoto.respond(self.command, url.path or "/", query, decision.route)
-        else:
-            status, ctype, body = emojivoto.generic(f"{key(svc)[0]}/{key(svc)[1]}", decision.route)
-        self._reply(status, ctype, body, upstream=True)
+        response = envoy.handle(world, self.endpoint[0], self.endpoint[1], request)
+        self._reply(response)
 
-    def _reply(self, status: int, ctype: str, body: str, upstream: bool) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        if data:
-            self.send_header("content-type", ctype)
-        self.send_header("content-length", str(len(data)))
-        if upstream:
-            self.send_header("x-envoy-upstream-service-time", "1")
+    def _reply(self, response: "envoy.Response") -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(data)
+            self.wfile.write(response.body)
+
+
+class _BankServer(ThreadingHTTPServer):
+    """A server on a socket the PortBank owns: stopping it leaves the socket to the bank."""
+
+    def server_close(self) -> None:
+        """Nothing to close: the PortBank closes the socket when the address is given up."""
+
+
+def _serves_https(gateway: dict, port: int) -> bool:
+    return any(lst.protocol == "HTTPS" for lst in binding.listeners_of(gateway) if lst.port == port)
+
+
+class _TlsServer(_BankServer):
+    """HTTPS: the handshake (in the request's thread) picks the certificate of the listener the SNI
+    selects, read from its Secret at that moment; no valid listener for the name: handshake fails."""
+
+    plane: "DataPlane"
+    endpoint: Endpoint
+
+    def finish_request(self, request, client_address) -> None:
+        base = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        base.sni_callback = self._pick
+        try:
+            request = base.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            LOG.debug("TLS handshake on %s:%s failed: %s", *self.endpoint, exc)
+            return
+        super().finish_request(request, client_address)
+
+    def _pick(self, sock: ssl.SSLObject, server_name: str | None, _context: ssl.SSLContext):
+        context = https_context(World.from_store(self.plane.store), self.endpoint, server_name or "")
+        if context is None:
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+        sock.context = context
+        return None
+
+
+def https_context(world: World, endpoint: Endpoint, server_name: str) -> ssl.SSLContext | None:
+    """The SSLContext of the most specific valid HTTPS listener at endpoint for this SNI name."""
+    from tutorial.sandbox.istio import matching, tls
+
+    address, port = endpoint
+    for gateway in routing.gateways_at(world, address, port):
+        raw = {str(r.get("name")): r for r in (gateway.get("spec") or {}).get("listeners") or []}
+        candidates = [lst for lst in binding.listeners_of(gateway) if lst.port == port and lst.protocol == "HTTPS"
+                      and matching.host_covers(lst.hostname, server_name or "*")]
+        for lst in sorted(candidates, key=lambda l: matching.specificity(l.hostname), reverse=True):
+            cert = tls.listener_tls(world, gateway, raw[lst.name])
+            if cert is not None and cert.ok:
+                return tls.context_for(cert.cert, cert.key)
+    return None
 
 
 class DataPlane:
@@ -120,9 +166,12 @@ class DataPlane:
         self.store = store
         self.unreachable = unreachable  # fault lb-unreachable: addresses assigned, nothing answers
         self.servers: dict[Endpoint, ThreadingHTTPServer] = {}
+        self.refusers: dict[Endpoint, addresses.Refuser] = {}
         self.errors: dict[Endpoint, str] = {}
         self._on_error = on_error
         self._lock = threading.RLock()
+        self.bank = addresses.bank_for(store)
+        self.bank.on_release.append(self._forget)
         _PLANES[id(store)] = self
 
     def sync(self) -> None:
@@ -135,7 +184,23 @@ class DataPlane:
                 del self.errors[endpoint]
             for endpoint, gw in wanted.items():
                 if endpoint not in self.servers:
+                    self._stop_refusing(endpoint)
                     self._open(endpoint, gw)
+            self._refuse_unserved()
+
+    def _refuse_unserved(self) -> None:
+        """Held sockets nothing serves (a port of no valid listener) reset connections at once."""
+        for endpoint in self.bank.held():
+            if endpoint not in self.servers and endpoint not in self.refusers:
+                sock = self.bank.socket(*endpoint)
+                if sock is not None:
+                    self.refusers[endpoint] = addresses.Refuser(sock, f"{endpoint[0]}:{endpoint[1]}")
+                    self.refusers[endpoint].start()
+
+    def _stop_refusing(self, endpoint: Endpoint) -> None:
+        refuser = self.refusers.pop(endpoint, None)
+        if refuser is not None:
+            refuser.stop()
 
     def _open(self, endpoint: Endpoint, gateway: dict) -> None:
         address, port = endpoint
@@ -143,13 +208,18 @@ class DataPlane:
             self._fail(endpoint, gateway, f"{address} is not a loopback address; the simulated "
                        "data plane only listens on 127.0.0.0/8")
             return
-        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint})
-        try:
-            server = ThreadingHTTPServer(endpoint, handler)
-        except OSError as exc:
-            self._fail(endpoint, gateway, f"cannot listen on {address}:{port}: {exc.strerror or exc}; "
-                       "another program on this machine probably holds that port")
+        problem = self.bank.hold(address, port)  # normally held already by the load balancer
+        if problem:
+            self._fail(endpoint, gateway, problem)
             return
+        https = _serves_https(gateway, port)
+        handler = type("GatewayHandler", (_Handler,), {"plane": self, "endpoint": endpoint,
+                                                       "scheme": "https" if https else "http"})
+        server_class = _TlsServer if https else _BankServer
+        server = server_class(endpoint, handler, bind_and_activate=False)
+        server.plane, server.endpoint = self, endpoint
+        server.socket.close()
+        server.socket = self.bank.socket(address, port)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
                          name=f"gateway-{address}:{port}").start()
@@ -170,12 +240,23 @@ class DataPlane:
         server.shutdown()
         server.server_close()
 
+    def _forget(self, address: str, ports: list[int] | None) -> None:
+        """The bank is about to close sockets of address (all, or `ports`): stop serving them first."""
+        with self._lock:
+            for endpoint in [e for e in self.servers if e[0] == address and (ports is None or e[1] in ports)]:
+                self._close(endpoint)
+            for endpoint in [e for e in self.refusers if e[0] == address and (ports is None or e[1] in ports)]:
+                self._stop_refusing(endpoint)
+
     def stop(self) -> None:
-        """Close every listener (the cluster is stopping)."""
+        """Close every listener and free every held address (the cluster is stopping)."""
         with self._lock:
             for endpoint in list(self.servers):
                 self._close(endpoint)
+            for endpoint in list(self.refusers):
+                self._stop_refusing(endpoint)
             self.errors.clear()
+        self.bank.close()
 
 
 class DataPlaneController(Controller):

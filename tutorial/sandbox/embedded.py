@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.sandbox import kubeconfig
-from tutorial.sandbox.cluster import SandboxCluster, SandboxError, pick_lb_address
+from tutorial.sandbox.cluster import SandboxCluster, SandboxError
 from tutorial.sandbox.runtime import SandboxSettings
 
 CONTEXT = "sandbox"
-EMBEDDED_LB = "127.0.0.2"  # serve uses 127.0.0.10+; a distinct address keeps their ports apart
 
 
 def sandbox_dir() -> Path:
@@ -139,7 +138,7 @@ def _serve(base: Path, fd: int, settings: SandboxSettings | None, faults) -> Emb
     cluster = None
     try:
         for port in _ports(previous):
-            cluster = SandboxCluster(name=CONTEXT, port=port, lb_address=pick_lb_address(EMBEDDED_LB),
+            cluster = SandboxCluster(name=CONTEXT, port=port, lb_address="",  # this process's own address block
                                      state_path=store_path(base), settings=settings, faults=faults)
             try:
                 cluster.start()

@@ -14,7 +14,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import resources
+from tutorial.sandbox import resources, servedlogs
 from tutorial.sandbox.apirequest import ApiError, Request
 from tutorial.sandbox.kubelet import logs
 
@@ -80,12 +80,19 @@ def _window(pod: dict, cname: str, previous: bool) -> tuple[datetime.datetime, d
     raise _bad(f'container "{cname}" in pod "{pod_name}" is waiting to start: {reason}')
 
 
+def _main_name(pod: dict) -> str | None:
+    return ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name")
+
+
 def _lines(pod: dict, container: dict, start, end, current: bool) -> list[logs.Line]:
     lines = logs.container_lines(pod, container, start, end)
-    main = ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name")
+    main = _main_name(pod)
     extra = ((pod.get("metadata") or {}).get("annotations") or {}).get(resources.LOG_ANNOTATION)
     if current and extra and container.get("name") == main:  # what the simulated apps logged later
         lines += [(end, text) for text in extra.splitlines()]
+    if current and container.get("name") == main:  # requests the workload served (servedlogs.py)
+        served = [(t, text) for t, text in servedlogs.lines(pod["metadata"].get("uid", "")) if start <= t <= end]
+        lines = sorted(lines + served, key=lambda line: line[0])
     return lines
 
 
@@ -151,7 +158,9 @@ def _follow(h: Handler, req: Request, pod: dict, container: dict, start, sent: l
         state = _status_of(current, container.get("name", "")).get("state") or {}
         if "running" not in state or logs.parse_time(state["running"].get("startedAt")) != start:
             break  # the container exited (or restarted): `logs -f` ends with it
-        fresh = [(t, text) for t, text in logs.container_lines(current, container, start, _now()) if t > last]
+        served = servedlogs.lines(uid) if container.get("name") == _main_name(current) else []
+        every = sorted(logs.container_lines(current, container, start, _now()) + served, key=lambda line: line[0])
+        fresh = [(t, text) for t, text in every if t > last]
         if fresh:
             h.send_chunk(_render(req, fresh))
             last = fresh[-1][0]

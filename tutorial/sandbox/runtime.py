@@ -35,7 +35,7 @@ class SandboxSettings:
     """Names and delays of one simulated cluster; delays are small so lessons run in seconds."""
 
     cluster_name: str = "sandbox"
-    lb_address: str = "127.0.0.1"
+    lb_address: str = ""  # preferred first LoadBalancer address; "" = this process's block
     node_name: str = "sandbox-control-plane"
     pod_start_delay: float = 0.3      # Pending -> ContainerCreating -> Running, split in three
     image_pull_delay: float = 0.1     # "Pulling image" -> "Pulled"

@@ -1,7 +1,8 @@
 """`gateway-tutorial sandbox serve`: K independent simulated clusters until interrupted.
 
 Each cluster has its own API server port and, where the OS allows, its own loopback
-LoadBalancer address (127.0.0.10, .11, ...), so a workshop can hand out one per learner.
+LoadBalancer addresses, taken from a 127/8 block this process alone holds (`addresses`), so a
+workshop can hand out one per learner and two `serve` processes never answer for each other.
 The kubeconfig is written only once every cluster answers, so its appearance means "ready".
 """
 
@@ -14,8 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.sandbox import kubeconfig
-from tutorial.sandbox.cluster import SandboxCluster, SandboxError, pick_lb_address
+from tutorial.sandbox import addresses, kubeconfig
+from tutorial.sandbox.cluster import SandboxCluster, SandboxError
 from tutorial.sandbox.faults import FaultSet
 
 SIMULATED = "SIMULATED"
@@ -79,7 +80,7 @@ def build_clusters(opts: ServeOptions) -> list[SandboxCluster]:
     for i, name in enumerate(names):
         state = Path(opts.state_dir) / f"{name}.json" if opts.state_dir else None
         out.append(SandboxCluster(name=name, port=(opts.port + i) if opts.port else 0,
-                                  lb_address=pick_lb_address(f"127.0.0.{10 + i}"),
+                                  lb_address="",  # from this process's own block
                                   state_path=state, faults=per_cluster[name]))
     return out
 
@@ -112,7 +113,7 @@ def print_summary(console, clusters: list[SandboxCluster], kc: Path, lines: list
     for column in ("context", "API server", "LoadBalancer address", "faults"):
         table.add_column(column)
     for cluster in clusters:
-        table.add_row(cluster.name, cluster.url, cluster.settings.lb_address,
+        table.add_row(cluster.name, cluster.url, cluster.settings.lb_address or f"from {addresses.SPACE.describe()}",
                       ", ".join(cluster.faults.describe()) or "none")
     console.print(table)
     for cluster in clusters:

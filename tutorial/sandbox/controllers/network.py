@@ -1,15 +1,17 @@
 """Services: ClusterIPs, node ports, LoadBalancer addresses, Endpoints and EndpointSlices.
 
 Each LoadBalancer Service gets its own loopback address, as a cloud gives each its own load
-balancer: the first the cluster's settings.lb_address (127.A.B.C), the next ones 127.A+n.B.C, so
-the simulated data plane answers a Gateway only on its own Service's address. Where the OS binds
-only 127.0.0.1 (macOS), every Service shares it. The no-lb fault leaves Services <pending>.
+balancer: the cluster's settings.lb_address when one is asked for and free, else the next free
+address of this process's own block (`addresses.SPACE`). An address is published only once this
+process holds a listening socket on every port of the Service (`addresses.PortBank`), so no
+other sandbox or program answers for it. The no-lb fault leaves Services <pending>.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from tutorial.sandbox import addresses
 from tutorial.sandbox import store as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.podstatus import IpPool
@@ -46,6 +48,8 @@ class ServiceController(Controller):
     def on_event(self, type: str, gr, obj: dict) -> None:
         if type == "DELETED":
             self._ips.release((obj.get("spec") or {}).get("clusterIP"))
+            if _ingress_ip(obj):
+                self._release(_ingress_ip(obj))
             return
         fresh = self.ctx.store.get(u.SERVICES, obj["metadata"].get("namespace"), obj["metadata"]["name"])
         if fresh is not None:  # events may be stale; decide on the stored object
@@ -89,14 +93,18 @@ class ServiceController(Controller):
         """Give LoadBalancer Services an ingress address after a delay, unless no-lb is on."""
         is_lb = (svc.get("spec") or {}).get("type") == "LoadBalancer"
         status = st.copy_json(svc.get("status") or {})
-        has = bool((status.get("loadBalancer") or {}).get("ingress"))
+        has = _ingress_ip(svc)
         if not is_lb or self.ctx.faults.active("no-lb") is not None:
             if has:  # type changed away from LoadBalancer, or the fault was switched on
+                self._release(has)
                 status["loadBalancer"] = {}
                 u.write_status(self.ctx.store, u.SERVICES, svc, status)
             return
         uid = svc["metadata"]["uid"]
-        if has or uid in self._lb_pending:
+        if has:
+            self._keep(svc, has)
+            return
+        if uid in self._lb_pending:
             return
         self._lb_pending.add(uid)
         self.ctx.record_event(svc, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer",
@@ -109,35 +117,109 @@ class ServiceController(Controller):
         svc = self.ctx.store.get(u.SERVICES, ns, name)
         if svc is None or svc["metadata"]["uid"] != uid or self.ctx.faults.active("no-lb") is not None:
             return
-        if (svc.get("spec") or {}).get("type") != "LoadBalancer":
+        if (svc.get("spec") or {}).get("type") != "LoadBalancer" or _ingress_ip(svc):
+            return
+        address = self._hold_free_address(svc)
+        if address is None:
+            self.ctx.record_event(svc, "Warning", "SyncLoadBalancerFailed", "SIMULATED load balancer: no "
+                                  "loopback address with all of this Service's ports free; retrying",
+                                  "service-controller")
+            self.ctx.schedule(RETRY_SECONDS, lambda: self._reassign(ns, name))
             return
         status = st.copy_json(svc.get("status") or {})
-        status["loadBalancer"] = {"ingress": [{"ip": self._free_address(svc), "ipMode": "VIP"}]}
+        status["loadBalancer"] = {"ingress": [{"ip": address, "ipMode": "VIP"}]}
         if u.write_status(self.ctx.store, u.SERVICES, svc, status) is not None:
             self.ctx.record_event(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer",
                                   "service-controller")
+        else:
+            self._release(address)
+
+    def _reassign(self, ns: str | None, name: str) -> None:
+        svc = self.ctx.store.get(u.SERVICES, ns, name)
+        if svc is not None:
+            self._assign(ns, name, svc["metadata"]["uid"])
+
+    def _hold_free_address(self, svc: dict) -> str | None:
+        """The first candidate address on which every port of svc can be held now (then held)."""
+        bank, ports = addresses.bank_for(self.ctx.store), lb_ports(svc)
+        taken = self._taken_by_others(svc)
+        preferred = [self.ctx.settings.lb_address] if self.ctx.settings.lb_address else []
+        for tries, candidate in enumerate(_chain(preferred, addresses.SPACE.candidates())):
+            if tries > MAX_CANDIDATES:
+                return None
+            if candidate in taken or (bank.held_ports(candidate) and candidate != addresses.FALLBACK):
+                continue
+            if bank.hold_all(candidate, ports) is None:
+                addresses.SPACE.take(candidate)
+                return candidate
+            if candidate == addresses.FALLBACK:
+                return None
+        return None
+
+    def _taken_by_others(self, svc: dict) -> set:
+        return {_ingress_ip(other) for other in self.ctx.store.list(u.SERVICES)[0]
+                if other["metadata"]["uid"] != svc["metadata"]["uid"]} - {None}
+
+    def _keep(self, svc: dict, address: str) -> None:
+        """Hold every port of a Service that has its address; a lost address is given up for a new one.
+
+        Ports added later that cannot be had stay recorded in the bank's problems (the Gateway
+        status says so); a restored address none of whose ports can be had any more is replaced.
+        """
+        bank, ports = addresses.bank_for(self.ctx.store), lb_ports(svc)
+        addresses.SPACE.take(address)
+        if self.ctx.faults.active("lb-unreachable") is not None:
+            bank.release(address)  # assigned, yet nothing answers on it: connections are refused
+            return
+        had_any = bool(bank.held_ports(address))
+        if not had_any and bank.hold_all(address, ports) is not None and not self._shares(address):
+            status = st.copy_json(svc.get("status") or {})
+            status["loadBalancer"] = {}
+            u.write_status(self.ctx.store, u.SERVICES, svc, status)  # MODIFIED brings it back to assign
+            return
+        failed = [p for p in ports if bank.hold(address, p)]
+        stale = [p for p in bank.held_ports(address) if p not in ports]
+        if stale:
+            bank.release(address, ports=stale)
+        if failed:
+            self.ctx.record_event(svc, "Warning", "SyncLoadBalancerFailed",
+                                  f"SIMULATED load balancer: {bank.problems.get((address, failed[0]), '')}",
+                                  "service-controller")
+            ns, name = svc["metadata"].get("namespace"), svc["metadata"]["name"]
+            self.ctx.schedule(RETRY_SECONDS, lambda: self._retry_keep(ns, name))
+
+    def _shares(self, address: str) -> bool:
+        return address == addresses.FALLBACK and addresses.SPACE.shared_only
+
+    def _retry_keep(self, ns: str | None, name: str) -> None:
+        svc = self.ctx.store.get(u.SERVICES, ns, name)
+        if svc is not None and _ingress_ip(svc):
+            self._keep(svc, _ingress_ip(svc))
+
+    def _release(self, address: str) -> None:
+        addresses.bank_for(self.ctx.store).release(address)
+        addresses.SPACE.give_back(address)
 
 
-    def _free_address(self, svc: dict) -> str:
-        """The lowest LB address no other LoadBalancer Service of this cluster holds."""
-        base = self.ctx.settings.lb_address
-        taken = {ing.get("ip") for other in self.ctx.store.list(u.SERVICES)[0]
-                 if other["metadata"]["uid"] != svc["metadata"]["uid"]
-                 for ing in ((other.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []}
-        return next(a for a in lb_addresses(base) if a not in taken)
+RETRY_SECONDS = 5.0
+MAX_CANDIDATES = 600
+STATUS_PORT = 15021  # Istio's readiness port: nothing in the tutorial connects to it
 
 
-def lb_addresses(base: str):
-    """base, then 127.(A+n).B.C for n = 1..; only base where the OS binds no other loopback address."""
-    yield base
-    parts = base.split(".")
-    if base == "127.0.0.1" or len(parts) != 4:
-        while True:
-            yield base
-    for n in range(1, 255):
-        yield ".".join(["127", str((int(parts[1]) + n) % 256), parts[2], parts[3]])
-    while True:
-        yield base
+def lb_ports(svc: dict) -> list[int]:
+    """TCP ports of a Service the load balancer forwards (the simulated data plane serves them)."""
+    return sorted({int(p.get("port") or 0) for p in (svc.get("spec") or {}).get("ports") or []
+                   if p.get("protocol", "TCP") == "TCP" and int(p.get("port") or 0) not in (0, STATUS_PORT)})
+
+
+def _ingress_ip(svc: dict) -> str | None:
+    ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return next((i["ip"] for i in ingress if i.get("ip")), None)
+
+
+def _chain(first: list[str], rest):
+    yield from first
+    yield from rest
 
 
 def _free_node_port(svc: dict, port: dict, used: set) -> int:

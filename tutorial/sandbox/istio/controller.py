@@ -13,17 +13,19 @@ from typing import Any
 from tutorial.sandbox.istio import deployment as deploy
 from tutorial.sandbox.istio import status as st
 from tutorial.sandbox.istio.binding import istio_manages
-from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, ENDPOINTS, GATEWAYCLASSES,
-                                          GATEWAYS, GROUP, HTTPROUTES, ISTIO_NAMESPACE, NAMESPACES, PODS,
-                                          PROXY_IMAGE, REFERENCEGRANTS, SERVICEACCOUNTS, SERVICES, World,
+from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, ENDPOINTS, ENDPOINTSLICES,
+                                          GATEWAYCLASSES, GATEWAYS, GROUP, HTTPROUTES, ISTIO_NAMESPACE, NAMESPACES, PODS,
+                                          PROXY_IMAGE, REFERENCEGRANTS, SECRETS, SERVICEACCOUNTS, SERVICES, World,
                                           gateway_crds_present, grpcroute_watch_error, istiod_ready, key, meta,
                                           strip_times)
+from tutorial.sandbox.addresses import problems_for
 from tutorial.sandbox.runtime import Controller
 
 INJECTION_LABEL = "istio-injection"
 WEBHOOKS = ("admissionregistration.k8s.io", "mutatingwebhookconfigurations")
 INJECTOR_WEBHOOK = "istio-sidecar-injector"
 PENDING_ANNOTATION = "sandbox.gateway-tutorial/injection-pending"
+PROBLEM_POLL_SECONDS = 5.0
 
 
 def contains(existing: Any, desired: Any) -> bool:
@@ -60,11 +62,12 @@ class IstiodController(Controller):
 
     name = "istiod"
     watches = frozenset({GATEWAYCLASSES, GATEWAYS, HTTPROUTES, REFERENCEGRANTS, SERVICES, ENDPOINTS,
-                         NAMESPACES, DEPLOYMENTS, CRDS, PODS})
+                         NAMESPACES, DEPLOYMENTS, CRDS, PODS, SECRETS, ENDPOINTSLICES})
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._pending = False
+        self._polling = False
         self.active = False
 
     def resync(self) -> None:
@@ -84,6 +87,15 @@ class IstiodController(Controller):
     def _run(self) -> None:
         self._pending = False
         self.reconcile()
+        if problems_for(self.ctx.store) and not self._polling:
+            # A port another program holds may be freed without any store change: look again.
+            self._polling = True
+            self.ctx.schedule(PROBLEM_POLL_SECONDS, self._poll)
+
+    def _poll(self) -> None:
+        self._polling = False
+        if not self._pending:
+            self._run()
 
     def reconcile(self) -> None:
         store = self.ctx.store
@@ -106,10 +118,10 @@ class IstiodController(Controller):
         for gw in world.gateways:
             if istio_manages(world, gw) and st.is_managed(gw):
                 self._provision(gw)
-        world = World.from_store(store)
         from tutorial.sandbox import dataplane
 
         dataplane.sync_for(store)  # listeners first: an address must answer once it is published
+        world = World.from_store(store)  # after the sync: it may have taken a port that was busy
         for gw in world.gateways:
             self._write_status(GATEWAYS, gw, st.gateway_status(world, gw))
         for route in world.routes:

@@ -32,10 +32,19 @@ def _metadata(gateway: dict, name: str) -> dict:
     labels.update({GATEWAY_NAME_LABEL: m["name"], MANAGED_LABEL: MANAGED_VALUE})
     annotations = {k: v for k, v in (m.get("annotations") or {}).items()
                    if k not in _SKIP_ANNOTATIONS and not k.startswith(f"{GROUP}/")}
+    infra_labels, infra_annotations = infrastructure(gateway)
+    labels = {**infra_labels, **labels}
+    annotations = {**annotations, **infra_annotations}
     out = {"name": name, "namespace": key(gateway)[0], "labels": labels, "ownerReferences": [_owner(gateway)]}
     if annotations:
         out["annotations"] = annotations
     return out
+
+
+def infrastructure(gateway: dict) -> tuple[dict, dict]:
+    """spec.infrastructure labels and annotations, which Istio puts on everything it generates."""
+    infra = (gateway.get("spec") or {}).get("infrastructure") or {}
+    return dict(infra.get("labels") or {}), dict(infra.get("annotations") or {})
 
 
 def service_account(gateway: dict) -> dict:
@@ -94,8 +103,10 @@ def deployment(gateway: dict) -> dict:
     pod_labels = {GATEWAY_NAME_LABEL: gw_name, MANAGED_LABEL: MANAGED_VALUE,
                   "sidecar.istio.io/inject": "false", "service.istio.io/canonical-name": name,
                   "service.istio.io/canonical-revision": "latest"}
-    template = {"metadata": {"labels": pod_labels,
-                             "annotations": {"istio.io/rev": "default", "prometheus.io/path": "/stats/prometheus",
+    infra_labels, infra_annotations = infrastructure(gateway)
+    template = {"metadata": {"labels": {**infra_labels, **pod_labels},
+                             "annotations": {**infra_annotations, "istio.io/rev": "default",
+                                             "prometheus.io/path": "/stats/prometheus",
                                              "prometheus.io/port": "15020", "prometheus.io/scrape": "true"}},
                 "spec": {"serviceAccountName": name, "containers": [_container(gateway)],
                          "securityContext": {"sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start",

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutorial.sandbox.addresses import problems_for
 from tutorial.sandbox.controllers.util import selector_matches as _selector_matches
 
 GR = tuple[str, str]
@@ -19,6 +20,9 @@ GATEWAYS: GR = (GROUP, "gateways")
 HTTPROUTES: GR = (GROUP, "httproutes")
 GRPCROUTES: GR = (GROUP, "grpcroutes")
 REFERENCEGRANTS: GR = (GROUP, "referencegrants")
+SECRETS: GR = ("", "secrets")
+ENDPOINTSLICES: GR = ("discovery.k8s.io", "endpointslices")
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 CRDS: GR = ("apiextensions.k8s.io", "customresourcedefinitions")
 # Core kinds are the controllers' own names for them (one place for each resource).
 from tutorial.sandbox.controllers.util import (DEPLOYMENTS, ENDPOINTS, NAMESPACES, PODS,  # noqa: E402
@@ -59,6 +63,10 @@ class World:
     endpoints: dict[tuple[str, str], dict] = field(default_factory=dict)
     grants: list[dict] = field(default_factory=list)
     pods: list[dict] = field(default_factory=list)
+    secrets: dict[tuple[str, str], dict] = field(default_factory=dict)
+    slices: dict[tuple[str, str], list[dict]] = field(default_factory=dict)  # (ns, service) -> EndpointSlices
+    # (address, port) -> why this process cannot serve it (the sandbox's PortBank problems)
+    unusable: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: Any, with_pods: bool = False) -> "World":
@@ -72,7 +80,10 @@ class World:
             services={key(s): s for s in items(SERVICES)},
             endpoints={key(e): e for e in items(ENDPOINTS)},
             grants=items(REFERENCEGRANTS),
-            pods=items(PODS) if with_pods else [])
+            pods=items(PODS) if with_pods else [],
+            secrets={key(s): s for s in items(SECRETS)},
+            slices=_by_service(items(ENDPOINTSLICES)),
+            unusable=problems_for(store))
 
     def gateway(self, namespace: str, name: str) -> dict | None:
         return next((g for g in self.gateways if key(g) == (namespace, name)), None)
@@ -86,9 +97,24 @@ class World:
         return builtin[0] if builtin and class_name == "istio" else None
 
     def ready_addresses(self, namespace: str, name: str) -> list[dict]:
-        """Ready endpoint addresses of a Service (from its Endpoints object)."""
+        """Ready endpoint addresses of a Service: its Endpoints, else its EndpointSlices (as Istio
+        reads them; a Service without a selector may have only hand-made slices)."""
         ep = self.endpoints.get((namespace, name)) or {}
-        return [a for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
+        found = [a for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
+        if found:
+            return found
+        return [{"ip": ip, "targetRef": e.get("targetRef") or {}}
+                for s in self.slices.get((namespace, name)) or [] for e in s.get("endpoints") or []
+                if (e.get("conditions") or {}).get("ready", True) is not False for ip in e.get("addresses") or []]
+
+
+def _by_service(slices: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for s in slices:
+        svc = (meta(s).get("labels") or {}).get(SERVICE_NAME_LABEL)
+        if svc:
+            out.setdefault((key(s)[0], svc), []).append(s)
+    return out
 
 
 def istiod_ready(store: Any) -> bool:

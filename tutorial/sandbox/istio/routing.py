@@ -8,11 +8,10 @@ backend without ready endpoints answers 503 "no healthy upstream" (FACTS.md sect
 from __future__ import annotations
 
 import random
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from tutorial.sandbox.istio import binding
-from tutorial.sandbox.istio.model import World, hosts_match, key, meta, selector_matches
+from tutorial.sandbox.istio import binding, matching
+from tutorial.sandbox.istio.model import World, key, meta, selector_matches
 
 
 @dataclass
@@ -23,6 +22,8 @@ class Decision:
     body: str = ""
     service: dict | None = None
     route: str = ""
+    picked: "matching.Picked | None" = None   # listener, route, rule and match used
+    backend_ref: dict = field(default_factory=dict)  # the weighted backendRef chosen
 
 
 def gateway_addresses(world: World, gateway: dict) -> list[dict]:
@@ -49,64 +50,11 @@ def gateways_at(world: World, address: str, port: int) -> list[dict]:
     return sorted(out, key=lambda g: (meta(g).get("creationTimestamp", ""), key(g)))
 
 
-def _path_ok(match: dict, path: str) -> tuple[bool, int, int]:
-    """(matches, type rank, length): Exact beats PathPrefix beats RegularExpression."""
-    spec = match.get("path") or {"type": "PathPrefix", "value": "/"}
-    kind, value = spec.get("type", "PathPrefix"), spec.get("value", "/")
-    if kind == "Exact":
-        return path == value, 3, len(value)
-    if kind == "RegularExpression":
-        return re.fullmatch(value, path) is not None, 1, len(value)
-    prefix = value.rstrip("/")
-    return path == prefix or path.startswith(prefix + "/") or prefix == "", 2, len(prefix)
-
-
-def _match_ok(match: dict, method: str, path: str, headers: dict[str, str], query: dict[str, str]):
-    ok, rank, length = _path_ok(match, path)
-    if match.get("method") and match["method"] != method:
-        ok = False
-    for h in match.get("headers") or []:
-        if headers.get(h.get("name", "").lower()) != h.get("value"):
-            ok = False
-    for q in match.get("queryParams") or []:
-        if query.get(q.get("name", "")) != q.get("value"):
-            ok = False
-    weight = (rank, length, bool(match.get("method")), len(match.get("headers") or []),
-              len(match.get("queryParams") or []))
-    return ok, weight
-
-
-def _route_hosts_ok(route: dict, listener_host: str, host: str) -> tuple[bool, int]:
-    names = (route.get("spec") or {}).get("hostnames") or []
-    candidates = names or [listener_host or "*"]
-    if listener_host and not any(hosts_match(listener_host, n) for n in candidates):
-        return False, 0
-    for name in candidates:
-        if name == "*" or (name.startswith("*.") and host.endswith(name[1:])) or name.lower() == host:
-            return True, 0 if name.startswith("*") else 1
-    return False, 0
-
-
 def pick_rule(world: World, gateway: dict, port: int, host: str, method: str, path: str,
               headers: dict[str, str], query: dict[str, str]) -> tuple[dict, dict] | None:
     """The (route, rule) Envoy would use, by Gateway API precedence; None means 404."""
-    attached = binding.attached_routes(world, gateway)
-    best = None
-    for lst in binding.listeners_of(gateway):
-        if lst.port != port or lst.protocol_error:
-            continue
-        for route in attached.get(lst.name) or []:
-            host_ok, host_rank = _route_hosts_ok(route, lst.hostname, host)
-            if not host_ok:
-                continue
-            for rule in (route.get("spec") or {}).get("rules") or [{}]:
-                for match in rule.get("matches") or [{}]:
-                    ok, weight = _match_ok(match, method, path, headers, query)
-                    order = (host_rank, *weight)
-                    age = (meta(route).get("creationTimestamp", ""), key(route))
-                    if ok and (best is None or order > best[0] or (order == best[0] and age < best[1])):
-                        best = (order, age, route, rule)
-    return (best[2], best[3]) if best else None
+    picked = matching.pick(world, gateway, port, host, method, path, headers, query)
+    return (picked.route, picked.rule) if picked else None
 
 
 def _backend(world: World, route: dict, rule: dict) -> Decision:
@@ -114,6 +62,13 @@ def _backend(world: World, route: dict, rule: dict) -> Decision:
     if not refs:
         return Decision(500)
     ref = random.choices(refs, weights=[int(r.get("weight", 1)) for r in refs])[0]
+    decision = backend_decision(world, route, ref)
+    decision.backend_ref = ref
+    return decision
+
+
+def backend_decision(world: World, route: dict, ref: dict) -> Decision:
+    """Forward to one backendRef: 500 when it cannot be used, 503 without ready endpoints."""
     route_ns = key(route)[0]
     ns = ref.get("namespace") or route_ns
     group, kind, name = ref.get("group", ""), ref.get("kind", "Service"), ref.get("name", "")
@@ -142,8 +97,18 @@ def decide_for_gateway(world: World, gateway: dict, port: int, host: str, method
                        headers: dict[str, str], query: dict[str, str]) -> Decision:
     """The answer of one Gateway's proxy on a listener port (a port-forward to its Service lands here)."""
     host = host.split(":", 1)[0].lower()
-    picked = pick_rule(world, gateway, port, host, method, path, headers, query)
-    return _backend(world, *picked) if picked else Decision(404)
+    picked = matching.pick(world, gateway, port, host, method, path, headers, query)
+    if picked is None:
+        return Decision(404)
+    if _redirects(picked.rule):
+        return Decision(0, picked=picked)  # answered by the redirect filter, no backend
+    decision = _backend(world, picked.route, picked.rule)
+    decision.picked = picked
+    return decision
+
+
+def _redirects(rule: dict) -> bool:
+    return any(f.get("type") == "RequestRedirect" for f in rule.get("filters") or [])
 
 
 def backend_app(world: World, svc: dict) -> str:

@@ -6,7 +6,7 @@ writes it only when it differs from the stored one (ignoring timestamps).
 
 from __future__ import annotations
 
-from tutorial.sandbox.istio import binding
+from tutorial.sandbox.istio import binding, tls
 from tutorial.sandbox.istio.model import (DOMAIN, ISTIO_CONTROLLER, REMOTE_CONTROLLER, World, cond,
                                           human_join, key, meta, set_conditions)
 
@@ -48,6 +48,11 @@ def _listener_status(world: World, gateway: dict, attached: dict[str, list[dict]
             wanted[0] = cond("Accepted", False, "UnsupportedProtocol", lst.protocol_error)
         if not lst.kinds_valid:
             wanted[3] = cond("ResolvedRefs", False, "InvalidRouteKinds", "Invalid route kinds")
+        raw = ((gateway.get("spec") or {}).get("listeners") or [])[lst.index]
+        cert = tls.listener_tls(world, gateway, raw)
+        if cert is not None and not cert.ok:  # Istio's buildListener: refs unresolved, listener not built
+            wanted[3] = cond("ResolvedRefs", False, cert.reason, cert.message)
+            wanted[2] = cond("Programmed", False, "Invalid", "Bad TLS configuration")
         previous = (old.get(lst.name) or {}).get("conditions")
         out.append({"name": lst.name, "supportedKinds": lst.supported_kinds,
                     "attachedRoutes": len(attached.get(lst.name) or []),
@@ -105,9 +110,15 @@ def _resolve(world: World, gateway: dict, svc: dict, fqdn: str) -> tuple[list[st
     svc_ports = {int(p.get("port") or 0) for p in (svc.get("spec") or {}).get("ports") or []}
     ready = bool(world.ready_addresses(*key(svc)))
     internal, warnings, usable = [], [], True
+    ips = [a["value"] for a in _addresses(svc, fqdn) if a["type"] == "IPAddress"]
     for port in _ports(gateway):
+        lost = [world.unusable[(ip, port)] for ip in ips if (ip, port) in world.unusable]
         if port not in svc_ports:
             warnings.append(f'port {port} not found for hostname "{fqdn}"{_port_hint(svc, port)}')
+            usable = False
+        elif lost:
+            # Istio's wording for an address it cannot use, with the sandbox's reason why.
+            warnings.append(f'port {port} of hostname "{fqdn}" is not usable: SIMULATED data plane {lost[0]}')
             usable = False
         elif ready:
             internal.append(f"{fqdn}:{port}")

@@ -45,6 +45,8 @@ CATALOGUE: dict[str, str] = {
     "registry.k8s.io/e2e-test-images/busybox": r"1\.\d+(\.\d+)?(-\d+)?",
     "registry.k8s.io/e2e-test-images/nginx": r"1\.\d+(-\d+)?",
     "ghcr.io/stefanprodan/podinfo": rf"latest|{_SEMVER}",
+    # the Gateway API conformance suite's echo server (its v1.3.0 manifests pin this tag)
+    "gcr.io/k8s-staging-gateway-api/echo-basic": r"v\d{8}-v\d+\.\d+\.\d+(-\d+-g[0-9a-f]+)?",
 }
 # registries that answer (a host outside this list does not resolve from the simulated node)
 REGISTRIES = {"docker.io", "docker.l5d.io", "gcr.io", "registry.k8s.io", "k8s.gcr.io", "quay.io", "ghcr.io",
