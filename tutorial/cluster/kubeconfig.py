@@ -111,9 +111,11 @@ def _parse(path: str) -> dict[str, Any]:
     """Read one kubeconfig file; YAML errors name the file and line."""
     import yaml
 
+    from tutorial.lessons.safeyaml import safe_load
+
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = safe_load(fh)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -230,7 +230,9 @@ def manifest_objects(secret: dict) -> list[dict]:
 
     packed = base64.b64decode(base64.b64decode((secret.get("data") or {}).get("release", "")))
     release = json.loads(gzip.decompress(packed) if packed[:2] == b"\x1f\x8b" else packed)
-    return [d for d in yaml.safe_load_all(release.get("manifest") or "") if isinstance(d, dict) and d.get("kind")]
+    from tutorial.lessons.safeyaml import safe_load_all
+
+    return [d for d in safe_load_all(release.get("manifest") or "") if isinstance(d, dict) and d.get("kind")]
 
 
 def wait_gone(client, plan: Plan, cancel=None, timeout: float = WAIT_GONE) -> list[str]:

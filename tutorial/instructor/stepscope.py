@@ -74,9 +74,11 @@ def _argv_namespaces(argv: list[str]) -> set[str]:
 def _manifest_namespaces(text: str) -> set[str]:
     import yaml
 
+    from tutorial.lessons.safeyaml import safe_load_all
+
     found = set()
     try:
-        for doc in yaml.safe_load_all(text):
+        for doc in safe_load_all(text):
             if isinstance(doc, dict):
                 meta = doc.get("metadata") or {}
                 if meta.get("namespace"):
@@ -104,10 +106,12 @@ def interest(engine, step) -> set[tuple[str, str | None]]:
     """(kind, name) pairs the step names in manifests, checks and helm commands: what 'kept' reports."""
     import yaml
 
+    from tutorial.lessons.safeyaml import safe_load_all
+
     found: set[tuple[str, str | None]] = set()
     for manifest in step.manifests:
         try:
-            docs = list(yaml.safe_load_all(manifest.text))
+            docs = safe_load_all(manifest.text)
         except (OSError, ValueError, yaml.YAMLError):
             continue
         found |= {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in docs if isinstance(d, dict)}

@@ -10,6 +10,7 @@ from typing import Iterable
 
 import yaml
 
+from tutorial.lessons.safeyaml import safe_load_all
 from tutorial.lessons.spec import VERIFY_FACTS
 from tutorial.lessons.validate import suggest
 from tutorial.lessons.variables import BUILTIN_VARIABLES, unknown_in, unknown_lenient
@@ -169,7 +170,7 @@ def _check_manifest(manifest: LMap, assets_dir: Path, issues: list[YamlIssue]) -
             issues.append(YamlIssue(manifest.line_of("file"), problem, f"{manifest.path}.file"))
     if "content" in manifest:
         try:
-            list(yaml.safe_load_all(manifest["content"]))
+            safe_load_all(manifest["content"])
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1} of the content)" if mark else ""

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from tutorial.lessons.safeyaml import BoundedLoader, YamlLimitError
+
 
 class LMap(dict):
     """A mapping with `.line` (1-based) and `.key_lines[key]`."""
@@ -47,6 +49,8 @@ def _mark_line(exc: yaml.YAMLError) -> int:
 
 def syntax_issue(exc: yaml.YAMLError, text: str) -> YamlIssue:
     """Turn a PyYAML error into one issue with the line PyYAML reports."""
+    if isinstance(exc, YamlLimitError):
+        return YamlIssue(_mark_line(exc), f"YAML refused: {exc.problem}")
     if isinstance(exc, yaml.reader.ReaderError):
         line = text[: exc.position].count("\n") + 1
         return YamlIssue(line, f"character {exc.character!r} is not allowed in YAML; remove it")
@@ -64,7 +68,7 @@ def syntax_issue(exc: yaml.YAMLError, text: str) -> YamlIssue:
 class _Converter:
     """Walk a composed node graph, building LMap/LList and collecting issues."""
 
-    def __init__(self, loader: yaml.SafeLoader):
+    def __init__(self, loader: BoundedLoader):
         self.loader = loader
         self.issues: list[YamlIssue] = []
         self._active: set[int] = set()
@@ -125,7 +129,7 @@ class _Converter:
 def load_located(text: str):
     """Parse one YAML document. Returns (value, issues); value is None on a syntax error."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = BoundedLoader(text)
     except yaml.YAMLError as exc:  # the reader rejects control characters up front
         return None, [syntax_issue(exc, text)]
     try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from tutorial.lessons.safeyaml import JsonishLoader, safe_load
 from tutorial.sandbox import protobuf, resources
 from tutorial.sandbox.resources import Registry, ResourceType
 from tutorial.sandbox.store import StoreError
@@ -92,15 +93,6 @@ def parse_resource_path(parts: list[str], registry: Registry):
     return rt, version, namespace, name, sub
 
 
-class _JsonishLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings, as Kubernetes' YAML-to-JSON conversion does."""
-
-
-_JsonishLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-
 def decode_body(req: Request) -> object:
     """The request body as JSON data, whatever the content type; raises 400/415."""
     ctype = (req.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
@@ -112,7 +104,7 @@ def decode_body(req: Request) -> object:
     text = req.body.decode("utf-8", errors="replace")
     try:
         if ctype in ("application/yaml", "application/apply-patch+yaml", "text/yaml"):
-            data = yaml.load(text, Loader=_JsonishLoader)  # noqa: S506 - a SafeLoader subclass
+            data = safe_load(text, JsonishLoader)
         elif ctype.startswith("application/") and ctype.endswith("json"):
             data = json.loads(text)
         else:
@@ -121,6 +113,8 @@ def decode_body(req: Request) -> object:
                            f'application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{ctype}")')
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ApiError(400, "BadRequest", f"the request body is not valid JSON or YAML: {e}") from None
+    except RecursionError:
+        raise ApiError(400, "BadRequest", "the request body is nested too deeply") from None
     return data
 
 

@@ -58,14 +58,14 @@ def _kubeconfig_paths(explicit: str | None) -> list[Path]:
 
 def load_config(kubeconfig: str | None = None, context: str | None = None) -> dict:
     """{server, token, namespace, context} from the merged kubeconfig files."""
-    import yaml
+    from tutorial.lessons.safeyaml import safe_load
 
     merged: dict[str, dict[str, dict]] = {"clusters": {}, "users": {}, "contexts": {}}
     current = None
     for path in _kubeconfig_paths(kubeconfig):
         if not path.is_file():
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
         current = current or data.get("current-context")
         for section in merged:
             for entry in data.get(section) or []:
