@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tutorial.commands._common import CommandFailed, fail, load_lesson_set
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
-    from tutorial.instructor.selection import SelectionError, select, show_and_confirm
+    from tutorial.instructor.selection import SelectionError, allowed_production, select, show_and_confirm
     from tutorial.commands._render import console
 
     out = console()
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         clusters, view = select(args)
         lessons = load_lesson_set(args)
         target = _upto(lessons, args.target)
-        show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes,
+        show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes, allow=allowed_production(args),
                          explain=f"Runs each step's solution, up to {args.target}, on every cluster "
                                  "(steps already done are skipped and recorded as found).")
         fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir(), view=view)

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from tutorial.exitcodes import EXIT_USAGE
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
     from tutorial.instructor.reset import scope_targets
-    from tutorial.instructor.selection import SelectionError, select, show_and_confirm
+    from tutorial.instructor.selection import SelectionError, allowed_production, select, show_and_confirm
     from tutorial.lessons.models import TargetError
 
     out = console()
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         scope_targets(lessons, args.target)
         if not args.dry_run:
             scope = "every step" if args.target in ("all", "") else f"{args.target} and the steps after it"
-            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes,
+            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes, allow=allowed_production(args),
                              explain=f"Deletes, on each cluster, what its journal says the tutorial created "
                                      f"({scope}); nothing else. To see exactly what first: --dry-run.")
         fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir(), view=view)
