@@ -25,13 +25,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(engine, args) -> int:
+    from rich.markup import escape
+
     from tutorial.commands._render import console
+    from tutorial.engine.pack import check_commands
 
     pairs = resolve(engine, args.target)
     out = console(stderr=args.json)
     if engine.target.sandbox:
         out.print("[reverse yellow] SANDBOX [/] simulated cluster — nothing here runs real pods.")
-    out.print(f"Cluster: [bold]{engine.target.context}[/] ({engine.target.server})")
+    out.print(f"Cluster: [bold]{escape(engine.target.context)}[/] ({escape(engine.target.server)})")
+    if engine.pack is not None:  # before the first command: whose lessons these are, what they run
+        out.print(f"[bold yellow]⚠ Not the bundled lessons:[/] {escape(engine.pack.notice)}", soft_wrap=True)
+        if args.yes:
+            engine.pack.confirm(argv for _, step in pairs for argv in check_commands(engine, step))
     report, ok = [], True
     for lesson, step in pairs:
         step_ok, rows = _one_step(engine, lesson, step, args, out)
@@ -52,12 +59,16 @@ def _one_step(engine, lesson, step, args, out):
     from tutorial.commands._render import check_json, print_check
 
     out.print(f"\n[bold]▶ {escape(step.target)}[/] — {escape(step.title)}")
+    if engine.pack is not None and not args.yes and not _confirm_all(engine, step, args, out):
+        engine.record(step, "skipped", "declined by the learner")
+        out.print("   [yellow]↷ skipped[/]")
+        return True, []
     if not args.again and engine.progress.get(step.target).state == "done":
         results = engine.check_step(step, timeout=5)
         if all(r.passed for r in results):
             out.print("   [green]✔ already done[/] (checks pass; --again runs it anyway)")
             return True, [check_json(lesson, step, r) for r in results]
-    if not args.yes and not _confirm_all(engine, step, args, out):
+    if engine.pack is None and not args.yes and not _confirm_all(engine, step, args, out):
         engine.record(step, "skipped", "declined by the learner")
         out.print("   [yellow]↷ skipped[/]")
         return True, []
@@ -74,13 +85,22 @@ def _confirm_all(engine, step, args, out) -> bool:
     from rich.markup import escape
     from rich.prompt import Confirm
 
+    from tutorial.engine.pack import shown_check_commands
+
     for prepared in engine.prepare(step, solve=args.solve):
         if not prepared.show_only:
             out.print(f"   [bold]$[/] {escape(prepared.display)}", soft_wrap=True)
+    checks = shown_check_commands(engine, step)  # a lesson pack's check commands are asked about too
+    for prepared in checks:
+        out.print(f"   [bold]$[/] {escape(prepared.display)}  [dim]# {escape(prepared.title)}[/]", soft_wrap=True)
     if not sys.stdin.isatty():
         raise CommandFailed("run asks before running commands, and there is no terminal to ask on; "
                             "add --yes to run them without asking", 2)
-    return Confirm.ask("   Run these commands?", default=True, console=out)
+    if not Confirm.ask("   Run these commands?", default=True, console=out):
+        return False
+    if engine.pack is not None:
+        engine.pack.confirm(list(p.spec.argv) for p in checks)
+    return True
 
 
 def _printer(out, quiet: bool):
