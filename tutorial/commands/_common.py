@@ -30,7 +30,7 @@ def load_lesson_set(args):
 
 def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False):
     """An Engine on the chosen cluster with its progress store; exits 3 if it does not answer."""
-    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.progress import ProgressStore, check_variants
     from tutorial.engine.session import Engine
     from tutorial.engine.target import TargetError, choose_target, probe
 
@@ -52,6 +52,7 @@ def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False)
             raise CommandFailed(f"{problem}\nCheck the context (`kubectl config get-contexts`), or add --sandbox "
                                 "to use the simulated sandbox cluster.", EXIT_UNREACHABLE)
     progress = ProgressStore.for_cluster(*target.identity)
+    check_variants(progress, lessons)
     if progress.warning:
         print(progress.warning, file=sys.stderr)
     apply_variants(lessons, progress, getattr(args, "variant", None) or [])

@@ -94,10 +94,11 @@ def _sandbox():
 
 
 def _engine(lessons, target, notice: str | None) -> Connection:
-    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.progress import ProgressStore, check_variants
     from tutorial.engine.session import Engine
 
     progress = ProgressStore.for_cluster(*target.identity)
+    check_variants(progress, lessons)
     if progress.warning:
         notice = f"{notice}\n{progress.warning}" if notice else progress.warning
     return Connection(Engine(lessons, target, progress), notice)
