@@ -200,9 +200,14 @@ class Engine:
         """Run the step's commands in order (stopping at the first failure), then its checks.
 
         What the step creates is recorded in the cluster's ownership journal, so a reset (from
-        any machine) removes only what the tutorial made.
+        any machine) removes only what the tutorial made. Running a step is the learner's yes to
+        its commands, and so to a lesson pack's check commands listed beside them.
         """
         from tutorial.engine import journal
+        from tutorial.engine.pack import check_commands
+
+        if self.pack is not None:
+            self.pack.confirm(check_commands(self, step))
 
         with journal.journaled(self, step):
             return self._run_step(step, solve, on_event or (lambda event: None), cancel, check_timeout)

@@ -147,12 +147,8 @@ class Finished:
 
 
 def run_step(engine, step, mode: str, emit, cancel) -> Finished:
-    """Run (or solve) the step: its commands, then its checks, recorded in progress.
-    Pressing r on a step that lists a pack's check commands confirms them too."""
-    from tutorial.engine.pack import unconfirmed_checks
-
-    if engine.pack is not None:
-        engine.pack.confirm(unconfirmed_checks(engine, step))
+    """Run (or solve) the step: its commands, then its checks (a pack's check commands, listed
+    with the commands, are confirmed by r too), recorded in progress."""
     outcome = engine.run_step(step, solve=(mode == "solve"), on_event=emit, cancel=cancel)
     failed = outcome.failed_command
     if failed is None or outcome.cancelled:
