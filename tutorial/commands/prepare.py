@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         if not exc.code:
-            out.print(str(exc))  # "nothing done (not confirmed)"
+            out.print(str(exc), markup=False)  # "nothing done (not confirmed)"
             return 0
         return fail(CommandFailed(str(exc), exc.code))
     except CommandFailed as exc:
@@ -64,6 +64,7 @@ def _upto(lessons, target: str) -> str:
 
 
 def _prepare(fleet, target: str, args, out) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tutorial.instructor import render
@@ -72,10 +73,10 @@ def _prepare(fleet, target: str, args, out) -> int:
     columns = (TextColumn("{task.description}", justify="left"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("{task.fields[now]}"))
     with Progress(*columns, console=out, transient=False) as bars:
-        tasks = {r.context: bars.add_task(r.context, total=None, now="queued") for r in fleet.runs}
+        tasks = {r.context: bars.add_task(escape(r.context), total=None, now="queued") for r in fleet.runs}
 
         def on_step(run, index, step_target):
-            bars.update(tasks[run.context], total=run.total, completed=index, now=step_target or "done")
+            bars.update(tasks[run.context], total=run.total, completed=index, now=escape(step_target or "done"))
 
         def job(run):
             run.total = len(run.engine.steps(target))

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         if not exc.code:
-            out.print(str(exc))  # "nothing done (not confirmed)"
+            out.print(str(exc), markup=False)  # "nothing done (not confirmed)"
             return 0
         return fail(CommandFailed(str(exc), exc.code))
     except TargetError as exc:

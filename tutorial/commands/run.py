@@ -7,7 +7,7 @@ import json
 import sys
 
 from tutorial.commands._common import CommandFailed, add_variant_option, resolve, with_engine
-from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK
+from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +45,12 @@ def _run(engine, args) -> int:
         report.extend(rows)
         if not step_ok:
             ok = False
+            gone = _unreachable(engine, rows)
+            if gone:
+                out.print(f"[red]✘ Stopped:[/] {escape(gone)}", soft_wrap=True)
+                if args.json:
+                    print(json.dumps({"ok": False, "unreachable": True, "checks": report}, indent=2))
+                return EXIT_UNREACHABLE
             out.print("[red]✘ Stopped:[/] this step did not pass; later steps depend on it. "
                       f"`gateway-tutorial explain {step.target}` says why.")
             break
@@ -119,3 +125,19 @@ def _printer(out, quiet: bool):
         elif isinstance(event, CommandEnded) and not event.result.ok:
             out.print(f"   [red]✘ exit {event.result.exit_code}[/]")
     return on_event
+
+
+def _unreachable(engine, rows) -> str | None:
+    """Why the step failed when it is the cluster that stopped answering (exit 3), else None.
+
+    A check that could not reach the API server says so itself; a failed command could be the
+    lesson's fault or the cluster's, so the cluster is asked once more."""
+    from tutorial.engine.target import probe
+
+    if not any(r.get("unreachable") for r in rows):
+        problem = probe(engine.target, timeout=3.0)
+        if problem is None:
+            return None
+        return f"{problem}. The cluster stopped answering; your progress is kept, so run the same command again once it is back."
+    return (f"the cluster of context {engine.target.context} at {engine.target.server} stopped answering; your "
+            "progress is kept, so run the same command again once it is back.")
