@@ -354,11 +354,12 @@ class Engine:
     def record_checks(self, step: Step, results: list[CheckResult], ran: bool) -> None:
         """Passing checks mark a step done; failing ones mark it failed if it was run or done.
 
-        A check that could not reach the cluster, or a pack's check command that was not
-        confirmed (so not run), says nothing about the step: no change.
+        A check that could not reach the cluster, met only transient API errors (5xx, 429, a
+        dropped connection), or is a pack's check command that was not confirmed (so not run),
+        says nothing about the step: no change.
         """
-        if any(r.error == NOT_CONFIRMED for r in results):
-            return
+        if any(r.error == NOT_CONFIRMED or r.transient for r in results):
+            return  # a check that was not run, or an API server in trouble, says nothing of the step
         if all(r.passed for r in results):
             if results or ran:
                 self.record(step, "done")
