@@ -15,10 +15,9 @@ def laughs(levels: int = 6, width: int = 10) -> str:
 
 
 def _post(api, body: bytes, ctype: str):
-    host, port = urllib.parse.urlsplit(api.url).netloc.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn = api.connection(60)
     conn.request("POST", "/api/v1/namespaces/default/configmaps", body=body,
-                 headers={"Content-Type": ctype, "Authorization": "Bearer x"})
+                 headers={"Content-Type": ctype, "Authorization": f"Bearer {api.token}"})
     resp = conn.getresponse()
     doc = json.loads(resp.read())
     conn.close()
