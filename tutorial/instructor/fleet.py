@@ -177,7 +177,12 @@ class Fleet:
                 if run.state == "running":
                     run.state = "ok"
         except Exception as exc:  # one cluster's surprise must not stop the others
-            run.state, run.detail = "failed", f"{type(exc).__name__}: {exc}"
+            from tutorial.cluster.client import ClusterError
+
+            if isinstance(exc, ClusterError) and exc.unreachable:  # it stopped answering mid-run
+                run.state, run.detail = "unreachable", str(exc)
+            else:
+                run.state, run.detail = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             if timer is not None:
                 timer.cancel()
