@@ -155,3 +155,26 @@ def test_a_journal_failing_validation_is_refused_naming_the_key(lab, key, value,
         assert code == 1 and named in out and "Traceback" not in out, out
         assert "fails validation" in out and "nothing was changed" in out
     assert "emojivoto" in lab.names("lab01", "ns")
+
+
+def test_dry_run_shows_invisible_characters_of_journal_names(lab):
+    code, out = cli("prepare", "emojivoto", *kc(lab), "--yes")
+    assert code == 0, out
+    doc = cm(lab)
+    entry = json.loads(doc["data"]["step.emojivoto.namespace"])
+    entry["created"].append(ref("v1", "ConfigMap", "ok\x1b[2K\rgone", "emojivoto-x", uid="1"))
+    doc["data"]["step.emojivoto.namespace"] = json.dumps(entry)
+    put(lab, doc)
+    code, out = cli("reset", *kc(lab), "--dry-run")
+    assert code == 0 and "\x1b[2K" not in out and "\r" not in out, out
+    assert "ok\\x1b[2K\\x0dgone" in out
+
+
+def test_fleet_commands_say_when_a_progress_file_was_moved_aside(lab, tmp_path):
+    from tutorial.engine.progress import ProgressStore
+
+    path = ProgressStore.for_cluster("lab01", lab.servers["lab01"], state_dir=tmp_path / "state").path
+    path.write_bytes("{}".encode("utf-16"))
+    code, out = cli("reset", *kc(lab), "--dry-run")
+    flat = " ".join(out.split())
+    assert code == 0 and str(path) in flat and "moved to" in flat, out
