@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier
+from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after
 
 WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
 # Answers worth asking again, as client-go does: overload (429) and server-side trouble (5xx),
@@ -391,21 +391,6 @@ def _short(exc: Exception) -> str:
     if "CERTIFICATE_VERIFY_FAILED" in text:
         return "x509: the server's certificate is not trusted"
     return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def _dropped(exc: Exception) -> bool:
-    """A connection the server reset or closed mid-request (worth retrying), not a refused one."""
-    text = f"{exc!r} {exc}"
-    return any(s in text for s in ("Connection reset", "RemoteDisconnected", "ConnectionResetError",
-                                   "Connection aborted", "IncompleteRead", "BrokenPipe"))
-
-
-def _retry_after(headers) -> float | None:
-    try:
-        value = (headers or {}).get("Retry-After")
-        return min(float(value), 30.0) if value is not None else None
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _api_error(status: int, reason: str, body: str, headers=None) -> ClusterError:

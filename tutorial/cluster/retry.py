@@ -58,3 +58,18 @@ class Retrier:
         errors = self.errors if self.errors and self.errors[-1] is exc else [*self.errors, exc]
         return type(exc)(_retry_text(errors, ended=True), status=exc.status, reason=exc.reason,
                          body=exc.body, reset=exc.reset, retry_after=exc.retry_after)
+
+
+def dropped(exc: Exception) -> bool:
+    """A connection the server reset or closed mid-request (worth retrying), not a refused one."""
+    text = f"{exc!r} {exc}"
+    return any(s in text for s in ("Connection reset", "RemoteDisconnected", "ConnectionResetError",
+                                   "Connection aborted", "IncompleteRead", "BrokenPipe"))
+
+
+def retry_after(headers) -> float | None:
+    try:
+        value = (headers or {}).get("Retry-After")
+        return min(float(value), 30.0) if value is not None else None
+    except (TypeError, ValueError, AttributeError):
+        return None
