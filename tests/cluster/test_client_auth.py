@@ -1,5 +1,5 @@
 """How ClusterClient loads credentials: static tokens need no per-request refresh, expiring ones
-are still refreshed (exec plugins), all against a real sandbox API server over HTTP."""
+are still refreshed (exec plugins), all against a real sandbox API server over HTTPS."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from tutorial.cluster.client import ClusterClient, ClusterError, load_configuration
 from tutorial.instructor.kubeapi import Kube
+from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.cluster import SandboxCluster
 
 PLUGIN = """\
@@ -24,15 +25,19 @@ print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": 
 
 
 @pytest.fixture
-def cluster():
-    c = SandboxCluster("auth").start()
+def cluster(request):
+    """A sandbox whose bearer token is the one the test's credentials produce (it requires one)."""
+    c = SandboxCluster("auth", token=getattr(request, "param", "static")).start()
     yield c
     c.stop()
 
 
 def _kubeconfig(path: Path, server: str, user: dict) -> Path:
+    import base64
+
+    ca = base64.b64encode(kubeconfig.ca_for(server).encode()).decode()
     doc = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
-           "clusters": [{"name": "c", "cluster": {"server": server}}],
+           "clusters": [{"name": "c", "cluster": {"server": server, "certificate-authority-data": ca}}],
            "users": [{"name": "u", "user": user}],
            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
     path.write_text(json.dumps(doc))
@@ -59,6 +64,7 @@ def test_static_token_has_no_refresh_hook_and_works(cluster, tmp_path):
         client.close()
 
 
+@pytest.mark.parametrize("cluster", ["from-plugin"], indirect=True)
 def test_expiring_exec_token_is_still_refreshed(cluster, tmp_path):
     user, calls = _exec_user(tmp_path, "2000-01-01T00:00:00Z")  # always expired: refreshed every time
     kc = _kubeconfig(tmp_path / "kc", cluster.url, user)

@@ -5,6 +5,7 @@ the real kubectl and the simulated helm.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -49,6 +50,8 @@ class Lab:
     tmp: Path
     kubeconfig: Path
     servers: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # context -> the served cluster's bearer token
+    cas: dict[str, str] = field(default_factory=dict)     # context -> its certificate (PEM)
 
     @property
     def contexts(self) -> list[str]:
@@ -71,7 +74,7 @@ class Lab:
     def helm(self, context: str, *args: str):
         """The simulated helm, pointed at one context through a kubeconfig whose current context it is."""
         single = self.tmp / f"kubeconfig-{context}"
-        kc_writer.write(single, [(context, self.servers[context])])
+        kc_writer.write(single, [(context, self.servers[context], self.tokens.get(context), self.cas.get(context))])
         env = dict(self.env(context), KUBECONFIG=str(single))
         proc = subprocess.run([sys.executable, "-m", "tutorial.sandbox.simtools", "helm", *args], text=True,
                               capture_output=True, timeout=120, env=env, cwd=REPO)
@@ -107,10 +110,13 @@ def serve(tmp: Path, clusters: int, *, dead: str | None = "lab-down") -> Lab:
         raise AssertionError(f"sandbox serve ended early:\n{''.join(lines)}")
     config = yaml.safe_load(served.read_text())
     servers = {c["name"]: c["cluster"]["server"] for c in config["clusters"]}
+    tokens = {u["name"]: u["user"]["token"] for u in config["users"]}  # sandbox serve: a token per cluster
+    cas = {c["name"]: base64.b64decode(c["cluster"]["certificate-authority-data"]).decode()
+           for c in config["clusters"]}  # and a certificate
     if dead:
         servers[dead] = f"http://127.0.0.1:{closed_port()}"
-    kubeconfig = kc_writer.write(tmp / "kubeconfig", list(servers.items()))
-    return Lab(proc, tmp, kubeconfig, servers)
+    kubeconfig = kc_writer.write(tmp / "kubeconfig", [(n, u, tokens.get(n), cas.get(n)) for n, u in servers.items()])
+    return Lab(proc, tmp, kubeconfig, servers, tokens, cas)
 
 
 def cli(*argv: str) -> tuple[int, str]:
@@ -171,4 +177,5 @@ def in_process(tmp: Path, count: int, *, prefix: str = "lab") -> InProcessLab:
         clusters.append(SandboxCluster(name=f"{prefix}{i + 1:02d}", port=0, settings=settings).start())
     servers = {c.name: c.url for c in clusters}
     kubeconfig = kc_writer.write(tmp / "kubeconfig", list(servers.items()))
-    return InProcessLab(None, tmp, kubeconfig, servers, clusters)
+    return InProcessLab(None, tmp, kubeconfig, servers, {c.name: c.token for c in clusters},
+                        {c.name: c.cert.cert_pem for c in clusters}, clusters=clusters)

@@ -60,7 +60,7 @@ def test_no_terminal_and_no_yes_refuses(kubeconfig):
 
 def test_production_names_warn_and_all_unreachable_exits_3(kubeconfig):
     code, out = cli("prepare", "emojivoto", "--kubeconfig", str(kubeconfig), "--context", "prod-eu",
-                    "--context", "lab01", "--yes", "--timeout", "30")
+                    "--context", "lab01", "--yes", "--allow-production", "prod-eu", "--timeout", "30")
     assert "looks like production" in out and "prod-eu" in out
     assert code == 3, out
     assert out.count("connection refused") >= 2

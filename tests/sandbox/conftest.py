@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tlsfix import https_connection
+from tutorial.sandbox import kubeconfig as kc_writer
 from tutorial.sandbox.resources import Registry
 from tutorial.sandbox.server import ApiServer
 from tutorial.sandbox.store import Store
@@ -24,7 +26,7 @@ clusters:
 users:
 - name: sandbox
   user:
-    token: dummy
+    token: {token}
 contexts:
 - name: sandbox
   context:
@@ -44,6 +46,22 @@ class Api:
     server: ApiServer
     home: Path
 
+    @property
+    def ca_pem(self) -> str:
+        return self.server.ca_pem
+
+    @property
+    def token(self) -> str:
+        """The server's bearer token (every request needs it)."""
+        return self.server.token
+
+    def auth_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def connection(self, timeout: float = 30):
+        """An HTTPS connection to the server that trusts its certificate."""
+        return https_connection(self.server, timeout)
+
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         if not Path(KUBECTL).exists():
             pytest.skip("kubectl is not installed; the sandbox API tests drive the real kubectl binary")
@@ -61,7 +79,7 @@ def start_api(tmp: Path) -> Api:
     store = Store()
     server = ApiServer(store, Registry.builtin(), port=0).start()
     kubeconfig = tmp / "kubeconfig"
-    kubeconfig.write_text(KUBECONFIG.format(url=server.url), encoding="utf-8")
+    kc_writer.write(kubeconfig, [("sandbox", server.url, server.token, server.ca_pem)])
     home = tmp / "home"
     home.mkdir(exist_ok=True)  # kubectl's discovery cache lives here, private to this server
     return Api(server.url, kubeconfig, store, server, home)

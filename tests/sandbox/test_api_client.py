@@ -15,7 +15,10 @@ from kubernetes.client.rest import ApiException  # noqa: E402
 def kc(module_api):
     cfg = client.Configuration()
     cfg.host = module_api.url
-    cfg.api_key = {"authorization": "Bearer dummy"}
+    cfg.api_key = {"authorization": f"Bearer {module_api.token}"}
+    ca = module_api.kubeconfig.parent / "ca.crt"
+    ca.write_text(module_api.server.ca_pem)
+    cfg.ssl_ca_cert = str(ca)
     with client.ApiClient(cfg) as api_client:
         yield api_client
 

@@ -10,6 +10,7 @@ import urllib.parse
 
 import pytest
 
+from tlsfix import https_connection
 from tutorial.sandbox import admission
 from tutorial.sandbox.resources import Registry
 from tutorial.sandbox.server import ApiServer
@@ -17,10 +18,9 @@ from tutorial.sandbox.store import Store
 
 
 def request(api, method, path, body=None, ctype="application/json", headers=None):
-    host, port = urllib.parse.urlsplit(api.url).netloc.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn = https_connection(api)
     data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    conn.request(method, path, body=data, headers={"Content-Type": ctype, "Authorization": "Bearer x",
+    conn.request(method, path, body=data, headers={"Content-Type": ctype, "Authorization": f"Bearer {api.token}",
                                                     **(headers or {})})
     resp = conn.getresponse()
     payload = resp.read()
@@ -100,9 +100,9 @@ def test_crd_schema_validation_rejects_bad_enum(module_api):
 
 
 def test_watch_stream_is_chunked_ndjson_and_stops_at_timeout(module_api):
-    host, port = urllib.parse.urlsplit(module_api.url).netloc.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", "/api/v1/namespaces?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Ddefault")
+    conn = https_connection(module_api)
+    conn.request("GET", "/api/v1/namespaces?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Ddefault",
+                 headers={"Authorization": f"Bearer {module_api.token}"})
     resp = conn.getresponse()
     assert resp.status == 200 and resp.getheader("Content-Type") == "application/json"
     assert resp.getheader("Transfer-Encoding") == "chunked"
@@ -160,9 +160,9 @@ def test_faults_are_honoured(tmp_path):
 
 
 def test_concurrent_clients_with_open_watch(module_api):
-    host, port = urllib.parse.urlsplit(module_api.url).netloc.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=20")
+    conn = https_connection(module_api)
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=20",
+                 headers={"Authorization": f"Bearer {module_api.token}"})
     resp = conn.getresponse()
     errors = []
 
@@ -223,9 +223,9 @@ def test_randomly_malformed_objects_never_cause_server_errors(module_api):
 
 
 def _open_watch(server, query):
-    host, port = urllib.parse.urlsplit(server.url).netloc.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&" + query)
+    conn = https_connection(server)
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&" + query,
+                 headers={"Authorization": f"Bearer {server.token}"})
     return conn, conn.getresponse()
 
 
@@ -337,8 +337,9 @@ def test_abandoned_watch_frees_its_thread():
         host, port = urllib.parse.urlsplit(server.url).netloc.split(":")
         conns = []
         for _ in range(3):
-            conn = http.client.HTTPConnection(host, int(port), timeout=30)
-            conn.request("GET", "/api/v1/namespaces/default/secrets?watch=true&timeoutSeconds=600")
+            conn = https_connection(server)
+            conn.request("GET", "/api/v1/namespaces/default/secrets?watch=true&timeoutSeconds=600",
+                         headers={"Authorization": f"Bearer {server.token}"})
             conn.getresponse()
             conns.append(conn)
         with server.watch_changed:

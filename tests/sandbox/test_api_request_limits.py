@@ -8,6 +8,7 @@ with full details, unsupported field selectors (400), and a 404 that `kubectl de
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -20,9 +21,10 @@ def k(module_api):
 
 
 def _raw(k, method: str, path: str, body: bytes | None, ctype: str = "application/json") -> tuple[int, dict]:
-    request = urllib.request.Request(k.url + path, data=body, method=method, headers={"Content-Type": ctype})
+    request = urllib.request.Request(k.url + path, data=body, method=method,
+                                     headers={"Content-Type": ctype, **k.auth_headers()})
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=30, context=ssl.create_default_context(cadata=k.ca_pem)) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())

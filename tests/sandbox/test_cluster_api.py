@@ -15,7 +15,8 @@ from tutorial.sandbox.runtime import SandboxSettings
 
 def test_context_manager_serves_then_closes_the_port(tmp_path):
     with SandboxCluster(name="demo") as cluster:
-        with urllib.request.urlopen(f"{cluster.url}/readyz", timeout=5) as resp:
+        ready = urllib.request.Request(f"{cluster.url}/readyz", headers={"Authorization": f"Bearer {cluster.token}"})
+        with urllib.request.urlopen(ready, timeout=5, context=cluster.cert.client_context()) as resp:
             assert resp.status == 200
         path = cluster.write_kubeconfig(tmp_path / "kc")
         config = yaml.safe_load(path.read_text())
@@ -23,7 +24,7 @@ def test_context_manager_serves_then_closes_the_port(tmp_path):
         assert config["clusters"][0]["cluster"]["server"] == cluster.url
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         url = cluster.url
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    host, port = url.removeprefix("https://").rsplit(":", 1)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((host, int(port)), timeout=2).close()
 

@@ -35,7 +35,7 @@ def _start_serve(tmp: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
 
 
 def _refused(url: str) -> bool:
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    host, port = url.removeprefix("https://").removeprefix("http://").rsplit(":", 1)
     try:
         socket.create_connection((host, int(port)), timeout=2).close()
     except ConnectionRefusedError:
@@ -151,4 +151,4 @@ def test_serve_stops_cleanly_on_sigterm_with_a_fixed_port(tmp_path):
     proc.send_signal(signal.SIGTERM)
     out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, out
-    assert servers == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
+    assert servers == [f"https://127.0.0.1:{port}", f"https://127.0.0.1:{port + 1}"]

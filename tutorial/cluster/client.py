@@ -13,21 +13,34 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after
+
 WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
+# Answers worth asking again, as client-go does: overload (429) and server-side trouble (5xx),
+# and a connection the server dropped mid-request. Refused connections are not: the cluster is gone.
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ClusterError(Exception):
     """The cluster could not be asked: unreachable, unauthorised, or it answered an error."""
 
-    def __init__(self, message: str, *, status: int | None = None, reason: str = "", body: str = ""):
+    def __init__(self, message: str, *, status: int | None = None, reason: str = "", body: str = "",
+                 reset: bool = False, retry_after: float | None = None):
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.body = body
+        self.reset = reset              # the server dropped the connection mid-request
+        self.retry_after = retry_after  # seconds, from a Retry-After header
 
     @property
     def unreachable(self) -> bool:
-        return self.status is None
+        return self.status is None and not self.reset
+
+    @property
+    def transient(self) -> bool:
+        """Worth asking again: 429, 5xx or a dropped connection (never a refused one)."""
+        return self.reset or self.status in TRANSIENT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -168,8 +181,19 @@ class ClusterClient:
                 self._api.close()
                 self._api = None
 
-    def _call(self, path: str, query: list[tuple[str, str]] | None = None, *, timeout: float | tuple = 15.0):
-        """GET path; the raw urllib3 response (body not read yet), or ClusterError."""
+    def _call(self, path: str, query: list[tuple[str, str]] | None = None, *, timeout: float | tuple = 15.0,
+              retry: Retrier | None = None):
+        """GET path; the raw urllib3 response (body not read yet), or ClusterError. Transient
+        errors are asked again until retry's deadline (default: RETRY_BUDGET seconds)."""
+        retry = retry or Retrier(time.monotonic() + RETRY_BUDGET)
+        while True:
+            try:
+                return self._call_once(path, query, timeout)
+            except ClusterError as exc:
+                if not retry.wait(exc):
+                    raise retry.final(exc) from exc
+
+    def _call_once(self, path: str, query, timeout):
         from kubernetes.client.exceptions import ApiException
 
         api = self.api
@@ -185,16 +209,17 @@ class ClusterClient:
                     auth_settings=["BearerToken"], _preload_content=False,
                     _return_http_data_only=True, _request_timeout=timeout)
         except ApiException as exc:
-            raise _api_error(exc.status, exc.reason, exc.body) from exc
+            raise _api_error(exc.status, exc.reason, exc.body, exc.headers) from exc
         except Exception as exc:  # urllib3 connection errors, TLS errors, DNS
-            raise ClusterError(f"cannot reach the API server at {api.configuration.host}: {_short(exc)}") from exc
+            raise ClusterError(f"cannot reach the API server at {api.configuration.host}: {_short(exc)}",
+                               reset=_dropped(exc)) from exc
         if resp.status >= 400:
             body = resp.data
-            raise _api_error(resp.status, resp.reason, body.decode("utf-8", "replace") if body else "")
+            raise _api_error(resp.status, resp.reason, body.decode("utf-8", "replace") if body else "", resp.headers)
         return resp
 
-    def get_json(self, path: str, query: list[tuple[str, str]] | None = None) -> dict:
-        resp = self._call(path, query)
+    def get_json(self, path: str, query: list[tuple[str, str]] | None = None, *, retry: Retrier | None = None) -> dict:
+        resp = self._call(path, query, retry=retry)
         try:
             return json.loads(resp.data or b"{}")
         except ValueError as exc:
@@ -238,9 +263,9 @@ class ClusterClient:
             raise
 
     def list(self, ref: ResourceRef, namespace: str | None = None, *, label_selector: str | None = None,
-             field_selector: str | None = None) -> tuple[list[dict], str]:
+             field_selector: str | None = None, retry: Retrier | None = None) -> tuple[list[dict], str]:
         query = _selectors(label_selector, field_selector)
-        doc = self.get_json(ref.path(namespace), query)
+        doc = self.get_json(ref.path(namespace), query, retry=retry)
         return doc.get("items", []), doc.get("metadata", {}).get("resourceVersion", "")
 
     def watch(self, ref: ResourceRef, namespace: str | None, resource_version: str, *,
@@ -267,14 +292,17 @@ class ClusterClient:
 
     def wait_for(self, ref: ResourceRef, namespace: str | None, judge: Callable[[list[dict]], bool], *,
                  timeout: float, name: str | None = None, label_selector: str | None = None,
-                 cancel: threading.Event | None = None) -> WaitOutcome:
-        """Wait until judge(current objects) is true, driven by watch events, or the deadline."""
+                 cancel: threading.Event | None = None, on_retry=None) -> WaitOutcome:
+        """Wait until judge(current objects) is true, driven by watch events, or the deadline.
+        Transient API errors are asked again until the deadline; on_retry(text) hears of each."""
         field_selector = f"metadata.name={name}" if name else None
         deadline = time.monotonic() + timeout
+        retry = Retrier(deadline, cancel, on_retry)
         items: dict[str, dict] = {}
         while True:
             try:
-                listed, rv = self.list(ref, namespace, label_selector=label_selector, field_selector=field_selector)
+                listed, rv = self.list(ref, namespace, label_selector=label_selector, field_selector=field_selector,
+                                       retry=retry)
             except ClusterError as exc:
                 return WaitOutcome(False, list(items.values()), error=exc)
             items = {_key(o): o for o in listed}
@@ -305,6 +333,8 @@ class ClusterClient:
         except ClusterError as exc:
             if exc.unreachable or time.monotonic() >= deadline:
                 return WaitOutcome(False, list(items.values()), error=exc)
+            if exc.transient:
+                time.sleep(min(RETRY_FIRST, max(0.0, deadline - time.monotonic())))  # then relist
         if cancel is not None and cancel.is_set():
             return WaitOutcome(False, list(items.values()), cancelled=True)
         return None if time.monotonic() < deadline else WaitOutcome(False, list(items.values()))
@@ -363,7 +393,7 @@ def _short(exc: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-def _api_error(status: int, reason: str, body: str) -> ClusterError:
+def _api_error(status: int, reason: str, body: str, headers=None) -> ClusterError:
     kube_reason, message = "", f"the API server answered {status} {reason}"
     try:
         doc = json.loads(body or "{}")
@@ -371,4 +401,5 @@ def _api_error(status: int, reason: str, body: str) -> ClusterError:
         message = doc.get("message", message)
     except (ValueError, TypeError, AttributeError):
         pass
-    return ClusterError(message, status=status, reason=kube_reason, body=body or "")
+    return ClusterError(message, status=status, reason=kube_reason, body=body or "",
+                        retry_after=_retry_after(headers) if status == 429 or status == 503 else None)

@@ -32,7 +32,7 @@ def load_lesson_set(args):
 
 def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False):
     """An Engine on the chosen cluster with its progress store; exits 3 if it does not answer."""
-    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.progress import ProgressStore, check_variants
     from tutorial.engine.session import Engine
     from tutorial.engine.target import TargetError, choose_target, probe
 
@@ -54,10 +54,15 @@ def open_engine(args, *, need_cluster: bool = True, runs_commands: bool = False)
             raise CommandFailed(f"{problem}\nCheck the context (`kubectl config get-contexts`), or add --sandbox "
                                 "to use the simulated sandbox cluster.", EXIT_UNREACHABLE)
     progress = ProgressStore.for_cluster(*target.identity)
+    check_variants(progress, lessons)
     if progress.warning:
         print(progress.warning, file=sys.stderr)
     apply_variants(lessons, progress, getattr(args, "variant", None) or [])
-    return Engine(lessons, target, progress)
+    from tutorial.engine.pack import LessonPack
+
+    engine = Engine(lessons, target, progress)
+    engine.pack = LessonPack.of(getattr(args, "lessons", None), lessons)
+    return engine
 
 
 def with_engine(args, body, *, runs_commands: bool = False) -> int:
@@ -107,3 +112,26 @@ def resolve(engine, target: str):
 def fail(exc: CommandFailed) -> int:
     print(f"gateway-tutorial: {exc}", file=sys.stderr)
     return exc.code
+
+
+def confirm_pack_checks(engine, pairs, out, yes: bool) -> None:
+    """Before `check`/`explain` run a lesson pack's checks: name the pack, show its check commands
+    and ask (or --yes); unconfirmed ones are then reported as not run, never run."""
+    from rich.markup import escape
+    from rich.prompt import Confirm
+
+    from tutorial.engine.pack import shown_check_commands
+
+    if engine.pack is None:
+        return
+    shown = [p for _, step in pairs for p in shown_check_commands(engine, step)
+             if not engine.pack.allows(p.spec.argv)]
+    if not shown:
+        return
+    out.print(f"[bold yellow]⚠ Not the bundled lessons:[/] {escape(engine.pack.notice)}", soft_wrap=True)
+    for prepared in shown:
+        out.print(f"   [bold]$[/] {escape(prepared.display)}  [dim]# {escape(prepared.title)}[/]", soft_wrap=True)
+    if yes or (sys.stdin.isatty() and Confirm.ask("   Run these check commands?", default=False, console=out)):
+        engine.pack.confirm(list(p.spec.argv) for p in shown)
+    else:
+        out.print("   These check commands are not run (confirm them, or add --yes).")

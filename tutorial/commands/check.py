@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tutorial.commands._common import add_variant_option, resolve, with_engine
+from tutorial.commands._common import add_variant_option, confirm_pack_checks, resolve, with_engine
 from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 
@@ -13,6 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="TARGET", nargs="?", default="all",
                         help="all (default), LESSON, LESSON/STEP, or ..LESSON/STEP")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--yes", "-y", action="store_true",
+                        help="run a lesson pack's check commands without asking (they are still shown)")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
                         help="seconds each check may wait for its condition (default 10)")
     add_variant_option(parser)
@@ -31,6 +33,7 @@ def _check(engine, args) -> int:
     out = console(stderr=args.json)
     if engine.target.sandbox:
         out.print("[reverse yellow] SANDBOX [/] simulated cluster")
+    confirm_pack_checks(engine, pairs, out, args.yes)
     checks = [(step, c) for _, step in pairs for c in step.checks]
     results = engine.run_checks(checks, timeout=args.timeout)
     by_step: dict[str, list] = {}

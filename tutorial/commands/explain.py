@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tutorial.commands._common import add_variant_option, resolve, with_engine
+from tutorial.commands._common import add_variant_option, confirm_pack_checks, resolve, with_engine
 from tutorial.exitcodes import EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 
@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the explanations as JSON")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
                         help="seconds each check may wait for its condition (default 5)")
+    parser.add_argument("--yes", "-y", action="store_true",
+                        help="run a lesson pack's check commands without asking (they are still shown)")
     add_variant_option(parser)
 
 
@@ -39,6 +41,7 @@ def _explain(engine, args) -> int:
     out = console(stderr=args.json)
     if engine.target.sandbox:
         out.print("[reverse yellow] SANDBOX [/] simulated cluster")
+    confirm_pack_checks(engine, pairs, out, getattr(args, "yes", False))
     checks = [(step, c) for _, step in pairs for c in step.checks]
     results = engine.run_checks(checks, timeout=args.timeout)
     views = _explain_all(engine, [step for step, _ in checks], results, explain_result)
@@ -65,8 +68,11 @@ def _explain_all(engine, steps, results, explain_result) -> list:
     """Explanations of every result (None if it passed), gathered in parallel: each asks the cluster."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from tutorial.engine.pack import NOT_CONFIRMED
+
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="explain") as pool:
-        return list(pool.map(lambda pair: explain_result(engine, *pair), zip(steps, results)))
+        return list(pool.map(lambda pair: None if pair[1].error == NOT_CONFIRMED else explain_result(engine, *pair),
+                             zip(steps, results)))
 
 
 def _md(text: str) -> str:
@@ -80,9 +86,9 @@ def _md(text: str) -> str:
 
 def print_explanation(out, step, view, repeat: bool = False) -> None:
     """Title, what was observed, why, and the fix with its command (a repeat: the title only)."""
-    import shlex
-
     from rich.markup import escape
+
+    from tutorial.engine.visible import join_argv
 
     out.print(f"\n[red]✘[/] [bold]{escape(step.target)}[/] · {escape(view.check_title)}")
     out.print(f"  [bold]{_md(view.title)}[/]")
@@ -96,7 +102,7 @@ def print_explanation(out, step, view, repeat: bool = False) -> None:
     out.print(f"  [dim]Why:[/] {_md(view.why)}")
     out.print(f"  [dim]Fix:[/] {_md(view.fix)}")
     if view.fix_command:
-        out.print(f"    [green]$[/] {escape(shlex.join(view.fix_command))}")
+        out.print(f"    [green]$[/] {escape(join_argv(view.fix_command))}")
     if view.source == "generic" and view.evidence:
         out.print("  [dim]Raw evidence (also in --json):[/]")
         out.print(escape(json.dumps({k: v for k, v in view.evidence.items() if k not in ("check", "params")},

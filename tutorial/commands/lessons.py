@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tutorial.commands._common import CommandFailed, fail, load_lesson_set
 from tutorial.exitcodes import EXIT_OK
@@ -39,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
     except CommandFailed as exc:
         return fail(exc)
     progress, where = _progress(args)
+    if progress is not None:
+        from tutorial.engine.progress import check_variants
+
+        check_variants(progress, lessons)
+        if progress.warning:
+            print(progress.warning, file=sys.stderr)
     states = {t: r.state for t, r in progress.all().items()} if progress else {}
     if args.json:
         data = [{"id": l.id, "title": l.title, "order": l.order,

@@ -85,7 +85,9 @@ def _watch(engine, args) -> int:
             out.file.flush()
 
     def trouble(exc):
-        out.print(f"[yellow]?[/] no answer from the cluster: {exc} — trying again")
+        from rich.markup import escape
+
+        out.print(f"[yellow]?[/] no answer from the cluster: {escape(str(exc))} — trying again")
 
     with live if live is not None else contextlib.nullcontext():
         worker = threading.Thread(target=follow, args=(engine.client, show, cancel),

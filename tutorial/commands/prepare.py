@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tutorial.commands._common import CommandFailed, fail, load_lesson_set
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
-    from tutorial.instructor.selection import SelectionError, select, show_and_confirm
+    from tutorial.instructor.selection import SelectionError, allowed_production, select, show_and_confirm
     from tutorial.commands._render import console
 
     out = console()
@@ -28,13 +28,13 @@ def run(args: argparse.Namespace) -> int:
         clusters, view = select(args)
         lessons = load_lesson_set(args)
         target = _upto(lessons, args.target)
-        show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes,
+        show_and_confirm(out, clusters, f"prepare up to {args.target}", yes=args.yes, allow=allowed_production(args),
                          explain=f"Runs each step's solution, up to {args.target}, on every cluster "
                                  "(steps already done are skipped and recorded as found).")
         fleet = Fleet(clusters, lessons, variants=args.variant, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         if not exc.code:
-            out.print(str(exc))  # "nothing done (not confirmed)"
+            out.print(str(exc), markup=False)  # "nothing done (not confirmed)"
             return 0
         return fail(CommandFailed(str(exc), exc.code))
     except CommandFailed as exc:
@@ -64,6 +64,7 @@ def _upto(lessons, target: str) -> str:
 
 
 def _prepare(fleet, target: str, args, out) -> int:
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tutorial.instructor import render
@@ -72,10 +73,10 @@ def _prepare(fleet, target: str, args, out) -> int:
     columns = (TextColumn("{task.description}", justify="left"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("{task.fields[now]}"))
     with Progress(*columns, console=out, transient=False) as bars:
-        tasks = {r.context: bars.add_task(r.context, total=None, now="queued") for r in fleet.runs}
+        tasks = {r.context: bars.add_task(escape(r.context), total=None, now="queued") for r in fleet.runs}
 
         def on_step(run, index, step_target):
-            bars.update(tasks[run.context], total=run.total, completed=index, now=step_target or "done")
+            bars.update(tasks[run.context], total=run.total, completed=index, now=escape(step_target or "done"))
 
         def job(run):
             run.total = len(run.engine.steps(target))

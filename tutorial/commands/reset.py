@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from tutorial.exitcodes import EXIT_USAGE
     from tutorial.instructor.fleet import Fleet, fleet_state_dir
     from tutorial.instructor.reset import scope_targets
-    from tutorial.instructor.selection import SelectionError, select, show_and_confirm
+    from tutorial.instructor.selection import SelectionError, allowed_production, select, show_and_confirm
     from tutorial.lessons.models import TargetError
 
     out = console()
@@ -36,13 +36,13 @@ def run(args: argparse.Namespace) -> int:
         scope_targets(lessons, args.target)
         if not args.dry_run:
             scope = "every step" if args.target in ("all", "") else f"{args.target} and the steps after it"
-            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes,
+            show_and_confirm(out, clusters, f"reset {args.target}", yes=args.yes, allow=allowed_production(args),
                              explain=f"Deletes, on each cluster, what its journal says the tutorial created "
                                      f"({scope}); nothing else. To see exactly what first: --dry-run.")
         fleet = Fleet(clusters, lessons, state_dir=fleet_state_dir(), view=view)
     except SelectionError as exc:
         if not exc.code:
-            out.print(str(exc))  # "nothing done (not confirmed)"
+            out.print(str(exc), markup=False)  # "nothing done (not confirmed)"
             return 0
         return fail(CommandFailed(str(exc), exc.code))
     except TargetError as exc:
@@ -78,10 +78,15 @@ def _reset(fleet, args, out) -> int:
 
 
 def _print_plan(out, run) -> None:
-    """Exactly what a reset would delete on one cluster, and what it keeps and why (one line each)."""
-    from rich.markup import escape
+    """Exactly what a reset would delete on one cluster, what it keeps and what it refuses, and why
+    (one line each; names from the journal are outside input: invisible characters shown escaped)."""
+    from rich.markup import escape as rich_escape
 
+    from tutorial.engine.visible import escape_invisible
     from tutorial.instructor import render
+
+    def escape(text: str) -> str:
+        return rich_escape(escape_invisible(text))
 
     plan = run.result
     name = f"[bold]{escape(run.context)}[/] ({escape(run.cluster.server)})"
@@ -90,9 +95,12 @@ def _print_plan(out, run) -> None:
         return
     rows = []
     for a in plan.actions:
+        if a.status == "refused":
+            continue  # listed below with why
         rows.append((render.mark(a.status), f"{escape(a.how)}  [dim](recorded by {escape(a.step)})[/]"))
         rows += [("", f"  with {escape(what)}") for what in a.contents]
     rows += [(render.mark("kept"), f"{escape(what)}: {escape(why)}") for what, why in plan.kept]
+    rows += [(render.mark("refused"), f"{escape(what)}: {escape(why)}") for what, why in plan.refused]
     if not out.is_terminal:  # piped: one line per object, whole, for grep and diff
         out.print(f"{name}: would undo {escape(', '.join(plan.steps))}", soft_wrap=True)
         for symbol, text in rows:

@@ -30,6 +30,7 @@ class CheckResult:
     error: str | None = None
     unreachable: bool = False
     cancelled: bool = False
+    transient: bool = False  # the API server kept failing (5xx, 429, dropped): says nothing about the step
 
     def to_json(self) -> dict[str, Any]:
         return {"check": self.check_id, "kind": self.kind, "title": self.title, "passed": self.passed,
@@ -72,9 +73,11 @@ def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
         error = evidence.pop("_error", None)
         if error is not None:
             result.error, result.unreachable = str(error), error.unreachable
-            result.observed = result.observed or str(error)
+            result.transient = getattr(error, "transient", False)
+            result.observed = str(error) if result.transient else (result.observed or str(error))
     except ClusterError as exc:
         result.error, result.unreachable, result.observed = str(exc), exc.unreachable, str(exc)
+        result.transient = exc.transient
     result.duration = time.monotonic() - start
     return result
 

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from tutorial.engine.journalcheck import (BASELINE_KEY, FORMAT, OWNER_ANNOTATION, STEP_PREFIX, JournalInvalid,
+                                          baseline_from, check_baseline, check_data)
 from tutorial.instructor.kubeapi import Kube, ObjRef, Seen
 from tutorial.instructor.stepscope import changes_cluster, interest, namespaces_of
 
@@ -27,8 +29,6 @@ LOG = logging.getLogger("tutorial.engine.journal")
 
 JOURNAL_NAMESPACE = "kube-system"
 JOURNAL_NAME = "gateway-tutorial-journal"
-FORMAT = "1"
-STEP_PREFIX = "step."
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gateway-tutorial"}
 
 # Kinds whose new objects a step may leave behind; kinds a cluster does not serve are skipped.
@@ -82,7 +82,11 @@ class StepEntry:
 
     @classmethod
     def from_json(cls, text: str) -> "StepEntry":
-        doc = json.loads(text)
+        return cls.from_doc(json.loads(text))
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "StepEntry":
+        """From an entry journalcheck.check_entry has validated."""
         return cls(doc["target"], int(doc.get("seq", 0)), doc.get("recorded", ""), list(doc.get("created", [])),
                    list(doc.get("releases", [])), list(doc.get("kept", [])))
 
@@ -106,48 +110,56 @@ class Journal:
         return f"{base}/{name}" if name else base
 
     def read(self) -> tuple[dict[str, StepEntry], dict | None]:
-        """(target -> entry, the ConfigMap or None); a malformed entry raises JournalError."""
+        """(target -> entry, the ConfigMap or None). The journal is outside input: one key of
+        the wrong type, an unknown key or format version refuses all of it (JournalError)."""
         status, cm = self.kube.request("GET", self._path())
         if status == 404:
             return {}, None
         self.kube.raise_for(status, cm, "read the tutorial's journal")
-        entries = {}
-        for key, text in (cm.get("data") or {}).items():
-            if key.startswith(STEP_PREFIX):
-                try:
-                    entry = StepEntry.from_json(text)
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise JournalError(f"journal entry {key} in {JOURNAL_NAMESPACE}/{JOURNAL_NAME} is "
-                                       f"damaged ({exc}); fix or delete that key with kubectl edit") from exc
-                entries[entry.target] = entry
+        try:
+            checked, _ = check_data(cm.get("data") if isinstance(cm, dict) else None)
+        except JournalInvalid as exc:
+            raise JournalError(f"the journal {JOURNAL_NAMESPACE}/{JOURNAL_NAME} fails validation at {exc}; "
+                               "nothing was changed. Fix or delete that key (kubectl edit configmap -n "
+                               f"{JOURNAL_NAMESPACE} {JOURNAL_NAME})") from None
+        entries = {doc["target"]: StepEntry.from_doc(doc) for doc in checked.values()}
         return entries, cm
+
+    @staticmethod
+    def baseline(cm: dict | None) -> dict | None:
+        """What existed before the tutorial's first step (namespaces and CRDs with uids), if recorded."""
+        text = ((cm or {}).get("data") or {}).get(BASELINE_KEY)
+        return check_baseline(text) if text is not None else None
 
     def entries(self) -> dict[str, StepEntry]:
         return self.read()[0]
 
-    def update(self, change, *, first: tuple | None = None) -> dict[str, StepEntry]:
+    def update(self, change, *, first: tuple | None = None, baseline: dict | None = None) -> dict[str, StepEntry]:
         """Apply change(entries) -> entries and write it back; retried when someone else wrote first.
 
         first: a read() made earlier, tried before reading again (its resourceVersion guards the
         write, so a journal changed since then is simply read afresh).
+        baseline: what existed before this step; kept only when the journal has none yet (first step).
         """
         for attempt in range(8):
             entries, cm = first if (first is not None and attempt == 0) else self.read()
             new = change(dict(entries))
-            if self._write(new, cm):
+            if self._write(new, cm, self.baseline(cm) or baseline):
                 return new
         raise JournalError("the journal kept changing while it was being written; try again")
 
-    def _write(self, entries: dict[str, StepEntry], cm: dict | None) -> bool:
+    def _write(self, entries: dict[str, StepEntry], cm: dict | None, baseline: dict | None = None) -> bool:
         data = {"format": FORMAT}
         data.update({STEP_PREFIX + e.target.replace("/", "."): e.to_json() for e in entries.values() if not e.empty})
+        if len(data) > 1 and baseline is not None:
+            data[BASELINE_KEY] = json.dumps(baseline, sort_keys=True)
         if cm is None:
             if len(data) == 1:
                 return True
             body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
                     "metadata": {"name": JOURNAL_NAME, "namespace": JOURNAL_NAMESPACE, "labels": MANAGED_BY}}
             status, doc = self.kube.request("POST", self._path(None), body)
-        elif len(data) == 1:  # nothing left: the tutorial leaves no trace
+        elif len(data) <= 2 and set(data) <= {"format", BASELINE_KEY}:  # nothing left: no trace
             pre = {"preconditions": {"resourceVersion": cm["metadata"]["resourceVersion"]}}
             status, doc = self.kube.request("DELETE", self._path(), pre)
             if status == 404:
@@ -269,7 +281,10 @@ def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = F
             result.append(entry)
             return entries
 
-        journal.update(change)
+        baseline = dict(baseline_from(watch.before.objects.values()), recorded=_now())
+        journal.update(change, baseline=baseline)
+        if result and not unchanged:
+            stamp(kube, result[-1], watch.before)
         return result[-1] if result else None
     except Exception as exc:
         if strict:
@@ -377,3 +392,37 @@ def _ident(d: dict) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def stamp(kube: Kube, entry: StepEntry, before: Snapshot) -> None:
+    """Mark what this step created with the ownership annotation reset asks for (one merge patch
+    each, only for objects new in this run). A failed stamp leaves the object unowned: safe."""
+    old = {o.uid for o in before.objects.values()}
+    for created in entry.created:
+        if created.get("uid") in old:
+            continue
+        ref = ObjRef.from_dict(created)
+        path = kube.ref_path(ref)
+        if path is None:
+            continue
+        body = {"metadata": {"annotations": {OWNER_ANNOTATION: entry.target}}}
+        status, doc = kube.request("PATCH", path, body, content_type="application/merge-patch+json")
+        if status >= 400 and status != 404:
+            LOG.warning("journal: could not mark %s as the tutorial's: %s", ref, doc.get("message") or status)
+    for rel in entry.releases:
+        _stamp_release(kube, rel, entry.target)
+
+
+def _stamp_release(kube: Kube, rel: dict, target: str) -> None:
+    """Annotate the Helm release's records, so reset knows the tutorial installed that release."""
+    status, doc = kube.request("GET", f"/api/v1/namespaces/{rel['namespace']}/secrets",
+                               query=[("labelSelector", f"owner=helm,name={rel['name']}")])
+    if status >= 400:
+        return
+    for secret in doc.get("items", []):
+        name = secret["metadata"]["name"]
+        if OWNER_ANNOTATION in (secret["metadata"].get("annotations") or {}):
+            continue
+        kube.request("PATCH", f"/api/v1/namespaces/{rel['namespace']}/secrets/{name}",
+                     {"metadata": {"annotations": {OWNER_ANNOTATION: target}}},
+                     content_type="application/merge-patch+json")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 FORMAT = 1
+MAX_BYTES = 4 * 1024 * 1024  # a real progress file is a few KB; a bigger one is not ours
 STATES = ("todo", "done", "skipped", "failed")
 _TARGET = re.compile(r"^[^/\s]+/[^/\s]+$")
 
@@ -64,8 +65,12 @@ def _validate(data: Any) -> dict[str, Any]:
     if not isinstance(steps, dict) or not isinstance(variants, dict):
         raise CorruptProgress("'steps' and 'variants' must be objects")
     for target, rec in steps.items():
+        if not _TARGET.match(target):
+            raise CorruptProgress(f"step key {target!r} is not 'lesson/step'")
         if not isinstance(rec, dict) or rec.get("state") not in STATES:
             raise CorruptProgress(f"step {target!r} has no valid state")
+        if not isinstance(rec.get("updated"), (str, type(None))) or not isinstance(rec.get("detail", ""), str):
+            raise CorruptProgress(f"step {target!r}: 'updated' and 'detail' must be strings")
     if not all(isinstance(v, str) for v in variants.values()):
         raise CorruptProgress("every variant must be a string")
     if not isinstance(data.get("current"), (str, type(None))):
@@ -122,23 +127,60 @@ class ProgressStore:
                 "variants": {}, "steps": {}, "current": None}
 
     def _load(self) -> dict[str, Any]:
-        """Read the file (caller holds the lock); move a corrupt one aside and start fresh."""
+        """Read the file (caller holds the lock); move an unreadable one aside and start fresh.
+
+        Unreadable is anything but a small UTF-8 JSON format-1 document: a directory, other
+        bytes (UTF-16, binary), JSON nested past the parser's depth, the wrong shape."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = _validate(json.loads(self._text()))
         except FileNotFoundError:
             return self._fresh()
-        try:
-            return _validate(json.loads(text))
-        except (ValueError, CorruptProgress) as exc:  # JSONDecodeError is a ValueError
+        except CorruptProgress as exc:
             self._move_aside(str(exc))
             return self._fresh()
+        except UnicodeDecodeError as exc:
+            self._move_aside(f"it is not UTF-8 text (byte {exc.start}{_utf16_hint(exc.object)})")
+            return self._fresh()
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            self._move_aside(f"it is not valid JSON ({exc})")
+            return self._fresh()
+        except RecursionError:
+            self._move_aside("its JSON is nested too deeply")
+            return self._fresh()
+        return data
+
+    def _text(self) -> str:
+        """The file's text; CorruptProgress for a directory, an unreadable or oversized file."""
+        if self.path.is_dir():
+            raise CorruptProgress("it is a directory, not a file")
+        try:
+            with open(self.path, "rb") as fh:
+                raw = fh.read(MAX_BYTES + 1)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise CorruptProgress(f"it cannot be read ({exc.strerror})") from None
+        if len(raw) > MAX_BYTES:
+            raise CorruptProgress(f"it is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        return raw.decode("utf-8")
+
+    def discard(self, reason: str) -> None:
+        """Move the file aside (with .warning naming both paths) and start fresh: it holds
+        something these lessons cannot use, e.g. a remembered variant that no longer exists."""
+        with self._locked():
+            if self.path.exists():
+                self._move_aside(reason)
+
+    def variants(self) -> dict[str, str]:
+        """Every remembered variant choice, lesson -> variant."""
+        return dict(self._read()["variants"])
 
     def _move_aside(self, reason: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.stem}.corrupt-{stamp}.json")
         os.replace(self.path, aside)
         self.warning = (
-            f"The progress file {self.path} could not be read ({reason}). It was moved to "
+            f"The progress file {self.path} could not be used ({reason}). It was moved to "
             f"{aside} and a fresh one started; your cluster is unchanged, and "
             "`gateway-tutorial check all` shows which steps are already done."
         )
@@ -254,3 +296,24 @@ def _forget(data: dict[str, Any], target: str) -> None:
 
 def _record(rec: dict[str, Any]) -> StepRecord:
     return StepRecord(rec["state"], rec.get("updated"), str(rec.get("detail") or ""))
+
+
+def _utf16_hint(raw: bytes) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[1:2] == b"\x00":
+        return "; it looks like UTF-16"
+    return ""
+
+
+def check_variants(store: ProgressStore, lessons) -> None:
+    """Start fresh (moving the file aside, with store.warning) when a remembered variant is not
+    one the lesson has any more: resolving targets with it would fail on every step."""
+    for lesson_id, variant in store.variants().items():
+        try:
+            lesson = lessons.lesson(lesson_id)
+        except Exception:  # a lesson that is gone: its choice is simply unused
+            continue
+        known = [v.id for v in lesson.variants]
+        if variant not in known:
+            store.discard(f"it remembers variant {variant!r} for lesson {lesson_id}, which has "
+                          f"{', '.join(known) or 'no variants'}")
+            return

@@ -8,7 +8,6 @@ in its own session, so a timeout, a cancel() or Ctrl-C ends the whole process gr
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import signal
 import threading
@@ -16,6 +15,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Sequence
+
+from tutorial.engine.visible import escape_invisible, join_argv, quote_arg
 
 OutputCallback = Callable[[str, str], None]
 
@@ -167,15 +168,16 @@ def display_command(spec: CommandSpec, target: RunTarget, show_env: bool = True,
     env = os.environ if base_env is None else base_env
     prefix = []
     if show_env and target.kubeconfig and _kubeconfig_differs(target.kubeconfig, env):
-        prefix.append("KUBECONFIG=" + shlex.quote(target.kubeconfig))
+        prefix.append("KUBECONFIG=" + quote_arg(target.kubeconfig))
     if show_env and target.sandbox and target.extra_path:
         extra = os.pathsep.join(str(p) for p in target.extra_path)
-        prefix.append(f'PATH={shlex.quote(extra)}:"$PATH"')
-    line = " ".join([*prefix, shlex.join(final_argv(spec, target))])
+        prefix.append(f'PATH={quote_arg(extra)}:"$PATH"')
+    line = " ".join([*prefix, join_argv(final_argv(spec, target))])
     if spec.stdin is None:
         return line
     tag = _heredoc_delimiter(spec.stdin)
-    body = spec.stdin if spec.stdin.endswith("\n") else spec.stdin + "\n"
+    body = escape_invisible(spec.stdin, allow="\n\t")  # a \r must not hide a line of the manifest
+    body = body if body.endswith("\n") else body + "\n"
     return f"{line} <<'{tag}'\n{body}{tag}"
 
 

@@ -6,7 +6,6 @@ the same way. Nothing here imports textual; long calls block and are meant for w
 
 from __future__ import annotations
 
-import shlex
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from tutorial.engine.checks import CheckContext, CheckResult, run_check
+from tutorial.engine.pack import NOT_CONFIRMED, not_run_text
+from tutorial.engine.visible import join_argv
 from tutorial.engine.runner import CommandResult, CommandSpec, display_command, run_command
 from tutorial.engine.target import ClusterTarget
 from tutorial.lessons.models import Command, Lesson, Step
@@ -103,6 +104,7 @@ class Engine:
         self._client = None
         self._client_lock = threading.Lock()
         self._preflight = None
+        self.pack = None  # a LessonPack when the lessons are not the bundled ones (engine/pack.py)
 
     # -- cluster ----------------------------------------------------------------------
     @property
@@ -198,9 +200,14 @@ class Engine:
         """Run the step's commands in order (stopping at the first failure), then its checks.
 
         What the step creates is recorded in the cluster's ownership journal, so a reset (from
-        any machine) removes only what the tutorial made.
+        any machine) removes only what the tutorial made. Running a step is the learner's yes to
+        its commands, and so to a lesson pack's check commands listed beside them.
         """
         from tutorial.engine import journal
+        from tutorial.engine.pack import check_commands
+
+        if self.pack is not None:
+            self.pack.confirm(check_commands(self, step))
 
         with journal.journaled(self, step):
             return self._run_step(step, solve, on_event or (lambda event: None), cancel, check_timeout)
@@ -219,7 +226,7 @@ class Engine:
             return outcome
         failed = outcome.failed_command
         if failed is not None:
-            self.record(step, "failed", f"command failed: {shlex.join(failed.argv)}")
+            self.record(step, "failed", f"command failed: {join_argv(failed.argv)}")
             return outcome
         outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
         outcome.cancelled = bool(cancel is not None and cancel.is_set())
@@ -296,6 +303,11 @@ class Engine:
         def one(pair):
             step, chk = pair
             params = self.check_params(step, chk.params)
+            if self._unconfirmed(chk.kind, params):
+                result = CheckResult(chk.id, chk.kind, chk.title, False, not_run_text(params.get("run") or []),
+                                     error=NOT_CONFIRMED)
+                emit(CheckFinished(step, result))
+                return result
             result = run_check(ctx, chk.kind, params, timeout=timeout if timeout is not None else chk.timeout,
                                check_id=chk.id, title=chk.title)
             emit(CheckFinished(step, result))
@@ -315,6 +327,10 @@ class Engine:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _unconfirmed(self, kind: str, params: dict) -> bool:
+        """A pack's command_succeeds check whose command the learner has not confirmed."""
+        return self.pack is not None and kind == "command_succeeds" and not self.pack.allows(params.get("run") or [])
 
     def check_params(self, step: Step, params: dict) -> dict:
         """A check's parameters with the lesson's variables filled in (unknown ones kept)."""
@@ -338,8 +354,12 @@ class Engine:
     def record_checks(self, step: Step, results: list[CheckResult], ran: bool) -> None:
         """Passing checks mark a step done; failing ones mark it failed if it was run or done.
 
-        A check that could not reach the cluster says nothing about the step: no change.
+        A check that could not reach the cluster, met only transient API errors (5xx, 429, a
+        dropped connection), or is a pack's check command that was not confirmed (so not run),
+        says nothing about the step: no change.
         """
+        if any(r.error == NOT_CONFIRMED or r.transient for r in results):
+            return  # a check that was not run, or an API server in trouble, says nothing of the step
         if all(r.passed for r in results):
             if results or ran:
                 self.record(step, "done")

@@ -9,6 +9,7 @@ is a result, never an exception that stops the others.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -104,7 +105,7 @@ class Fleet:
 
     def _engine(self, run: ClusterRun, client):
         from tutorial.commands._common import apply_variants
-        from tutorial.engine.progress import ProgressStore
+        from tutorial.engine.progress import ProgressStore, check_variants
         from tutorial.engine.session import Engine
         from tutorial.engine.target import ClusterTarget
 
@@ -112,6 +113,9 @@ class Fleet:
         target = ClusterTarget(context=c.context, server=c.server, kubeconfig=c.kubeconfig, sandbox=run.sandbox,
                                extra_path=_simtools() if run.sandbox else [], env=self._env(run))
         progress = ProgressStore.for_cluster(c.context, c.server, state_dir=self.state_dir)
+        check_variants(progress, self.lessons)
+        if progress.warning:  # said, never silently: both paths are in the message
+            print(progress.warning, file=sys.stderr)
         apply_variants(self.lessons, progress, self.variants)
         engine = Engine(self.lessons, target, progress)
         engine.use_client(client)  # reuse the probe's connection pool
@@ -173,7 +177,12 @@ class Fleet:
                 if run.state == "running":
                     run.state = "ok"
         except Exception as exc:  # one cluster's surprise must not stop the others
-            run.state, run.detail = "failed", f"{type(exc).__name__}: {exc}"
+            from tutorial.cluster.client import ClusterError
+
+            if isinstance(exc, ClusterError) and exc.unreachable:  # it stopped answering mid-run
+                run.state, run.detail = "unreachable", str(exc)
+            else:
+                run.state, run.detail = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             if timer is not None:
                 timer.cancel()

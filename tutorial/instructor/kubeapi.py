@@ -53,6 +53,7 @@ class Seen:
     owners: tuple[str, ...] = ()
     release: str | None = None  # "namespace/name" of the Helm release that manages it
     deleting: bool = False
+    annotations: dict = field(default_factory=dict)
 
 
 class Kube:
@@ -62,14 +63,14 @@ class Kube:
         self.client = client
 
     def request(self, method: str, path: str, body: dict | None = None, *, query=None,
-                accept: str = JSON, timeout: float = 30.0) -> tuple[int, dict]:
+                accept: str = JSON, timeout: float = 30.0, content_type: str = JSON) -> tuple[int, dict]:
         """(status, decoded body); raises ClusterError only when the server cannot be reached."""
         from tutorial.cluster.client import ClusterError
 
         api = self.client.api
         headers = {"Accept": accept}
         if body is not None:
-            headers["Content-Type"] = JSON
+            headers["Content-Type"] = content_type
         try:
             method, url, headers, data, _ = api.param_serialize(
                 method, path, query_params=query or [], header_params=headers, body=body,
@@ -181,7 +182,7 @@ def _seen(api_version: str, kind: str, meta: dict) -> Seen:
     return Seen(ObjRef(api_version, kind, meta.get("namespace") or None, meta.get("name", "")),
                 meta.get("uid", ""), dict(meta.get("labels") or {}),
                 tuple(o.get("uid", "") for o in meta.get("ownerReferences") or []), release,
-                bool(meta.get("deletionTimestamp")))
+                bool(meta.get("deletionTimestamp")), dict(ann))
 
 
 def _short(exc: Exception) -> str:

@@ -19,6 +19,7 @@ MARKS.update({
     "gone": ("·", "already gone", "dim"),
     "replaced": ("↷", "kept", "yellow"),
     "kept": ("↷", "keep", "yellow"),
+    "refused": ("⊘", "refused", "magenta"),
 })
 
 

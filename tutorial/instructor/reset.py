@@ -2,7 +2,9 @@
 
 Only objects and Helm releases the journal says the tutorial created are deleted, each only if
 it is still the very object the tutorial made (same uid: a delete precondition, so the API
-server itself refuses to delete a look-alike). What existed before is listed as kept, with why.
+server itself refuses to delete a look-alike) and carries the tutorial's ownership annotation.
+The journal is outside input (journalcheck.py): never the cluster's own namespaces, never a
+namespace or CRD from its baseline; what is refused is listed with why, as is what is kept.
 Steps are undone newest first; within them: Helm releases (as `helm uninstall` does: the
 release's objects, then its records), objects, cluster-scoped objects, namespaces, CRDs.
 """
@@ -49,6 +51,8 @@ class Plan:
     steps: list[str] = field(default_factory=list)       # undone, newest first
     actions: list[Action] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (what, why): the journal asked, reset said no
+    baseline: dict | None = None  # what existed before the tutorial's first step
 
     @property
     def empty(self) -> bool:
@@ -70,10 +74,10 @@ def scope_targets(lessons, target: str) -> list[str] | None:
     return ordered[ordered.index(first):]
 
 
-def build_plan(entries: dict, scope: list[str] | None) -> Plan:
+def build_plan(entries: dict, scope: list[str] | None, baseline: dict | None = None) -> Plan:
     """Deletions for the journal entries in scope, newest step first, in phase order."""
     chosen = sorted((e for t, e in entries.items() if scope is None or t in scope), key=lambda e: -e.seq)
-    plan = Plan(steps=[e.target for e in chosen])
+    plan = Plan(steps=[e.target for e in chosen], baseline=baseline)
     dying_ns = {c["name"] for e in chosen for c in e.created if c["kind"] == "Namespace"}
     for entry in chosen:
         for rel in entry.releases:
@@ -91,20 +95,23 @@ def build_plan(entries: dict, scope: list[str] | None) -> Plan:
 
 
 def inspect(kube: Kube, plan: Plan) -> None:
-    """Look at the cluster: which planned deletions still apply (present / gone / replaced).
-
-    For a dry run and for asking a person first. A real reset need not look: every delete is
-    conditional on the uid, and its answer says the same (see execute).
+    """Look at the cluster: which planned deletions still apply (present / gone / replaced /
+    refused). Every reset looks first: the annotation and baseline tests need the live object.
 
     One metadata list per kind and namespace, not one read per object: a reset of a whole
     workshop must stay cheap for the API servers and for this machine.
     """
-    live = _live_uids(kube, [a.ref for a in plan.actions if a.ref.kind != "HelmRelease"])
+    live = _live_meta(kube, [a.ref for a in plan.actions if a.ref.kind != "HelmRelease"])
+    kept = {what for what, _ in plan.kept}
     releases = _live_releases(kube) if any(a.ref.kind == "HelmRelease" for a in plan.actions) else set()
-    dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and (a.ref.kind, None, a.ref.name) in live}
+    for action in plan.actions:
+        _vet(kube, plan, action, live, kept)
+    dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status == "present"}
     planned = {kube.key(a.ref) for a in plan.actions if a.ref.kind != "HelmRelease"}
     for action in plan.actions:
         ref = action.ref
+        if action.status == "refused":
+            continue
         if ref.kind == "HelmRelease":
             action.status = "present" if (ref.namespace, ref.name) in releases else "gone"
             if action.status == "present":
@@ -112,7 +119,7 @@ def inspect(kube: Kube, plan: Plan) -> None:
                 action.contents = [str(r) for r in deletes if kube.key(r) not in planned]  # others have their own line
                 plan.kept.extend(kept)
             continue
-        uid = live.get((ref.kind, ref.namespace, ref.name))
+        uid = (live.get((ref.kind, ref.namespace, ref.name)) or (None, None))[0]
         if uid is None:
             action.status = "gone"
         elif action.uid and uid != action.uid:
@@ -122,17 +129,41 @@ def inspect(kube: Kube, plan: Plan) -> None:
             action.status = "present"
 
 
+def _vet(kube: Kube, plan: Plan, action: Action, live: dict, kept: set) -> None:
+    """Mark the action refused (with why) when the journal asks for what reset must not delete."""
+    from tutorial.engine.journalcheck import OWNER_ANNOTATION, PROTECTED_NAMESPACES, refusal
+
+    ref = action.ref
+    if ref.kind == "HelmRelease":
+        why = None
+        if ref.namespace in PROTECTED_NAMESPACES:
+            why = f"it is in {ref.namespace}, which belongs to the cluster; reset never deletes there"
+        elif not any(OWNER_ANNOTATION in (s["metadata"].get("annotations") or {}) for s in release_secrets(kube, ref)):
+            why = "its release records lack the tutorial's annotation, so the tutorial did not install it"
+            if not release_secrets(kube, ref):
+                return  # gone: nothing to refuse
+    else:
+        uid, annotations = live.get((ref.kind, ref.namespace, ref.name)) or (None, None)
+        why = refusal(ref, action.uid, uid, annotations, plan.baseline)
+        if not why and uid is not None and str(ref) in kept:
+            why = "the journal also lists it as kept (it existed before the tutorial)"
+    if why:
+        action.status = "refused"
+        plan.refused.append((action.how, why))
+
+
 def _keep_replaced(plan: Plan, ref: ObjRef) -> None:
     plan.kept.append((str(ref), "it was deleted and made again since the tutorial created it "
                                 "(different uid), so it is not the tutorial's any more"))
 
 
-def _live_uids(kube: Kube, refs: list[ObjRef]) -> dict[tuple, str]:
+def _live_meta(kube: Kube, refs: list[ObjRef]) -> dict[tuple, tuple[str, dict]]:
+    """(kind, namespace, name) -> (uid, annotations) of the live objects, one list per kind/namespace."""
     groups = {(r.api_version, r.kind, r.namespace) for r in refs}
     live = {}
     for api_version, kind, namespace in sorted(groups, key=str):
         for seen in kube.list_meta(api_version, kind, namespace):
-            live[(kind, seen.ref.namespace, seen.ref.name)] = seen.uid
+            live[(kind, seen.ref.namespace, seen.ref.name)] = (seen.uid, seen.annotations)
     return live
 
 
@@ -186,6 +217,8 @@ def helm_plan(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str]):
     `helm.sh/resource-policy: keep` is kept by the uninstall, unless the journal says the
     tutorial created it: then its own planned deletion removes it later (no "kept" line).
     """
+    from tutorial.engine.journalcheck import PROTECTED_NAMESPACES
+
     secrets = release_secrets(kube, rel)
     if not secrets:
         return [], [], []
@@ -196,7 +229,10 @@ def helm_plan(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str]):
         meta = obj.get("metadata") or {}
         ref = ObjRef(obj.get("apiVersion", ""), obj.get("kind", ""), meta.get("namespace") or rel.namespace,
                      meta.get("name", ""))
-        if (meta.get("annotations") or {}).get(KEEP_POLICY) == "keep":
+        if (ref.namespace if kube.namespaced(ref) else None) in PROTECTED_NAMESPACES or \
+                (ref.kind == "Namespace" and ref.name in PROTECTED_NAMESPACES):
+            kept.append((str(ref), "the cluster's own namespaces are never touched by reset"))
+        elif (meta.get("annotations") or {}).get(KEEP_POLICY) == "keep":
             if kube.key(ref) not in planned:
                 kept.append((str(ref), f"Helm release {rel.name} marks it {KEEP_POLICY}: keep"))
         elif ref.namespace not in dying or not kube.namespaced(ref):
@@ -264,8 +300,8 @@ def reset_cluster(run, target: str, *, dry_run: bool) -> Plan:
     scope = scope_targets(engine.lessons, target)
     book = journal.Journal(kube)
     read = book.read()
-    plan = build_plan(read[0], scope)
-    if dry_run:
+    plan = build_plan(read[0], scope, book.baseline(read[1]))
+    if not plan.empty:
         inspect(kube, plan)
     if dry_run or plan.empty:
         run.detail = _summary(plan, dry_run)
@@ -290,7 +326,8 @@ def _summary(plan: Plan, dry_run: bool) -> str:
         return "nothing to reset: the journal lists nothing the tutorial created here"
     live = [a for a in plan.actions if a.status in ("present", "deleted")]
     verb, undo = ("would delete", "would undo") if dry_run else ("deleted", "undid")
-    return f"{verb} {len(live)}, kept {len(plan.kept)} ({undo} {len(plan.steps)} step(s))"
+    refused = f", refused {len(plan.refused)} (see --dry-run)" if plan.refused else ""
+    return f"{verb} {len(live)}, kept {len(plan.kept)}{refused} ({undo} {len(plan.steps)} step(s))"
 
 
 @dataclass
@@ -321,5 +358,6 @@ def plan_lines(plan: Plan) -> list[str]:
             lines.append(f"delete  {a.how}")
             lines += [f"          with {what}" for what in a.contents]
     lines += [f"keep    {what} ({why})" for what, why in plan.kept]
+    lines += [f"refuse  {what} ({why})" for what, why in plan.refused]
     return lines or ["nothing to delete: the cluster's journal lists nothing the tutorial created from this "
                      "step on. Reset only marks the step as not done."]

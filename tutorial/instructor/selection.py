@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import sys
 from dataclasses import dataclass
 
@@ -17,7 +16,6 @@ from tutorial.exitcodes import EXIT_USAGE
 
 DEFAULT_PARALLEL = 8  # prepare: every step starts kubectl/helm processes, which cost CPU
 API_PARALLEL = 32     # status and reset only talk to API servers: waiting, not computing
-PRODUCTION = re.compile(r"(^|[^a-z0-9])(prod|production|prd|live)([^a-z0-9]|$)", re.IGNORECASE)
 
 
 class SelectionError(Exception):
@@ -38,7 +36,10 @@ class FleetCluster:
 
     @property
     def looks_like_production(self) -> bool:
-        return bool(PRODUCTION.search(self.context) or PRODUCTION.search(self.server))
+        """The learner guard's one name test (tutorial.engine.safety.assess), context and server."""
+        from tutorial.engine.safety import assess
+
+        return assess(self) is not None
 
 
 def add_selection_options(parser, *, parallel: int = DEFAULT_PARALLEL, timeout: float | None = None) -> None:
@@ -52,7 +53,11 @@ def add_selection_options(parser, *, parallel: int = DEFAULT_PARALLEL, timeout: 
     group.add_argument("--match", action="append", metavar="GLOB", default=None,
                        help="include every context whose name matches GLOB, e.g. 'lab-*' (repeatable)")
     group.add_argument("--all-contexts", action="store_true", help="include every context of the kubeconfig")
-    group.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    group.add_argument("--yes", "-y", action="store_true",
+                       help="do not ask for confirmation (a production-looking context still needs "
+                            "--allow-production NAME)")
+    group.add_argument("--allow-production", action="append", dest="allow_productions", metavar="CONTEXT",
+                       default=None, help="act on this production-looking context (its exact name; repeatable)")
     group.add_argument("--parallel", type=int, default=parallel, metavar="N",
                        help=f"clusters worked on at the same time (default {parallel})")
     if timeout is not None:
@@ -127,9 +132,19 @@ def _listing(names: list[str]) -> str:
     return ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
 
-def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: bool, explain: str = "") -> None:
+def allowed_production(args) -> set[str]:
+    """Context names passed with --allow-production, before or after the subcommand."""
+    names = set(getattr(args, "allow_productions", None) or [])
+    if getattr(args, "allow_production", None):
+        names.add(args.allow_production)
+    return names
+
+
+def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: bool, explain: str = "",
+                     allow: set[str] | frozenset = frozenset()) -> None:
     """Print the clusters `action` will touch (and `explain`: what it does to each); ask unless
-    --yes (no terminal and no --yes: refuse)."""
+    --yes (no terminal and no --yes: refuse). A production-looking context is acted on only when
+    --allow-production names it exactly or its name is typed — --yes does not confirm it."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -146,6 +161,7 @@ def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: boo
                   "Fleet commands are meant for lab clusters.")
     if explain:
         out.print(explain)
+    production_guard(out, [c for c in clusters if c.looks_like_production and c.context not in allow], action)
     if yes:
         return
     if not sys.stdin.isatty():
@@ -155,3 +171,20 @@ def show_and_confirm(out, clusters: list[FleetCluster], action: str, *, yes: boo
 
     if not Confirm.ask(f"{action} on these {len(clusters)} cluster(s)?", default=False, console=out):
         raise SelectionError("nothing done (not confirmed)", code=0)
+
+
+def production_guard(out, risky: list[FleetCluster], action: str) -> None:
+    """Refuse (exit 2, nothing done) unless each production-looking context's name is typed."""
+    from rich.markup import escape
+
+    if not risky:
+        return
+    names = ", ".join(c.context for c in risky)
+    flags = " ".join(f"--allow-production {c.context}" for c in risky)
+    if not sys.stdin.isatty():
+        raise SelectionError(f"{names} look(s) like production and --yes does not confirm that; nothing was "
+                             f"done. To {action} there anyway add {flags}, or leave them out of the selection")
+    for c in risky:
+        out.print(f"Type the context name ({escape(c.context)}) to {escape(action)} on it anyway: ", end="")
+        if sys.stdin.readline().strip() != c.context:
+            raise SelectionError(f"{c.context} was not confirmed; nothing was done")

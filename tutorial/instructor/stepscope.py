@@ -77,9 +77,9 @@ def yaml_documents(text: str) -> tuple:
     """The YAML documents of a manifest, parsed once per text (callers must not change them): every
     cluster of a fleet renders the same manifests, and the journal asks about each step before
     and after it runs."""
-    import yaml
+    from tutorial.lessons.safeyaml import fast_load_all
 
-    return tuple(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return tuple(fast_load_all(text))
 
 
 def _manifest_namespaces(text: str) -> set[str]:

@@ -20,8 +20,12 @@ class LessonProblem:
     message: str
 
     def __str__(self) -> str:
+        """One line: invisible and separator characters (U+2028, escapes) written as \\uHHHH."""
+        from tutorial.engine.visible import escape_invisible
+
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return escape_invisible(text)
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "field": self.field,

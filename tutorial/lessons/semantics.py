@@ -10,6 +10,7 @@ from typing import Iterable
 
 import yaml
 
+from tutorial.lessons.safeyaml import safe_load_all
 from tutorial.lessons.spec import VERIFY_FACTS
 from tutorial.lessons.validate import suggest
 from tutorial.lessons.variables import BUILTIN_VARIABLES, unknown_in, unknown_lenient
@@ -76,7 +77,32 @@ def check_lesson(doc: LMap, assets_dir: Path) -> list[YamlIssue]:
     _unique(steps, "id", "step id", issues)
     for step in steps:
         _check_step(step, known, variant_ids, assets_dir, issues)
+    _check_visible(doc, "", issues)
     return issues
+
+
+ARGV_KEYS = ("run", "fix_command")  # what runs must show exactly as it is: no invisible character at all
+TEXT_ALLOWED = "\n\t\u200d"  # line breaks, tabs and the emoji joiner are fine in prose and manifests
+
+
+def _check_visible(value, path: str, issues: list[YamlIssue], line: int = 1, allow: str = TEXT_ALLOWED) -> None:
+    """Refuse control, format (bidi), separator and odd-space characters: what is shown must be what runs."""
+    from tutorial.engine.visible import escape_invisible, has_invisible
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            at = value.line_of(key) if isinstance(value, LMap) else line
+            if isinstance(key, str) and has_invisible(key):
+                issues.append(YamlIssue(at, "this key holds an invisible character; type it plainly", sub))
+            _check_visible(item, sub, issues, at, "" if key in ARGV_KEYS else allow)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            at = value.line_of(index) if hasattr(value, "line_of") else line
+            _check_visible(item, f"{path}[{index}]", issues, at, allow)
+    elif isinstance(value, str) and has_invisible(value, allow):
+        issues.append(YamlIssue(line, f"holds an invisible or control character ({escape_invisible(value, allow)[:80]}"
+                                "); a terminal would not show what runs, so remove it", path))
 
 
 def _check_step(step: LMap, known: set, variant_ids: list, assets_dir: Path,
@@ -169,7 +195,7 @@ def _check_manifest(manifest: LMap, assets_dir: Path, issues: list[YamlIssue]) -
             issues.append(YamlIssue(manifest.line_of("file"), problem, f"{manifest.path}.file"))
     if "content" in manifest:
         try:
-            list(yaml.safe_load_all(manifest["content"]))
+            safe_load_all(manifest["content"])
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1} of the content)" if mark else ""

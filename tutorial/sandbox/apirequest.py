@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from tutorial.lessons.safeyaml import JsonishLoader, Limits
 from tutorial.sandbox import protobuf, resources
 from tutorial.sandbox.resources import Registry, ResourceType
 from tutorial.sandbox.store import StoreError
@@ -102,20 +103,20 @@ def parse_resource_path(parts: list[str], registry: Registry):
     return rt, version, namespace, name, sub
 
 
-class _JsonishLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings, as Kubernetes' YAML-to-JSON conversion does."""
+class _JsonishLoader(JsonishLoader):
+    """The bounded loader (safeyaml.py), noting whether the body used aliases at all.
 
+    Its caps are a backstop set above the API server's own limits, so that requestcheck.py answers
+    first, in the real server's words ("excessive aliasing", "exceeded max depth").
+    """
+
+    limits = Limits(alias_nodes=10**12, alias_chars=10**15, depth=1000)  # the walk in requestcheck bounds the work
     anchors_seen = False
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             self.anchors_seen = True  # aliases expand when copied: the expanded size is checked
         return super().compose_node(parent, index)
-
-
-_JsonishLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def decode_body(req: Request) -> object:
@@ -144,6 +145,8 @@ def decode_body(req: Request) -> object:
                            f'application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{ctype}")')
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         raise ApiError(400, "BadRequest", f"the request body is not valid JSON or YAML: {e}") from None
+    except RecursionError:
+        raise ApiError(400, "BadRequest", "the request body is nested too deeply") from None
     return data
 
 
@@ -153,7 +156,10 @@ def _load_yaml(text: str, req: Request) -> object:
 
     loader = _JsonishLoader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:  # deeper than Python composes: past the server's depth limit anyway
+            raise requestcheck.too_deep(req.rt.kind, req.body) from None
         requestcheck.check_yaml_node(node, req.rt.kind, req.body)
         data = loader.construct_document(node) if node is not None else None
     finally:

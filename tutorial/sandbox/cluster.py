@@ -46,12 +46,16 @@ class SandboxCluster:
                  lb_address: str = "", state_path: Path | None = None,
                  settings: SandboxSettings | None = None,
                  faults: FaultSet | Iterable[str] | None = None,
-                 controllers: list[type] | None = None) -> None:
+                 controllers: list[type] | None = None, token: str | None = None) -> None:
         from tutorial.sandbox.resources import Registry
         from tutorial.sandbox.store import Store
 
+        from tutorial.sandbox.kubeconfig import new_token
+
         self.name = name
         self.host = host
+        self.token = token or new_token()  # the API server's bearer token; kept across its restarts
+        self._cert = None
         # A copy: callers may share one settings object between clusters.
         self.settings = dataclasses.replace(settings or SandboxSettings(), cluster_name=name,
                                             lb_address=lb_address)
@@ -111,12 +115,22 @@ class SandboxCluster:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self._port}"
+        return f"https://{self.host}:{self._port}"
+
+    @property
+    def cert(self):
+        """The API server's TLS certificate, made once and kept across its restarts (faults)."""
+        if self._cert is None:
+            from tutorial.sandbox.tlscert import make_cert
+
+            self._cert = make_cert(self.host)
+        return self._cert
 
     def wait_ready(self, timeout: float = 10.0) -> None:
         """Block until GET /readyz answers 200 (the server thread is up)."""
         try:
-            with urllib.request.urlopen(f"{self.url}/readyz", timeout=timeout) as resp:
+            request = urllib.request.Request(f"{self.url}/readyz", headers={"Authorization": f"Bearer {self.token}"})
+            with urllib.request.urlopen(request, timeout=timeout, context=self.cert.client_context()) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, OSError) as exc:
@@ -126,7 +140,7 @@ class SandboxCluster:
 
     def write_kubeconfig(self, path: Path, context: str | None = None) -> Path:
         """A kubeconfig with one context (default: the cluster name) for this cluster."""
-        return kubeconfig.write(Path(path), [(context or self.name, self.url)])
+        return kubeconfig.write(Path(path), [(context or self.name, self.url, self.token, self.cert.cert_pem)])
 
     # ---- internals ----
     def _load_state(self) -> None:
@@ -147,7 +161,7 @@ class SandboxCluster:
                 return
             try:
                 server = ApiServer(self.store, self.registry, host=self.host, port=self._port,
-                                   faults=self.faults).start()
+                                   faults=self.faults, token=self.token, cert=self.cert).start()
             except OSError as exc:
                 raise SandboxError(f"cannot listen on {self.host}:{self._port} ({exc.strerror}); "
                                    "choose another port with --port or stop what uses it") from exc

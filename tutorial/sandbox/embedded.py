@@ -13,6 +13,7 @@ import json
 import os
 import time
 import urllib.error
+import ssl
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,10 +89,12 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def answers(url: str, timeout: float = 2.0) -> bool:
-    """True when GET url/readyz answers 200."""
+def answers(url: str, timeout: float = 2.0, token: str | None = None) -> bool:
+    """True when GET url/readyz answers 200 (with the sandbox's bearer token)."""
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout) as resp:
+        request = urllib.request.Request(f"{url}/readyz", headers={"Authorization": f"Bearer {token or ''}"})
+        # liveness only: the owner's certificate is in its kubeconfig, but any answer will do here
+        with urllib.request.urlopen(request, timeout=timeout, context=ssl._create_unverified_context()) as resp:
             return resp.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -123,7 +126,7 @@ def acquire_embedded(base: Path | None = None, settings: SandboxSettings | None 
         if fd is not None:
             return _serve(base, fd, settings, faults)
         owner = read_owner(base)
-        if owner and pid_alive(owner["pid"]) and answers(owner["url"]):
+        if owner and pid_alive(owner["pid"]) and answers(owner["url"], token=kubeconfig.token_in(base / "kubeconfig")):
             return EmbeddedSandbox(kubeconfig=base / "kubeconfig", url=owner["url"], owned=False)
         if time.monotonic() > deadline:
             who = f"process {owner['pid']} at {owner['url']}" if owner else "another process"
@@ -147,11 +150,11 @@ def _serve(base: Path, fd: int, settings: SandboxSettings | None, faults) -> Emb
                 cluster.stop()
                 cluster = None
         assert cluster is not None
-        kc = kubeconfig.write(base / "kubeconfig", [(CONTEXT, cluster.url)])
+        kc = kubeconfig.write(base / "kubeconfig", [(CONTEXT, cluster.url, cluster.token, cluster.cert.cert_pem)])
         owner_file = base / "owner.json"
         tmp = base / f".owner.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"pid": os.getpid(), "url": cluster.url, "started": time.time()}),
-                       encoding="utf-8")
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"pid": os.getpid(), "url": cluster.url, "started": time.time()}))
         os.replace(tmp, owner_file)
     except BaseException:
         if cluster is not None:

@@ -141,7 +141,7 @@ def serve(opts: ServeOptions, console=None, stop: threading.Event | None = None,
         start_all(clusters)
         try:
             kc_path = Path(opts.kubeconfig_out) if opts.kubeconfig_out else default_kubeconfig_path()
-            kubeconfig.write(kc_path, [(c.name, c.url) for c in clusters])
+            kubeconfig.write(kc_path, [(c.name, c.url, c.token, c.cert.cert_pem) for c in clusters])
             lines = env_lines(kc_path.resolve())
             if opts.env_out:
                 Path(opts.env_out).write_text("\n".join(lines) + "\n", encoding="utf-8")

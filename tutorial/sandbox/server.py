@@ -2,13 +2,18 @@
 
 Built on the standard library's ThreadingHTTPServer: kubectl and client-go only need HTTP/1.1
 (keep-alive, chunked watch streams), so no extra dependency is worth it. One daemon thread per
-connection; every answer that is not a success is a Kubernetes Status. This module holds the
+connection, at most MAX_WORKERS of them: a connection beyond that gets 429 with Retry-After (as
+a real API server's max-requests-inflight does) instead of another thread. A connection idle
+for IDLE_TIMEOUT, or silent for READ_TIMEOUT in the middle of a request, is closed. Every
+request needs the cluster's bearer token (401 otherwise); every answer that is not a success
+is a Kubernetes Status. This module holds the
 server's lifecycle, the HTTP plumbing and the routing; the REST verbs are in rest.py and
 rest_write.py, watch streams in watchstream.py, what they share in apirequest.py.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import socket
@@ -30,11 +35,65 @@ __all__ = ["ApiServer", "Handler", "ApiError", "Request", "status_body", "decode
            "DEFAULT_WATCH_SECONDS"]
 
 log = logging.getLogger(__name__)
+MAX_WORKERS = 64       # connections served at once (watches included); more get 429
+IDLE_TIMEOUT = 60.0    # seconds a kept-alive connection may wait for its next request
+READ_TIMEOUT = 15.0    # seconds without a byte in the middle of a request (headers or body)
+OVERLOADED = json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                         "message": "Too many requests, please try again later.", "reason": "TooManyRequests",
+                         "details": {"retryAfterSeconds": 1}, "code": 429}).encode()
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many kubectl processes may connect at once
+
+    def __init__(self, *args, workers: int = MAX_WORKERS, tls=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(workers)
+        self.refusers = threading.BoundedSemaphore(4)  # threads that answer 429 (a TLS handshake each)
+        self.refused = 0  # connections answered 429 because every worker was busy
+        self.tls = tls    # ssl.SSLContext, or None for plain HTTP
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls is not None:  # the handshake happens in the connection's own thread, not here
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def process_request(self, request, client_address) -> None:
+        """A worker thread for the connection, or a 429 when all MAX_WORKERS are busy."""
+        if not self.slots.acquire(blocking=False):
+            self.refused += 1
+            if not self.refusers.acquire(blocking=False):
+                return self.shutdown_request(request)  # even the refusals are busy: hang up
+            threading.Thread(target=self._overloaded, args=(request,), daemon=True).start()
+            return
+        thread = threading.Thread(target=self._work, args=(request, client_address), daemon=True)
+        thread.start()
+
+    def _work(self, request, client_address) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _overloaded(self, request) -> None:
+        head = (b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(OVERLOADED))
+        try:
+            request.settimeout(1.0)
+            if self.tls is not None:
+                request.do_handshake()
+            try:
+                request.recv(65536)  # what the client already sent, so closing does not reset the answer
+            except OSError:
+                pass
+            request.sendall(head + OVERLOADED)
+        except OSError:
+            pass
+        finally:
+            self.shutdown_request(request)
+            self.refusers.release()
 
     def handle_error(self, request, client_address) -> None:
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
@@ -44,8 +103,15 @@ class ApiServer:
     """A loopback Kubernetes API server over a Store; start() binds, url tells where."""
 
     def __init__(self, store: Store, registry: Registry, host: str = "127.0.0.1", port: int = 0,
-                 faults=None, admission: Admission | None = None):
+                 faults=None, admission: Admission | None = None, token: str | None = None,
+                 workers: int = MAX_WORKERS, cert=None, idle_timeout: float = IDLE_TIMEOUT,
+                 read_timeout: float = READ_TIMEOUT):
+        from tutorial.sandbox.kubeconfig import new_token
+
         self.store, self.registry, self.faults = store, registry, faults
+        self.token = token or new_token()  # every request must carry it (Authorization: Bearer)
+        self.workers, self.idle_timeout, self.read_timeout = workers, idle_timeout, read_timeout
+        self._cert = cert  # tlscert.ServerCert; made at start() when not given
         self.admission = admission or DEFAULT_ADMISSION
         self.host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
@@ -64,14 +130,31 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def cert(self):
+        """The server's TLS certificate (tlscert.ServerCert): clients trust it as their CA."""
+        if self._cert is None:
+            from tutorial.sandbox.tlscert import make_cert
+
+            self._cert = make_cert(self.host)
+        return self._cert
+
+    @property
+    def ca_pem(self) -> str:
+        return self.cert.cert_pem
 
     def start(self) -> "ApiServer":
         self._unsync = attach_crd_sync(self.store, self.registry)
         ensure_system_namespaces(self.store)
         self.stopping.clear()
-        handler = type("BoundHandler", (Handler,), {"api": self})
-        self._httpd = _HTTPServer((self.host, self._port), handler)
+        handler = type("BoundHandler", (Handler,), {"api": self, "timeout": self.idle_timeout})
+        self._httpd = _HTTPServer((self.host, self._port), handler, workers=self.workers,
+                                  tls=self.cert.server_context())
+        from tutorial.sandbox.kubeconfig import register
+
+        register(self.url, self.token, self.ca_pem)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"sandbox-api-{self.port}", daemon=True)
         self._thread.start()
@@ -81,6 +164,9 @@ class ApiServer:
         """Stop listening and drop every open connection (clients see the server go away)."""
         self.stopping.set()
         if self._httpd:
+            from tutorial.sandbox.kubeconfig import unregister
+
+            unregister(self.url)
             self._httpd.shutdown()
             self._httpd.server_close()
         with self._conn_lock:
@@ -101,8 +187,12 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     api: ApiServer
+    timeout = IDLE_TIMEOUT  # StreamRequestHandler sets it on the socket: a silent connection ends
 
     def setup(self) -> None:
+        if hasattr(self.request, "do_handshake"):
+            self.request.settimeout(self.api.read_timeout)
+            self.request.do_handshake()  # a failed or silent handshake ends this connection only
         super().setup()
         # answers go out in several writes; without NODELAY, Nagle + delayed ACK add ~40 ms each
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -116,6 +206,24 @@ class Handler(BaseHTTPRequestHandler):
             super().finish()
         except OSError:
             pass  # the peer is gone
+
+    def parse_request(self) -> bool:
+        """The request line is in: from here on, a silent client has READ_TIMEOUT, not IDLE_TIMEOUT."""
+        self.connection.settimeout(self.api.read_timeout)
+        return super().parse_request()
+
+    def handle_one_request(self) -> None:
+        super().handle_one_request()
+        try:
+            self.connection.settimeout(self.api.idle_timeout)  # back to waiting for the next request
+        except OSError:
+            pass
+
+    def _authorized(self) -> bool:
+        """Authorization: Bearer <this cluster's token>, compared in constant time."""
+        header = self.headers.get("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.api.token.encode())
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature from the base class
         log.debug("%s " + format, self.address_string(), *args)
@@ -187,6 +295,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # as if nothing listened: no answer at all
             return
         getattr(faults, "delay_request", _no_delay)()  # api-latency: the network round trip
+        if not self._authorized():  # what an API server without anonymous access answers
+            return self.send_json(401, status_body(401, "Unauthorized", "Unauthorized"))
         try:
             self._route(method, body)
         except ApiError as e:

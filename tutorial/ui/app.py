@@ -108,13 +108,16 @@ class TutorialApp(App):
         if self.engine is None:
             self.early_progress = message.progress
             self.refresh_outline()
+            if message.progress.warning:  # a file moved aside now is not seen again by the engine's read
+                self._lessons_screen().show_notice(message.progress.warning)
 
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
         self.engine = message.engine
         self.update_cluster_bars()
         lessons_screen = self._lessons_screen()
-        lessons_screen.show_notice(message.notice)
+        early = self.early_progress.warning if self.early_progress is not None else None
+        lessons_screen.show_notice("\n".join(t for t in (early, message.notice) if t))
         self.refresh_outline(resume=self.engine.progress.current)
         lessons_screen.refresh_bindings()
         if self.show_resources:
@@ -333,4 +336,7 @@ def _variants(progress, lessons) -> dict[str, str]:
     """lesson id -> the variant chosen in this progress store (none chosen: the lesson's default)."""
     if progress is None:
         return {}
-    return {l.id: progress.variant(l.id) for l in lessons.lessons if progress.variant(l.id)}
+    # a remembered variant the lesson no longer has is left out here; connecting moves such a
+    # progress file aside and says so (progress.check_variants)
+    return {l.id: progress.variant(l.id) for l in lessons.lessons
+            if progress.variant(l.id) in {v.id for v in l.variants}}

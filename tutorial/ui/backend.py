@@ -68,7 +68,18 @@ def early_progress(args):
 
 def connect(args, lessons, choice: str | None = None) -> Connection:
     """An Engine on the chosen cluster: `choice` (a context or SANDBOX_CHOICE), else the
-    command line's choice; falls back to the sandbox when the cluster does not answer."""
+    command line's choice; falls back to the sandbox when the cluster does not answer.
+    A lesson pack that is not the bundled one says so in the notice, naming its programs."""
+    from tutorial.engine.pack import LessonPack
+
+    connection = _connect(args, lessons, choice)
+    pack = connection.engine.pack = LessonPack.of(getattr(args, "lessons", None), lessons)
+    if pack is not None:
+        connection.notice = f"{pack.notice}\n{connection.notice}" if connection.notice else pack.notice
+    return connection
+
+
+def _connect(args, lessons, choice: str | None) -> Connection:
     from tutorial.engine.target import TargetError, kube_target, probe
 
     if choice == SANDBOX_CHOICE or (choice is None and getattr(args, "sandbox", False)):
@@ -108,10 +119,11 @@ def _sandbox():
 
 
 def _engine(lessons, target, notice: str | None) -> Connection:
-    from tutorial.engine.progress import ProgressStore
+    from tutorial.engine.progress import ProgressStore, check_variants
     from tutorial.engine.session import Engine
 
     progress = ProgressStore.for_cluster(*target.identity)
+    check_variants(progress, lessons)
     if progress.warning:
         notice = f"{notice}\n{progress.warning}" if notice else progress.warning
     return Connection(Engine(lessons, target, progress), notice)
@@ -160,12 +172,20 @@ class Finished:
 
 
 def run_step(engine, step, mode: str, emit, cancel) -> Finished:
-    """Run (or solve) the step: its commands, then its checks, recorded in progress."""
+    """Run (or solve) the step: its commands, then its checks (a pack's check commands, listed
+    with the commands, are confirmed by r too), recorded in progress."""
     outcome = engine.run_step(step, solve=(mode == "solve"), on_event=emit, cancel=cancel)
     failed = outcome.failed_command
     if failed is None or outcome.cancelled:
         return Finished(outcome.ok, list(outcome.checks), outcome.cancelled)
     return Finished(False, list(outcome.checks), False, command_failure(failed), failed)
+
+
+def shown_check_commands(engine, step) -> list:
+    """A lesson pack's check commands, listed with the step's commands (r confirms both)."""
+    from tutorial.engine.pack import shown_check_commands as shown
+
+    return shown(engine, step)
 
 
 def check_step(engine, step, emit, cancel) -> Finished:

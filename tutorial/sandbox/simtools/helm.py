@@ -36,10 +36,10 @@ def _repo_file() -> Path:
 
 
 def _repos() -> dict[str, str]:
-    import yaml
+    from tutorial.lessons.safeyaml import safe_load
 
     path = _repo_file()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    data = safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     return {r["name"]: r["url"] for r in (data or {}).get("repositories") or []}
 
 

@@ -58,14 +58,14 @@ def _kubeconfig_paths(explicit: str | None) -> list[Path]:
 
 def load_config(kubeconfig: str | None = None, context: str | None = None) -> dict:
     """{server, token, namespace, context} from the merged kubeconfig files."""
-    import yaml
+    from tutorial.lessons.safeyaml import safe_load
 
     merged: dict[str, dict[str, dict]] = {"clusters": {}, "users": {}, "contexts": {}}
     current = None
     for path in _kubeconfig_paths(kubeconfig):
         if not path.is_file():
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
         current = current or data.get("current-context")
         for section in merged:
             for entry in data.get(section) or []:
@@ -80,7 +80,23 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> di
     if not cluster.get("server"):
         raise ConfigError(f'context "{name}" names no cluster server')
     return {"server": cluster["server"].rstrip("/"), "token": user.get("token"),
-            "namespace": ctx.get("namespace") or "default", "context": name}
+            "namespace": ctx.get("namespace") or "default", "context": name,
+            "ca_data": cluster.get("certificate-authority-data"),
+            "insecure": bool(cluster.get("insecure-skip-tls-verify"))}
+
+
+def tls_context(config: dict):
+    """How to trust the server, as kubectl would: its certificate-authority-data, or not at all."""
+    import base64
+    import ssl
+
+    if not config["server"].startswith("https:"):
+        return None
+    if config.get("ca_data"):
+        return ssl.create_default_context(cadata=base64.b64decode(config["ca_data"]).decode())
+    if config.get("insecure"):
+        return ssl._create_unverified_context()
+    return ssl.create_default_context()
 
 
 def resource_path(kind: str, namespace: str | None = None, name: str | None = None) -> str:
@@ -98,6 +114,7 @@ class Kube:
     def __init__(self, config: dict) -> None:
         self.server, self.token = config["server"], config.get("token")
         self.namespace = config.get("namespace") or "default"
+        self.tls = tls_context(config)
 
     def request(self, method: str, path: str, body: Any = None, ctype: str = "application/json") -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -108,7 +125,7 @@ class Kube:
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=30, context=self.tls) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             raise _api_error(exc) from None

@@ -113,6 +113,6 @@ def render_manifest(chart: str, objects: list[dict]) -> str:
 
 
 def manifest_objects(release: dict) -> list[dict]:
-    import yaml
+    from tutorial.lessons.safeyaml import safe_load_all
 
-    return [d for d in yaml.safe_load_all(release.get("manifest") or "") if d]
+    return [d for d in safe_load_all(release.get("manifest") or "") if d]

@@ -69,7 +69,8 @@ class StepScreen(Screen):
                 yield Markdown(self.engine.render(self.step, self.step.text), id="step-text")
                 for manifest in self.step.manifests:
                     yield ManifestView(manifest.title or manifest.id, manifest.text)
-                yield CommandList(self.engine.prepare(self.step), id="step-commands")
+                yield CommandList(self.engine.prepare(self.step) + backend.shown_check_commands(self.engine, self.step),
+                                  id="step-commands")
                 yield CheckList(self.step.checks, id="step-checks")
                 yield ExplanationPanel(id="explanation")
                 yield HintList([self.engine.render(self.step, h) for h in self.step.hints], id="hints")
@@ -158,7 +159,7 @@ class StepScreen(Screen):
             "(recorded in the cluster) and keeps everything that was there before:", lines, "reset")
 
     def action_fix(self) -> None:
-        from shlex import join
+        from tutorial.engine.visible import join_argv as join
 
         argv = self.query_one(ExplanationPanel).fix_command
         if argv:
