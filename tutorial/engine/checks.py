@@ -6,12 +6,14 @@ explanations. Checks that cannot ask the cluster fail with `unreachable` set, ne
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tutorial.cluster.client import ClusterClient, ClusterError, ResourceRef, WaitOutcome
+from tutorial.engine.settle import Watch, pod_terminal
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
@@ -30,11 +32,12 @@ class CheckResult:
     error: str | None = None
     unreachable: bool = False
     cancelled: bool = False
+    settled: str | None = None   # why the failure is settled (failed before the timeout), else None
 
     def to_json(self) -> dict[str, Any]:
         return {"check": self.check_id, "kind": self.kind, "title": self.title, "passed": self.passed,
                 "observed": self.observed, "error": self.error, "unreachable": self.unreachable,
-                "duration": round(self.duration, 3)}
+                "settled": self.settled, "duration": round(self.duration, 3)}
 
 
 @dataclass
@@ -47,6 +50,9 @@ class CheckContext:
     run_target: Any = None             # RunTarget for helpers a check starts (kubectl port-forward)
     sandbox: bool | None = None        # None: checks find out from the cluster
     facts: dict | None = None          # doctor's facts (lb_available, istio, gateway_api) when known
+    ran: bool = False                  # the step's own commands just succeeded (a missing object is settled)
+    on_observe: Callable[[str, float], None] | None = None  # live "what the check sees" (text, since)
+    watch: Watch | None = None         # set per check by run_check
 
 
 Verdict = tuple[bool, str, dict]
@@ -62,19 +68,31 @@ def check(kind: str):
 
 def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
               check_id: str = "", title: str = "") -> CheckResult:
-    """Run one check of `kind` with its lesson parameters; never raises for cluster trouble."""
+    """Run one check of `kind` with its lesson parameters; never raises for cluster trouble.
+
+    The check waits until its condition holds, its timeout passes, or the state it sees is
+    settled wrong (settle.Watch): then it fails at once, with `settled` saying why.
+    """
     start = time.monotonic()
     result = CheckResult(check_id or kind, kind, title or default_title(kind, params), False, "")
-    try:
-        passed, observed, evidence = CHECKS[kind](ctx, params, timeout)
-        result.passed, result.observed, result.evidence = passed, observed, evidence
-        result.cancelled = bool(evidence.pop("_cancelled", False))
-        error = evidence.pop("_error", None)
-        if error is not None:
-            result.error, result.unreachable = str(error), error.unreachable
-            result.observed = result.observed or str(error)
-    except ClusterError as exc:
-        result.error, result.unreachable, result.observed = str(exc), exc.unreachable, str(exc)
+    with Watch(kind, params, ran=ctx.ran, cancel=ctx.cancel, on_observe=ctx.on_observe) as watch:
+        mine = dataclasses.replace(ctx, cancel=watch.stop, watch=watch)
+        try:
+            passed, observed, evidence = CHECKS[kind](mine, params, timeout)
+            result.passed, result.observed, result.evidence = passed, observed, evidence
+            result.cancelled = bool(evidence.pop("_cancelled", False))
+            error = evidence.pop("_error", None)
+            if error is not None:
+                result.error, result.unreachable = str(error), error.unreachable
+                result.observed = result.observed or str(error)
+        except ClusterError as exc:
+            result.error, result.unreachable, result.observed = str(exc), exc.unreachable, str(exc)
+    if watch.settled and not result.passed and not watch.cancelled:
+        result.settled, result.cancelled = watch.settled, False
+        result.evidence["settled"] = watch.settled
+        if watch.settled not in result.observed:
+            result.observed = f"{result.observed}; settled: {watch.settled}" if result.observed else watch.settled
+    result.cancelled = result.cancelled and watch.cancelled
     result.duration = time.monotonic() - start
     return result
 
@@ -103,8 +121,12 @@ def default_title(kind: str, p: dict) -> str:
 
 def _wait(ctx: CheckContext, ref: ResourceRef, namespace: str | None, judge, timeout: float, *,
           name: str | None = None, selector: str | None = None) -> tuple[WaitOutcome, dict]:
+    if ctx.watch is not None:
+        judge = ctx.watch.judge(judge, ref.kind)
     outcome = ctx.client.wait_for(ref, namespace, judge, timeout=timeout, name=name,
                                   label_selector=selector, cancel=ctx.cancel)
+    if ctx.watch is not None and ctx.watch.settled:  # the judge stopped the wait on a settled state
+        outcome = WaitOutcome(False, outcome.items, error=outcome.error)
     evidence: dict[str, Any] = {"objects": outcome.items, "ref": {"api_version": ref.api_version,
                                 "kind": ref.kind, "namespace": namespace, "name": name}}
     if outcome.error is not None:
@@ -175,9 +197,10 @@ def _crd_established(ctx, p, timeout):
 
 
 def _deployment_ready(d: dict) -> bool:
+    """Available with every wanted replica ready and updated; a Deployment scaled to 0 is not."""
     spec, st = d.get("spec") or {}, d.get("status") or {}
     want = spec.get("replicas", 1)
-    return (_cond_ok(d, "Available") and st.get("readyReplicas", 0) >= want
+    return (want >= 1 and _cond_ok(d, "Available") and st.get("readyReplicas", 0) >= want
             and st.get("updatedReplicas", 0) >= want
             and st.get("observedGeneration", 0) >= d["metadata"].get("generation", 0))
 
@@ -192,7 +215,8 @@ def _deployment_available(ctx, p, timeout):
     ref = ctx.client.resource("apps/v1", "Deployment")
     count = 1 if p.get("name") else int(p.get("count", 1))
     ok = lambda items: len(items) >= count and all(_deployment_ready(d) for d in items)
-    outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p.get("name"), selector=p.get("selector"))
+    with _pod_sentinel(ctx, p["namespace"], None, timeout):
+        outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p.get("name"), selector=p.get("selector"))
     if not outcome.items:
         what = p.get("name") or f"matching {p.get('selector')}"
         return False, f"no Deployment {what} in namespace {p['namespace']}", ev
@@ -200,6 +224,50 @@ def _deployment_available(ctx, p, timeout):
     if len(outcome.items) < count:
         lines += f" (expected {count} Deployments, found {len(outcome.items)})"
     return outcome.passed, lines, ev
+
+
+class _pod_sentinel:
+    """While a Deployment check waits, watch the namespace's pods too: a pod that cannot pull its
+    image, crash-loops or cannot be scheduled settles the check (the Deployment itself only says
+    "not available yet")."""
+
+    def __init__(self, ctx: CheckContext, namespace: str, selector: str | None, timeout: float):
+        self.ctx, self.namespace, self.selector, self.timeout = ctx, namespace, selector, timeout
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self):
+        if self.ctx.watch is not None:
+            self.thread = threading.Thread(target=self._follow, name="check-pods", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.thread is not None:
+            self.ctx.watch.stop.set()
+            self.thread.join(timeout=3)
+
+    def _follow(self) -> None:
+        watch = self.ctx.watch
+
+        def judge(pods: list[dict]) -> bool:
+            why = next((w for w in (pod_terminal(p) for p in pods if _owned(p, watch.items())) if w), None)
+            if why:
+                watch.settle(why)
+            return why is not None
+
+        try:
+            self.ctx.client.wait_for(self.ctx.client.resource("v1", "Pod"), self.namespace, judge,
+                                     timeout=self.timeout, label_selector=self.selector, cancel=watch.stop)
+        except ClusterError:
+            pass  # the main wait reports the cluster's trouble
+
+
+def _owned(pod: dict, deployments: list[dict]) -> bool:
+    """The pod matches one of the judged Deployments' selectors (any pod while none is known yet)."""
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    selectors = [((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {} for d in deployments
+                 if d.get("kind", "Deployment") == "Deployment"]
+    return not selectors or any(s and all(labels.get(k) == v for k, v in s.items()) for s in selectors)
 
 
 def pod_state(pod: dict) -> str:
@@ -225,6 +293,8 @@ def _pods_ready(ctx, p, timeout):
     count = int(p.get("count", 1))
     ok = lambda items: sum(pod_ready(o) for o in items) >= count
     outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, selector=p.get("selector"))
+    if ctx.watch is not None and ctx.watch.settled:  # a pod that will not start: the count is moot
+        ev["settled"] = ctx.watch.settled
     ready = sum(pod_ready(o) for o in outcome.items)
     if not outcome.items:
         return False, f"no pods match {p.get('selector')} in namespace {p['namespace']}", ev

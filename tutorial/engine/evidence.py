@@ -60,15 +60,26 @@ def http_facts(ev: dict) -> dict:
             "body": (ev.get("body") or "")[:500], "host": parts.hostname if parts else None, "port": port}
 
 
-def command_evidence(command_result) -> dict[str, Any]:
-    """Evidence for a step command that failed (a runner CommandResult)."""
-    return {"check": {"id": "command", "kind": "command", "title": " ".join(command_result.argv),
-                      "passed": False, "observed": _tail(command_result.stderr or command_result.stdout),
+def command_record(command_result) -> dict[str, Any]:
+    """A failed command as plain JSON (what progress keeps, and what explanations read)."""
+    return {"argv": [str(a) for a in command_result.argv], "exit_code": command_result.exit_code,
+            "output": ((command_result.stderr or "") + "\n" + (command_result.stdout or "")[-2000:])[-6000:],
+            "observed": _tail(command_result.stderr or command_result.stdout),
+            "missing_executable": command_result.missing_executable or None,  # the program's name
+            "timed_out": bool(command_result.timed_out), "explanation": command_result.explanation or ""}
+
+
+def command_evidence(command) -> dict[str, Any]:
+    """Evidence for a step command that failed: a runner CommandResult, or its command_record
+    (kept in progress), so a stored failure is explained exactly like a fresh one."""
+    rec = command if isinstance(command, dict) else command_record(command)
+    argv = [str(a) for a in rec.get("argv") or []]
+    return {"check": {"id": "command", "kind": "command", "title": " ".join(argv),
+                      "passed": False, "observed": str(rec.get("observed") or ""),
                       "error": None, "unreachable": False},
-            "command": {"argv": list(command_result.argv), "exit_code": command_result.exit_code,
-                        "output": (command_result.stderr or "") + "\n" + (command_result.stdout or "")[-2000:],
-                        "missing_executable": command_result.missing_executable,
-                        "timed_out": command_result.timed_out, "explanation": command_result.explanation}}
+            "command": {"argv": argv, "exit_code": rec.get("exit_code"), "output": str(rec.get("output") or ""),
+                        "missing_executable": rec.get("missing_executable") or None,
+                        "timed_out": bool(rec.get("timed_out")), "explanation": rec.get("explanation") or ""}}
 
 
 def _tail(text: str, lines: int = 3) -> str:

@@ -9,6 +9,7 @@ matches a signal (and its `facts`) explains the failure. Nothing here imports te
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,8 +100,22 @@ def fill(template: str, values: dict) -> tuple[str, set]:
     f = _Fill(values)
     try:
         return f.format(template), f.missing
-    except (ValueError, IndexError, AttributeError):
+    except (ValueError, IndexError, AttributeError, KeyError):
         return template, set()
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
+
+
+def fill_text(template: str, values: dict) -> str:
+    """The template filled in, sentence by sentence; a sentence naming something unknown is left
+    out rather than shown with a placeholder (an explanation never says `<name>` or None)."""
+    kept = []
+    for sentence in _SENTENCE.split(template):
+        text, missing = fill(sentence, values)
+        if not missing:
+            kept.append(text)
+    return " ".join(kept)
 
 
 def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
@@ -113,10 +128,16 @@ def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
     if rule.fix_command:
         filled = [fill(a, values) for a in rule.fix_command]
         argv = None if any(m for _, m in filled) else [a for a, _ in filled]
+    title, missing = fill(rule.title, values)
+    if missing:  # the rule's own title needs a name we do not know: say what failed instead
+        title = f"{check.get('title') or 'The check'} failed" if check.get("id") != "command" else \
+            f"`{check.get('title')}` failed"
+    fix = fill_text(rule.fix, values) or ("Fix what the output above names, then run the step again."
+                                          if check.get("id") == "command" else
+                                          "Read what the cluster shows above; `gateway-tutorial run` the step again.")
     return ExplanationView(check_id=check.get("id", ""), check_title=check.get("title", ""), rule_id=rule.id,
-                           source=rule.source, title=fill(rule.title, values)[0], observed=observed,
-                           why=fill(rule.why, values)[0], fix=fill(rule.fix, values)[0], fix_command=argv,
-                           evidence=ev)
+                           source=rule.source, title=title, observed=observed,
+                           why=fill_text(rule.why, values), fix=fix, fix_command=argv, evidence=ev)
 
 
 def generic(ev: dict) -> ExplanationView:
@@ -152,6 +173,8 @@ def explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> Ex
     about = {f"signal_{k}": signal.get(k) for k in ("object_kind", "name", "namespace", "type", "reason", "message")
              if signal.get(k) not in (None, "")}
     about["signal_kind_lower"] = str(signal.get("object_kind") or "").lower() or None
+    if step is not None and getattr(step, "target", None):
+        about["step_target"] = step.target
     return render(rule, ev, signal, {**values, **about, **groups})
 
 
@@ -166,6 +189,22 @@ def explain(step, results, outcome=None, engine=None) -> list:
         if view is not None:
             views.append(view)
     return views
+
+
+@dataclass
+class _FailedCommand:
+    failed_command: Any
+
+
+def step_explanation(engine, step, results=None, failed_command=None) -> dict | None:
+    """The one explanation of a step's failure that the TUI panel shows, `explain` prints first and
+    progress keeps: the failed command's (a CommandResult or its stored record) if any, else the
+    first failing check's. JSON, without the raw evidence."""
+    if isinstance(failed_command, dict):
+        return explain_evidence(command_evidence(failed_command), step).to_json(with_evidence=False)
+    outcome = _FailedCommand(failed_command) if failed_command is not None else None
+    views = explain(step, list(results or []), outcome, engine)
+    return views[0].to_json(with_evidence=False) if views else None
 
 
 def check_params(engine, step, check_id: str) -> dict:

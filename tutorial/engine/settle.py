@@ -1,0 +1,324 @@
+"""Still converging or settled wrong: what a waiting check sees, and when to stop waiting.
+
+A check waits on the watch API until its condition holds. Many failures, though, are *settled*:
+the cluster will not change them by itself (a route NotAllowedByListeners, an image that cannot be
+pulled, a Deployment scaled to 0). `Watch` follows one check: it judges each state the watch
+delivers against the terminal states listed as data in explain_rules/terminal.yaml, keeps a live
+one-line observation for the learner ("Gateway emojivoto: Programmed False (AddressNotAssigned),
+for 12 s"), and stops the wait as soon as the state is settled. Nothing here imports textual.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+TICK = 0.25  # seconds between time-based re-judgements (graces, missing objects, the parent's cancel)
+
+
+@lru_cache(maxsize=1)
+def terminal_data() -> dict[str, Any]:
+    """explain_rules/terminal.yaml, parsed once."""
+    import yaml
+
+    path = Path(__file__).resolve().parent / "explain_rules" / "terminal.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _age(stamp: str | None) -> float | None:
+    try:
+        when = datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+    return (datetime.now(timezone.utc) - when).total_seconds()
+
+
+def _meta(obj: dict) -> dict:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _conds(holder) -> list[dict]:
+    st = holder.get("status") if isinstance(holder, dict) else None
+    found = (st or {}).get("conditions") if isinstance(st, dict) else (holder or {}).get("conditions")
+    return [c for c in _list(found) if isinstance(c, dict)]
+
+
+def generation_current(obj: dict, holder: dict | None = None) -> bool:
+    """The controller has seen the latest spec (observedGeneration, where it is written, is not behind)."""
+    gen = _meta(obj).get("generation")
+    seen = [c.get("observedGeneration") for c in _conds(holder or obj) if c.get("observedGeneration") is not None]
+    if isinstance(holder, dict) and holder.get("observedGeneration") is not None:
+        seen.append(holder["observedGeneration"])
+    st = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    if st.get("observedGeneration") is not None:
+        seen.append(st["observedGeneration"])
+    try:
+        return gen is None or not seen or min(int(s) for s in seen) >= int(gen)
+    except (TypeError, ValueError):
+        return True
+
+
+def terminal_condition(kind: str, cond: dict) -> dict | None:
+    """The terminal.yaml entry that makes this condition settled, if any."""
+    for entry in terminal_data().get("conditions") or []:
+        if kind not in entry.get("kinds", []) or cond.get("type") != entry.get("type"):
+            continue
+        if str(cond.get("status")) != str(entry.get("status", "False")) or cond.get("reason") not in entry["reasons"]:
+            continue
+        needle = entry.get("message_contains")
+        if needle and needle not in str(cond.get("message") or ""):
+            continue
+        return entry
+    return None
+
+
+def _cond_text(where: str, cond: dict) -> str:
+    text = f"{where}: {cond.get('type')} {cond.get('status')}"
+    return text + (f" ({cond['reason']})" if cond.get("reason") else "")
+
+
+def _where(obj: dict, kind: str | None = None) -> str:
+    meta = _meta(obj)
+    return f"{kind or obj.get('kind') or 'object'} {meta.get('name', '?')}"
+
+
+def condition_holders(obj: dict) -> list[tuple[str, str, dict]]:
+    """(kind for terminal.yaml, where, holder of conditions) for an object and its sub-statuses."""
+    kind = obj.get("kind") or ""
+    out = [(kind, _where(obj), obj)]
+    st = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    for l in _list(st.get("listeners")):
+        if isinstance(l, dict):
+            out.append(("Listener", f"{_where(obj)} listener {l.get('name')}", l))
+    for p in _list(st.get("parents")):
+        if isinstance(p, dict):
+            ref = p.get("parentRef") if isinstance(p.get("parentRef"), dict) else {}
+            out.append((kind, f"{_where(obj)} on Gateway {ref.get('name')}", p))
+    return out
+
+
+def pod_terminal(pod: dict) -> str | None:
+    """Why a pod will not become ready by itself (a waiting reason or Unschedulable), or None."""
+    if not isinstance(pod, dict) or _meta(pod).get("deletionTimestamp"):
+        return None
+    st = pod.get("status") if isinstance(pod.get("status"), dict) else {}
+    waiting = set(terminal_data().get("pod_waiting", {}).get("reasons") or [])
+    for cs in _list(st.get("initContainerStatuses")) + _list(st.get("containerStatuses")):
+        state = (cs or {}).get("state") if isinstance(cs, dict) else None
+        reason = ((state or {}).get("waiting") or {}).get("reason") if isinstance(state, dict) else None
+        if reason in waiting:
+            return f"pod {_meta(pod).get('name')}: {reason}"
+    for cond in _conds(pod):
+        if terminal_condition("Pod", cond):
+            return f"pod {_meta(pod).get('name')}: Pending, {cond.get('reason')}" + \
+                   (f" ({cond['message']})" if cond.get("message") else "")
+    return None
+
+
+class Watch:
+    """Follows one waiting check: live observation, settled verdict, and a stop event for its waits."""
+
+    def __init__(self, check_kind: str, params: dict, *, ran: bool = False,
+                 cancel: threading.Event | None = None, on_observe: Callable[[str, float], None] | None = None):
+        self.kind, self.params, self.ran = check_kind, params, ran
+        self.parent = cancel
+        self.stop = threading.Event()
+        self.settled: str | None = None
+        self.observation, self.since = "", time.monotonic()
+        self.started = time.monotonic()
+        self.object_kind = ""
+        self._items: list[dict] = []
+        self._judged = self._passed = False  # the ticker re-judges only what a wait has delivered
+        self._told = 0.0
+        self._first_seen: dict[str, float] = {}
+        self._on_observe = on_observe
+        self._lock = threading.Lock()
+        self._ticker = threading.Thread(target=self._tick_loop, name="check-watch", daemon=True)
+
+    # -- lifetime ---------------------------------------------------------------------
+    def __enter__(self) -> "Watch":
+        self._ticker.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self._ticker.join(timeout=2)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.parent is not None and self.parent.is_set()
+
+    def _tick_loop(self) -> None:
+        while not self.stop.wait(TICK):
+            if self.cancelled:
+                self.stop.set()
+                return
+            with self._lock:
+                items, judged = list(self._items), self._judged and not self._passed
+            if judged:
+                self._judge_settled(items)
+
+    # -- what the watch delivers ---------------------------------------------------------
+    def judge(self, judge: Callable[[list[dict]], bool], kind: str = "") -> Callable[[list[dict]], bool]:
+        """`judge` for wait_for, extended: a settled state also ends the wait (the check then fails).
+        `kind` is the watched kind (items of a list response do not always carry it)."""
+        self.object_kind = kind
+
+        def extended(items: list[dict]) -> bool:
+            with self._lock:
+                self._items, self._judged = list(items), True
+            if judge(items):
+                self._passed = True
+                return True
+            self._judge_settled(items)
+            return self.settled is not None
+        return extended
+
+    def items(self) -> list[dict]:
+        """The objects the check's wait saw last."""
+        with self._lock:
+            return list(self._items)
+
+    def settle(self, why: str) -> None:
+        if self.settled is None and not self.cancelled:
+            self.settled = why
+            self.stop.set()
+
+    def observe(self, text: str) -> None:
+        """Record what the check sees now; tell the listener on a change, else once a second."""
+        now = time.monotonic()
+        changed = bool(text) and text != self.observation
+        if changed:
+            self.observation, self.since = text, now
+        if self._on_observe is not None and self.observation and (changed or now - self._told >= 1.0):
+            self._told = now
+            try:
+                self._on_observe(self.observation, self.since)
+            except Exception:  # a listener's trouble must not stop the check
+                pass
+
+    def _judge_settled(self, items: list[dict]) -> None:
+        try:
+            why, text = self.assess(items)
+        except (AttributeError, TypeError, ValueError, KeyError):  # an object of an unexpected shape
+            return
+        self.observe(text)
+        if why:
+            self.settle(why)
+
+    # -- the judgement ----------------------------------------------------------------------
+    def assess(self, items: list[dict]) -> tuple[str | None, str]:
+        """(why the state is settled or None, what the check sees now)."""
+        if not items:
+            return self._missing(), self._missing_text()
+        first_problem = ""
+        for obj in items:
+            why, text = self._assess_object(obj)
+            if why:
+                return why, text
+            first_problem = first_problem or text
+        return None, first_problem or f"{_where(items[0])}: not there yet"
+
+    def _object_kind(self) -> str:
+        return (self.params.get("object_kind") or self.object_kind
+                or {"gateway_programmed": "Gateway", "route_accepted": self.params.get("route_kind", "HTTPRoute"),
+                    "listener_attached_routes": "Gateway", "namespace_exists": "Namespace",
+                    "crd_established": "CustomResourceDefinition"}.get(self.kind) or "object")
+
+    def _missing_text(self) -> str:
+        p = self.params
+        name = p.get("name") or p.get("gateway") or p.get("selector") or ", ".join(p.get("names") or [])
+        where = f" in namespace {p['namespace']}" if p.get("namespace") else ""
+        return f"{self._object_kind()} {name}{where}: not found yet"
+
+    def _missing(self) -> str | None:
+        spec = terminal_data().get("missing_after_commands") or {}
+        kind = self._object_kind()
+        if not self.ran or kind not in (spec.get("kinds") or []):
+            return None
+        if time.monotonic() - self.started < float(spec.get("grace", 3)):
+            return None
+        return f"{self._missing_text().replace(' yet', '')} after the step's commands succeeded"
+
+    def _assess_object(self, obj: dict) -> tuple[str | None, str]:
+        if not obj.get("kind") and self.object_kind:
+            obj = {**obj, "kind": self.object_kind}
+        if obj.get("kind") == "Pod":
+            why = pod_terminal(obj)
+            return why, why or ""
+        if obj.get("kind") == "Deployment":
+            spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+            if spec.get("replicas") == 0:
+                why = f"Deployment {_meta(obj).get('name')} is scaled to 0 replicas"
+                return why, why
+        first = ""
+        for kind, where, holder in condition_holders(obj):
+            for cond in _conds(holder):
+                text = _cond_text(where, cond)
+                entry = terminal_condition(kind, cond)
+                if entry is None:
+                    if _is_problem(cond):
+                        first = first or text
+                    continue
+                if not generation_current(obj, holder):
+                    first = first or f"{text}, waiting for the controller to see the latest change"
+                    continue
+                if self._graced(where, cond, entry):
+                    return text + (f": {cond['message']}" if cond.get("message") else ""), text
+                first = first or text
+        return None, first
+
+
+    def _graced(self, where: str, cond: dict, entry: dict) -> bool:
+        grace = float(entry.get("grace") or 0)
+        if grace <= 0:
+            return True
+        key = f"{where}/{cond.get('type')}/{cond.get('reason')}"
+        seen = time.monotonic() - self._first_seen.setdefault(key, time.monotonic())
+        stood = _age(cond.get("lastTransitionTime"))
+        return max(seen, stood or 0.0) >= grace
+
+
+class HttpRepeat:
+    """Counts consecutive identical error answers through a Gateway that has routes attached."""
+
+    def __init__(self):
+        self.last, self.count = None, 0
+
+    def settled(self, status: int | None, gateway: dict | None) -> str | None:
+        """Why the answer is settled (the same 404/500/503 on enough probes), else None."""
+        spec = terminal_data().get("http") or {}
+        if status not in (spec.get("statuses") or []) or not routes_attached(gateway):
+            self.last, self.count = None, 0
+            return None
+        self.count = self.count + 1 if status == self.last else 1
+        self.last = status
+        probes = int(spec.get("probes", 3))
+        return f"HTTP {status} on {self.count} probes in a row" if self.count >= probes else None
+
+
+def routes_attached(gateway: dict | None) -> bool:
+    st = (gateway or {}).get("status") if isinstance(gateway, dict) else None
+    listeners = _list((st or {}).get("listeners")) if isinstance(st, dict) else []
+    return any(isinstance(l, dict) and isinstance(l.get("attachedRoutes"), int) and l["attachedRoutes"] > 0
+               for l in listeners)
+
+
+def _is_problem(cond: dict) -> bool:
+    negative = cond.get("type") in ("Conflicted", "OverlappingTLSConfig", "PartiallyInvalid", "ReplicaFailure")
+    return (str(cond.get("status")) == "True") == negative
+
+
+def observation_line(text: str, since: float, now: float | None = None) -> str:
+    """The live line a waiting check shows: what it sees, and for how long."""
+    seconds = max(0, int((now if now is not None else time.monotonic()) - since))
+    return f"{text}, for {seconds} s" if text else f"waiting, {seconds} s"
