@@ -84,6 +84,28 @@ def test_route_missing_after_its_command_succeeded(restore):
     _assert_settled(result, "HTTPRoute", "emojivoto", "not found")
 
 
+def test_route_missing_on_a_plain_check_settles_too(restore):
+    restore.kubectl("delete", RT, "emojivoto", "-n", "emojivoto")
+    _assert_settled(_check(restore, "httproute/apply-route", "route-accepted"), "HTTPRoute", "not found")
+
+
+def test_gateway_class_typo_settles(restore):
+    gw = _asset("gateway.yaml")
+    gw["spec"]["gatewayClassName"] = "istio-gateway"
+    restore.kubectl("delete", f"gateways.{GW}", "emojivoto", "-n", "istio-ingress")
+    restore.apply(yaml.safe_dump(gw))
+    _assert_settled(_check(restore, "gateway/apply-gateway", "gateway-accepted"), "istio-gateway", "does not exist")
+
+
+def test_parent_gateway_missing_settles(restore):
+    rt = _asset("httproute.yaml")
+    del rt["spec"]["parentRefs"][0]["namespace"]
+    restore.kubectl("delete", RT, "emojivoto", "-n", "emojivoto")
+    restore.apply(yaml.safe_dump(rt))
+    _assert_settled(_check(restore, "httproute/apply-route", "route-accepted"), "emojivoto/emojivoto",
+                    "does not exist")
+
+
 def test_same_404_through_an_attached_route_settles(restore):
     step = restore.step("reach-the-app")
     if not any(c.kind == "http_get" for c in step.checks):
@@ -137,7 +159,9 @@ def test_crashloop_fails_at_once(blog):
 def test_istiod_unschedulable_fails_at_once(blog):
     blog.faults.enable("istiod-unschedulable")
     try:
-        blog.kubectl("rollout", "restart", "deployment/istiod", "-n", "istio-system")
+        blog.kubectl("scale", "deployment/istiod", "-n", "istio-system", "--replicas=0")
+        blog.kubectl("wait", "--for=delete", "pod", "-l", "app=istiod", "-n", "istio-system", "--timeout=60s")
+        blog.kubectl("scale", "deployment/istiod", "-n", "istio-system", "--replicas=1")
         step = next(s for _, s in blog.engine.steps("istio") if any(c.id == "istiod-available" for c in s.checks))
         chk = next(c for c in step.checks if c.id == "istiod-available")
         result = blog.engine.run_checks([(step, chk)], timeout=LONG)[0]
@@ -155,6 +179,9 @@ def test_slow_but_converging_still_passes(tmp_path):
     lab = Lab(tmp_path, faults=["slow-controllers"])
     try:
         lab.engine.progress.set_variant("istio", "istioctl")
+        step = lab.step("gateway-api/crds-and-class")
+        crds = next(c for c in step.checks if c.kind == "crd_established")
+        _assert_settled(lab.engine.run_checks([(step, crds)], timeout=LONG)[0], "not installed")
         for lesson, step in lab.engine.steps("..gateway/apply-gateway"):
             if lesson.id == "before-you-start":
                 continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tutorial.cluster.client import ClusterClient, ClusterError, ResourceRef, WaitOutcome
-from tutorial.engine.settle import Watch, pod_terminal
+from tutorial.engine.settle import Watch
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
@@ -76,6 +76,7 @@ def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
     start = time.monotonic()
     result = CheckResult(check_id or kind, kind, title or default_title(kind, params), False, "")
     with Watch(kind, params, ran=ctx.ran, cancel=ctx.cancel, on_observe=ctx.on_observe) as watch:
+        watch.client = ctx.client
         mine = dataclasses.replace(ctx, cancel=watch.stop, watch=watch)
         try:
             passed, observed, evidence = CHECKS[kind](mine, params, timeout)
@@ -250,7 +251,8 @@ class _pod_sentinel:
         watch = self.ctx.watch
 
         def judge(pods: list[dict]) -> bool:
-            why = next((w for w in (pod_terminal(p) for p in pods if _owned(p, watch.items())) if w), None)
+            deployments = watch.items()
+            why = watch.pods_settled([p for p in pods if _owned(p, deployments)], deployments)
             if why:
                 watch.settle(why)
             return why is not None
@@ -446,3 +448,4 @@ def _command_succeeds(ctx, p, timeout):
 
 
 from tutorial.engine import http_check as _http_check  # noqa: E402,F401  (registers http_get)
+from tutorial.engine import route_checks as _route_checks  # noqa: E402,F401  (registers route_backend_ports)

@@ -36,7 +36,7 @@ def base_evidence(result, params: dict | None = None) -> dict[str, Any]:
         objects = ev.get("objects") or []
         out["object"] = {"kind": ref.get("kind"), "name": ref.get("name"), "namespace": ref.get("namespace"),
                          "found": bool(objects)}
-    for key in ("conditions", "parents", "listeners", "missing"):
+    for key in ("conditions", "parents", "listeners", "missing", "backend_ports"):
         if key in ev:
             out[key] = ev[key]
     if result.kind == "http_get":
@@ -210,8 +210,12 @@ class Gatherer:
             return
         image = ((dep["spec"]["template"]["spec"].get("containers") or [{}])[0]).get("image", "")
         st = dep.get("status") or {}
+        labels = dep["metadata"].get("labels") or {}
+        installer = ("helm" if labels.get("app.kubernetes.io/managed-by") == "Helm" else
+                     "istioctl" if labels.get("operator.istio.io/component") else None)
         self.out["istio"] = {"installed": True, "image": image, "version": image.rpartition(":")[2],
-                             "ready": st.get("readyReplicas", 0) >= (dep["spec"].get("replicas") or 1)}
+                             "ready": st.get("readyReplicas", 0) >= (dep["spec"].get("replicas") or 1),
+                             "installer": installer}
 
     def crd_versions(self) -> None:
         versions = {}
@@ -292,6 +296,9 @@ def _g_workload(g: Gatherer, p: dict) -> None:
     else:
         deployments = []
         g.pods(ns, p.get("selector"))
+    g.out["deployments"] = [{"name": d["metadata"]["name"], "namespace": ns,
+                             "replicas": (d.get("spec") or {}).get("replicas", 1),
+                             "ready": (d.get("status") or {}).get("readyReplicas", 0)} for d in deployments[:10]]
     for dep in [d for d in deployments if not _deployment_done(d)][:4]:
         g.safe(lambda d=dep: g.pods(ns, match_labels((d.get("spec") or {}).get("selector"))))
     if ns == "istio-system":
@@ -302,7 +309,7 @@ def _g_workload(g: Gatherer, p: dict) -> None:
 def _deployment_done(dep: dict) -> bool:
     want = (dep.get("spec") or {}).get("replicas", 1)
     st = dep.get("status") or {}
-    return st.get("readyReplicas", 0) >= want and st.get("updatedReplicas", 0) >= want
+    return want >= 1 and st.get("readyReplicas", 0) >= want and st.get("updatedReplicas", 0) >= want
 
 
 def _g_http(g: Gatherer, p: dict) -> None:

@@ -124,6 +124,31 @@ def pod_terminal(pod: dict) -> str | None:
     return None
 
 
+def _owner(pod: dict) -> str:
+    refs = [r for r in _list(_meta(pod).get("ownerReferences")) if isinstance(r, dict)]
+    return str(refs[0].get("name") or "") if refs else ""
+
+
+def superseded(pod: dict, pods: list[dict]) -> bool:
+    """A newer pod of the same workload from another ReplicaSet exists: a rollout replaces this one."""
+    owner = _owner(pod)
+    workload = owner.rsplit("-", 1)[0] if owner else ""
+    created = str(_meta(pod).get("creationTimestamp") or "")
+    return bool(workload) and any(
+        _owner(other) != owner and _owner(other).rsplit("-", 1)[0] == workload
+        and str(_meta(other).get("creationTimestamp") or "") >= created for other in pods if other is not pod)
+
+
+def rolling_out(deployments: list[dict]) -> bool:
+    """A judged Deployment has a change its controller has not finished acting on."""
+    for d in deployments:
+        st = d.get("status") if isinstance(d.get("status"), dict) else {}
+        gen, seen = _meta(d).get("generation"), st.get("observedGeneration")
+        if (gen is not None and seen is not None and seen < gen) or st.get("replicas", 0) > st.get("updatedReplicas", 0):
+            return True
+    return False
+
+
 class Watch:
     """Follows one waiting check: live observation, settled verdict, and a stop event for its waits."""
 
@@ -136,6 +161,8 @@ class Watch:
         self.observation, self.since = "", time.monotonic()
         self.started = time.monotonic()
         self.object_kind = ""
+        self._lookups: dict = {}
+        self.client = None  # set by run_check: lookups for objects waiting on something missing
         self._items: list[dict] = []
         self._judged = self._passed = False  # the ticker re-judges only what a wait has delivered
         self._told = 0.0
@@ -188,6 +215,20 @@ class Watch:
         with self._lock:
             return list(self._items)
 
+    def pods_settled(self, pods: list[dict], deployments: list[dict] | None = None) -> str | None:
+        """Why these pods will not become ready by themselves (after the data's grace), or None;
+        pods a rollout is replacing, and Deployments mid-rollout, are still converging."""
+        if deployments and rolling_out(deployments):
+            return None
+        grace = float(terminal_data().get("pod_waiting", {}).get("grace") or 0)
+        for pod in pods:
+            why = pod_terminal(pod)
+            if why and not superseded(pod, pods):
+                stood = time.monotonic() - self._first_seen.setdefault(f"pod/{why}", time.monotonic())
+                if stood >= grace:
+                    return why
+        return None
+
     def settle(self, why: str) -> None:
         if self.settled is None and not self.cancelled:
             self.settled = why
@@ -218,6 +259,8 @@ class Watch:
     # -- the judgement ----------------------------------------------------------------------
     def assess(self, items: list[dict]) -> tuple[str | None, str]:
         """(why the state is settled or None, what the check sees now)."""
+        if self.kind == "crd_established":
+            return self._crds_missing(items)
         if not items:
             return self._missing(), self._missing_text()
         first_problem = ""
@@ -227,6 +270,61 @@ class Watch:
                 return why, text
             first_problem = first_problem or text
         return None, first_problem or f"{_where(items[0])}: not there yet"
+
+    def _crds_missing(self, items: list[dict]) -> tuple[str | None, str]:
+        have = {_meta(o).get("name") for o in items}
+        gone = [n for n in self.params.get("names") or [] if n not in have]
+        if not gone:
+            return None, ""
+        text = f"CRD(s) not installed: {', '.join(gone)}"
+        grace = float((terminal_data().get("missing_after_commands") or {}).get("grace", 3))
+        return (text if time.monotonic() - self.started >= grace else None), text
+
+    def _unresolved(self, obj: dict, kind: str) -> tuple[str | None, str]:
+        """Objects waiting for something that does not exist: a Gateway whose class no controller
+        claims, a class naming an unknown controller, a route whose parent Gateway is not there."""
+        if self.client is None:
+            return None, ""
+        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        rules = terminal_data().get("unresolved") or {}
+        known = rules.get("controllers") or []
+        if kind == "GatewayClass" and _pending(obj) and spec.get("controllerName") not in known:
+            return self._stood(f"GatewayClass {_meta(obj).get('name')}: controllerName {spec.get('controllerName')} "
+                               "is claimed by no controller here (Accepted stays Unknown, Waiting for controller)")
+        if kind == "Gateway" and _pending(obj):
+            name = spec.get("gatewayClassName")
+            gc = self._get("gateway.networking.k8s.io/v1", "GatewayClass", None, name)
+            controller = ((gc or {}).get("spec") or {}).get("controllerName")
+            if (gc is None and name not in (rules.get("builtin_classes") or [])) or (gc and controller not in known):
+                what = "does not exist" if gc is None else f"names controller {controller}, which no controller here claims"
+                return self._stood(f"Gateway {_meta(obj).get('name')}: its GatewayClass {name} {what} "
+                                   "(Accepted stays Unknown, Waiting for controller)")
+        if kind == "HTTPRoute" and not _list((obj.get("status") or {}).get("parents") if isinstance(obj.get("status"), dict) else None):
+            for ref in _list(spec.get("parentRefs")):
+                ns = ref.get("namespace") or _meta(obj).get("namespace")
+                if ref.get("kind", "Gateway") == "Gateway" and \
+                        self._get("gateway.networking.k8s.io/v1", "Gateway", ns, ref.get("name")) is None:
+                    return self._stood(f"HTTPRoute {_meta(obj).get('name')}: its parentRef names Gateway "
+                                       f"{ns}/{ref.get('name')}, which does not exist (status.parents stays empty)")
+        return None, ""
+
+    def _get(self, api_version: str, kind: str, ns, name):
+        """A lookup, answered from a one-second cache (the ticker asks four times a second)."""
+        key, now = (kind, ns, name), time.monotonic()
+        cached = self._lookups.get(key)
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[1]
+        try:
+            found = self.client.get(self.client.resource(api_version, kind), ns, name) if name else None
+        except Exception:  # a lookup the cluster refuses decides nothing
+            found = {}
+        self._lookups[key] = (now, found)
+        return found
+
+    def _stood(self, text: str) -> tuple[str | None, str]:
+        grace = float((terminal_data().get("unresolved") or {}).get("grace", 3))
+        seen = time.monotonic() - self._first_seen.setdefault(text, time.monotonic())
+        return (text if seen >= grace else None), text
 
     def _object_kind(self) -> str:
         return (self.params.get("object_kind") or self.object_kind
@@ -243,23 +341,27 @@ class Watch:
     def _missing(self) -> str | None:
         spec = terminal_data().get("missing_after_commands") or {}
         kind = self._object_kind()
-        if not self.ran or kind not in (spec.get("kinds") or []):
+        if kind not in (spec.get("kinds") or []):
             return None
         if time.monotonic() - self.started < float(spec.get("grace", 3)):
             return None
-        return f"{self._missing_text().replace(' yet', '')} after the step's commands succeeded"
+        after = " after the step's commands succeeded" if self.ran else ""
+        return f"{self._missing_text().replace(' yet', '')}{after}"
 
     def _assess_object(self, obj: dict) -> tuple[str | None, str]:
         if not obj.get("kind") and self.object_kind:
             obj = {**obj, "kind": self.object_kind}
         if obj.get("kind") == "Pod":
-            why = pod_terminal(obj)
-            return why, why or ""
+            why = self.pods_settled([obj] + [o for o in self._items if o is not obj])
+            return (why, why) if why else (None, pod_terminal(obj) or "")
         if obj.get("kind") == "Deployment":
             spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
             if spec.get("replicas") == 0:
                 why = f"Deployment {_meta(obj).get('name')} is scaled to 0 replicas"
                 return why, why
+        why, text = self._unresolved(obj, obj.get("kind") or "")
+        if text:
+            return why, text
         first = ""
         for kind, where, holder in condition_holders(obj):
             for cond in _conds(holder):
@@ -311,6 +413,12 @@ def routes_attached(gateway: dict | None) -> bool:
     listeners = _list((st or {}).get("listeners")) if isinstance(st, dict) else []
     return any(isinstance(l, dict) and isinstance(l.get("attachedRoutes"), int) and l["attachedRoutes"] > 0
                for l in listeners)
+
+
+def _pending(obj: dict) -> bool:
+    """Accepted not decided by any controller yet (absent, or Unknown)."""
+    cond = next((c for c in _conds(obj) if c.get("type") == "Accepted"), None)
+    return cond is None or str(cond.get("status")) == "Unknown"
 
 
 def _is_problem(cond: dict) -> bool:

@@ -123,6 +123,25 @@ def pod_facts(ev: dict) -> dict[str, Any]:
             "image_is_auto": pod.get("image") == "auto"}
 
 
+def workload_facts(ev: dict) -> dict[str, Any]:
+    zero = _first(ev.get("deployments"), lambda d: d.get("replicas") == 0)
+    return {"scaled_down": zero.get("name"), "scaled_down_ns": zero.get("namespace")} if zero else {}
+
+
+def backend_port_facts(ev: dict) -> dict[str, Any]:
+    m = _first(ev.get("backend_ports"))
+    if not m:
+        return {}
+    ports, targets = m.get("service_ports") or [], m.get("target_ports") or []
+    good = ports[0] if len(ports) == 1 else None  # several ports: which one is meant is not ours to guess
+    note = None
+    if m.get("port") in targets and good is not None:
+        note = f"port {good} is the Service port, {m.get('port')} the container's (the Service's targetPort)"
+    return {"bad_route": m.get("route"), "bad_route_ns": m.get("route_ns"), "bad_rule": m.get("rule"),
+            "bad_ref": m.get("ref"), "bad_backend": m.get("service"), "bad_port": m.get("port"),
+            "good_port": good, "service_ports": ", ".join(str(p) for p in ports) or None, "port_note": note}
+
+
 def http_facts(ev: dict) -> dict[str, Any]:
     http = ev.get("http") or {}
     if not http:
@@ -156,6 +175,7 @@ def version_facts(ev: dict) -> dict[str, Any]:
             skew = "ok"
     too_old_istio = bool(minor) and tuple(map(int, minor.split("."))) < (1, 22)
     return {"istio_version": istio.get("version"), "istio_installed": istio.get("installed"),
+            "istio_installer": istio.get("installer"),
             "istio_ready": istio.get("ready"), "crd_version": crd_version, "istio_gateway_api": expected,
             "version_skew": "istio-too-old" if too_old_istio and crd_version else skew}
 
@@ -178,8 +198,8 @@ def command_facts(ev: dict) -> dict[str, Any]:
 def facts_of(ev: dict) -> dict[str, Any]:
     """Every fact the rules and templates may use; absent ones are simply missing."""
     out: dict[str, Any] = {}
-    for part in (check_facts, gateway_facts, class_facts, route_facts, pod_facts, http_facts, version_facts,
-                 command_facts):
+    for part in (check_facts, gateway_facts, class_facts, route_facts, pod_facts, workload_facts, backend_port_facts, http_facts,
+                 version_facts, command_facts):
         out.update({k: v for k, v in part(ev).items() if v is not None})
     if out.get("kind") == "Gateway":  # a Gateway check without gathering: its own names
         out.setdefault("gateway", out.get("name"))

@@ -16,6 +16,28 @@ from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.runtime import Controller
 
 LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
+FREE_MEMORY_MI = 1024  # free memory on the simulated node under the istiod-unschedulable fault
+
+
+def _memory_mi(pod: dict) -> float:
+    """The pod's summed container memory requests in MiB (Ki/Mi/Gi and plain bytes; unknown counts 0)."""
+    total = 0.0
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        raw = str(((c.get("resources") or {}).get("requests") or {}).get("memory") or "0")
+        for suffix, factor in (("Gi", 1024.0), ("Mi", 1.0), ("Ki", 1 / 1024), ("G", 1000 ** 3 / 1024 ** 2),
+                               ("M", 1000 ** 2 / 1024 ** 2)):
+            if raw.endswith(suffix):
+                raw, scale = raw[:-len(suffix)], factor
+                break
+        else:
+            scale = 1 / 1024 ** 2
+        try:
+            total += float(raw) * scale
+        except ValueError:
+            pass
+    return total
+
+
 UNSCHEDULABLE_MESSAGE = ("0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
                          "available: 1 No preemption victims found for incoming pod.")
 
@@ -108,9 +130,12 @@ class PodLifecycleController(Controller):
         return self.ctx.settings.backoff_delay * min(2 ** max(n - 1, 0), 16)
 
     def _unschedulable(self, pod: dict) -> bool:
+        """istiod under the fault: the node has less memory free than istiod's default 2 GiB request;
+        a request of at most FREE_MEMORY_MI (the fix the explanation offers) fits."""
         return (self.ctx.faults.active("istiod-unschedulable") is not None
                 and pod["metadata"].get("namespace") == "istio-system"
-                and u.labels_of(pod).get("app") == "istiod")
+                and u.labels_of(pod).get("app") == "istiod"
+                and _memory_mi(pod) > FREE_MEMORY_MI)
 
     def _pull_fails(self, pod: dict) -> bool:
         return any(ps.image_never_pulls(c.get("image", "")) or self.ctx.faults.image_fails(c.get("image", ""))
