@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from lab import Lab, text_of
+from sandboxlab import Lab, text_of
 from tutorial.engine.evidence import command_evidence
 from tutorial.engine.explain import explain_evidence
 from tutorial.engine.runner import CommandSpec, run_command

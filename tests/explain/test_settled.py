@@ -42,8 +42,11 @@ def restore(blog):
 
 def test_deployment_scaled_to_zero_fails_at_once(restore):
     restore.kubectl("scale", "deploy/web", "-n", "emojivoto", "--replicas=0")
-    result = _check(restore, "emojivoto/deploy", "deployments-available")
-    _assert_settled(result, "web", "scaled to 0")
+    results = {r.check_id: r for r in restore.engine.check_step(restore.step("emojivoto/deploy"), timeout=LONG,
+                                                                 record=False)}
+    _assert_settled(results["deployments-available"], "web", "scaled to 0")
+    # the step has failed: its other waiting check stops too, and says which check decided it
+    _assert_settled(results["pods-ready"], "stopped waiting", "The four Deployments are available")
 
 
 def test_route_not_allowed_by_listeners_fails_at_once(restore):
@@ -136,9 +139,11 @@ def test_image_pull_backoff_fails_at_once(blog):
     try:
         blog.kubectl("delete", "deployment", "web", "-n", "emojivoto")
         outcome = blog.engine.run_step(blog.step("emojivoto/deploy"), check_timeout=LONG)
-        result = next(r for r in outcome.checks if r.check_id == "deployments-available")
-        _assert_settled(result, "pod web-")
-        assert any(r in result.settled for r in ("ErrImagePull", "ImagePullBackOff")), result.settled
+        decided = [r for r in outcome.checks if r.settled and not r.evidence.get("stopped_by_sibling")]
+        assert decided, [(r.check_id, r.observed) for r in outcome.checks]
+        _assert_settled(decided[0], "pod web-")
+        assert any(r in decided[0].settled for r in ("ErrImagePull", "ImagePullBackOff")), decided[0].settled
+        assert all(r.settled for r in outcome.checks if not r.passed)  # the others stopped waiting too
     finally:
         blog.faults.disable("image-pull")
         _restart(blog, "deployment/web", "emojivoto")
@@ -174,7 +179,7 @@ def test_istiod_unschedulable_fails_at_once(blog):
 def test_slow_but_converging_still_passes(tmp_path):
     """Under the slow-controllers fault every controller takes five times longer: pods sit in
     Pending and ContainerCreating, the Gateway waits for its controller; none of that is settled."""
-    from lab import Lab
+    from sandboxlab import Lab
 
     lab = Lab(tmp_path, faults=["slow-controllers"])
     try:

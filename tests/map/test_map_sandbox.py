@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from maplab import GW, RT, asset
+from sandboxlab import GW, RT, asset
 from tutorial.engine.trafficmap import follow, traffic_map
 
 CHAIN = ["client", "gateway", "service", "pods", "listener", "route", "backend", "pods"]

@@ -53,6 +53,7 @@ class CheckContext:
     ran: bool = False                  # the step's own commands just succeeded (a missing object is settled)
     on_observe: Callable[[str, float], None] | None = None  # live "what the check sees" (text, since)
     watch: Watch | None = None         # set per check by run_check
+    step_failure: Any = None           # settle.StepFailure shared by the checks of one step
 
 
 Verdict = tuple[bool, str, dict]
@@ -75,7 +76,8 @@ def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
     """
     start = time.monotonic()
     result = CheckResult(check_id or kind, kind, title or default_title(kind, params), False, "")
-    with Watch(kind, params, ran=ctx.ran, cancel=ctx.cancel, on_observe=ctx.on_observe) as watch:
+    with Watch(kind, params, ran=ctx.ran, cancel=ctx.cancel, on_observe=ctx.on_observe,
+               step_failure=ctx.step_failure) as watch:
         watch.client = ctx.client
         mine = dataclasses.replace(ctx, cancel=watch.stop, watch=watch)
         try:
@@ -88,14 +90,30 @@ def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
                 result.observed = result.observed or str(error)
         except ClusterError as exc:
             result.error, result.unreachable, result.observed = str(exc), exc.unreachable, str(exc)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:  # an object of an odd shape
+            result.error = f"the cluster's answer has an unexpected shape ({type(exc).__name__}: {exc})"
+            result.observed = result.observed or result.error
     if watch.settled and not result.passed and not watch.cancelled:
         result.settled, result.cancelled = watch.settled, False
         result.evidence["settled"] = watch.settled
-        if watch.settled not in result.observed:
-            result.observed = f"{result.observed}; settled: {watch.settled}" if result.observed else watch.settled
+        if watch.by_sibling:
+            result.evidence["stopped_by_sibling"] = True
+        elif ctx.step_failure is not None:
+            ctx.step_failure.fail(f"“{result.title}” already failed")
+        result.observed = _with_reason(result.observed, watch.settled)
     result.cancelled = result.cancelled and watch.cancelled
     result.duration = time.monotonic() - start
     return result
+
+
+def _with_reason(observed: str, settled: str) -> str:
+    """What the check saw, plus why it stopped waiting when that adds something."""
+    if not observed:
+        return settled
+    detail = settled.rsplit(": ", 1)[-1]
+    if settled in observed or detail in observed or ("not found" in settled and "not found" in observed):
+        return observed
+    return f"{observed} — {settled}"
 
 
 def default_title(kind: str, p: dict) -> str:

@@ -97,6 +97,7 @@ def gather_evidence(engine, check_result, params: dict | None = None) -> dict[st
         return out
     g = Gatherer(engine.client, out)
     g.safe(lambda: GATHERERS.get(check_result.kind, lambda g, p: None)(g, params or {}))
+    g.safe(lambda: g.backend_ports(check_result))
     g.safe(g.flavor)
     return out
 
@@ -119,8 +120,8 @@ class Gatherer:
     def safe(self, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
-        except (ClusterError, KeyError, TypeError, ValueError) as exc:
-            self.out.setdefault("gather_errors", []).append(str(exc))
+        except (ClusterError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            self.out.setdefault("gather_errors", []).append(f"{type(exc).__name__}: {exc}")
             return None
 
     def get(self, api_version: str, kind: str, ns: str | None, name: str) -> dict | None:
@@ -241,6 +242,12 @@ class Gatherer:
         selector = match_labels({"matchLabels": ((svc or {}).get("spec") or {}).get("selector") or {}})
         if svc is not None and selector:
             self.pods(ns, selector)
+
+    def backend_ports(self, check_result) -> None:
+        """The route check's own port comparison, kept (base_evidence copies it when present)."""
+        found = (check_result.evidence or {}).get("backend_ports")
+        if found:
+            self.out["backend_ports"] = found
 
     def url_service(self) -> None:
         """Which Service owns the URL's address (to spot the wrong Service's address); when several

@@ -118,6 +118,10 @@ def fill_text(template: str, values: dict) -> str:
     return " ".join(kept)
 
 
+_UNNAMED_WHY = ("The cluster reports the state quoted above, but not the names of the objects involved, so the "
+                "tutorial cannot say more precisely why.")
+
+
 def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
     check = ev.get("check") or {}
     observed = [check.get("observed")] if check.get("observed") else []
@@ -137,7 +141,7 @@ def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
                                           "Read what the cluster shows above; `gateway-tutorial run` the step again.")
     return ExplanationView(check_id=check.get("id", ""), check_title=check.get("title", ""), rule_id=rule.id,
                            source=rule.source, title=title, observed=observed,
-                           why=fill_text(rule.why, values), fix=fix, fix_command=argv, evidence=ev)
+                           why=fill_text(rule.why, values) or _UNNAMED_WHY, fix=fix, fix_command=argv, evidence=ev)
 
 
 def generic(ev: dict) -> ExplanationView:
@@ -164,7 +168,33 @@ def generic(ev: dict) -> ExplanationView:
 
 
 def explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> ExplanationView:
-    """The explanation of one failure from its evidence (pure: no cluster calls)."""
+    """The explanation of one failure from its evidence (pure: no cluster calls). Evidence of any
+    shape is explained: fields of the wrong type are left out first (shape.conform), and if the
+    rules still cannot read it, the explanation says so honestly instead of raising."""
+    from tutorial.engine.explain_rules.shape import conform
+
+    ev = conform(ev)
+    try:
+        return _explain_evidence(ev, step, rules)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        return unreadable(ev, exc)
+
+
+def unreadable(ev: dict, exc: Exception) -> ExplanationView:
+    """What we say when the evidence cannot be read: the check's own words, and how to look."""
+    check = ev.get("check") or {}
+    observed = [str(check["observed"])] if check.get("observed") else []
+    return ExplanationView(
+        check_id=str(check.get("id") or ""), check_title=str(check.get("title") or ""), rule_id="unreadable",
+        source="generic", title=f"{check.get('title') or 'The check'} failed; the cluster's answer could not be read",
+        observed=observed,
+        why=f"The cluster reported the objects around this failure in a shape the tutorial does not expect "
+            f"({type(exc).__name__}), so it cannot say more than what the check saw.",
+        fix="Look at the objects yourself with `kubectl describe`, fix what their conditions and events name, "
+            "and check the step again.", fix_command=None, evidence=ev)
+
+
+def _explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> ExplanationView:
     values = facts_of(ev)
     found = find_rule(ev, rules if rules is not None else rules_for(step), values)
     if found is None:
@@ -204,7 +234,9 @@ def step_explanation(engine, step, results=None, failed_command=None) -> dict | 
         return explain_evidence(command_evidence(failed_command), step).to_json(with_evidence=False)
     outcome = _FailedCommand(failed_command) if failed_command is not None else None
     views = explain(step, list(results or []), outcome, engine)
-    return views[0].to_json(with_evidence=False) if views else None
+    # in the step's order (checks are listed cause first), the first that a rule recognises
+    known = [v for v in views if v.source != "generic"]
+    return (known or views)[0].to_json(with_evidence=False) if views else None
 
 
 def check_params(engine, step, check_id: str) -> dict:

@@ -311,11 +311,15 @@ class Engine:
                            sandbox=self.target.sandbox, ran=ran,
                            facts=self._preflight.facts if self._preflight is not None else None)
         emit = on_event or (lambda event: None)
+        from tutorial.engine.settle import StepFailure
+
+        failures = {step.target: StepFailure() for step, _ in pairs}  # one settled failure ends the step's wait
 
         def one(pair):
             step, chk = pair
             params = self.check_params(step, chk.params)
-            mine = dataclasses.replace(ctx, on_observe=lambda text, since: emit(CheckWaiting(step, chk.id, text, since)))
+            mine = dataclasses.replace(ctx, step_failure=failures[step.target],
+                                       on_observe=lambda text, since: emit(CheckWaiting(step, chk.id, text, since)))
             result = run_check(mine, chk.kind, params, timeout=timeout if timeout is not None else chk.timeout,
                                check_id=chk.id, title=chk.title)
             emit(CheckFinished(step, result))

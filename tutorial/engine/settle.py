@@ -149,12 +149,28 @@ def rolling_out(deployments: list[dict]) -> bool:
     return False
 
 
+class StepFailure:
+    """Shared by the checks of one step: once one has failed settled, the others stop waiting (the
+    step has failed whatever they would see) and say which check decided it."""
+
+    def __init__(self):
+        self.event, self.why = threading.Event(), ""
+
+    def fail(self, why: str) -> None:
+        if not self.event.is_set():
+            self.why = why
+            self.event.set()
+
+
 class Watch:
     """Follows one waiting check: live observation, settled verdict, and a stop event for its waits."""
 
     def __init__(self, check_kind: str, params: dict, *, ran: bool = False,
-                 cancel: threading.Event | None = None, on_observe: Callable[[str, float], None] | None = None):
+                 cancel: threading.Event | None = None, on_observe: Callable[[str, float], None] | None = None,
+                 step_failure: StepFailure | None = None):
         self.kind, self.params, self.ran = check_kind, params, ran
+        self.step_failure = step_failure
+        self.by_sibling = False
         self.parent = cancel
         self.stop = threading.Event()
         self.settled: str | None = None
@@ -188,6 +204,10 @@ class Watch:
         while not self.stop.wait(TICK):
             if self.cancelled:
                 self.stop.set()
+                return
+            if self.step_failure is not None and self.step_failure.event.is_set() and self.settled is None:
+                self.by_sibling = True
+                self.settle(f"stopped waiting: {self.step_failure.why}")
                 return
             with self._lock:
                 items, judged = list(self._items), self._judged and not self._passed

@@ -157,7 +157,7 @@ def http_facts(ev: dict) -> dict[str, Any]:
             "port_is_listener": (http.get("port") in ports) if ports else None,
             "url_path": url.split("/", 3)[3] if url.count("/") >= 3 else "",
             "is_doughnut_vote": "vote" in url and "doughnut" in url,
-            "address_private": str(http.get("host") or gw.get("addresses", [""])[0] or "").startswith(("172.", "10.", "192.168."))}
+            "address_private": str(http.get("host") or (gw.get("addresses") or [""])[0] or "").startswith(("172.", "10.", "192.168."))}
 
 
 def version_facts(ev: dict) -> dict[str, Any]:

@@ -145,7 +145,7 @@ class StepScreen(Screen):
         self._start("run", "Running the step's commands…")
 
     def action_check(self) -> None:
-        self._start("check", "Checking the cluster…")
+        self._start("check", "Checking the cluster…   (e explains what it sees now · x stops)")
 
     def action_explain_now(self) -> None:
         """Explain what the cluster shows right now, while the checks keep waiting."""
@@ -334,7 +334,7 @@ class StepScreen(Screen):
             self._checking = True
             self.refresh_bindings()
             self.query_one(CheckList).set_all("waiting")
-            self.query_one(CommandOutput).status("Checking the cluster…   (x stops)")
+            self.query_one(CommandOutput).status("Checking the cluster…   (e explains what it sees now · x stops)")
 
     @on(StatusChanged)
     def _status(self, message: StatusChanged) -> None:
@@ -357,8 +357,11 @@ class StepScreen(Screen):
         if not self.busy:
             return  # the checks finished meanwhile: their own verdict is shown
         if message.explanation is None:
+            self.query_one(CommandOutput).status("Checking the cluster…   (e explains what it sees now · x stops)")
             self.notify("Nothing is wrong yet: what the checks see can still become right by itself.")
             return
+        self.query_one(CommandOutput).status("Explained above: what the cluster shows now. The checks keep "
+                                             "waiting (x stops them).")
         self.query_one(ExplanationPanel).show(message.explanation, note="What the cluster shows now; "
                                               "the checks keep waiting (x stops them).")
         self.call_after_refresh(self.query_one(ExplanationPanel).scroll_visible, animate=False)
