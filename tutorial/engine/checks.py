@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tutorial.cluster.client import ClusterClient, ClusterError, ResourceRef, WaitOutcome
+from tutorial.engine.sentinel import pod_sentinel
 from tutorial.engine.settle import Watch
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -234,7 +235,7 @@ def _deployment_available(ctx, p, timeout):
     ref = ctx.client.resource("apps/v1", "Deployment")
     count = 1 if p.get("name") else int(p.get("count", 1))
     ok = lambda items: len(items) >= count and all(_deployment_ready(d) for d in items)
-    with _pod_sentinel(ctx, p["namespace"], None, timeout):
+    with pod_sentinel(ctx, p["namespace"], None, timeout):
         outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p.get("name"), selector=p.get("selector"))
     if not outcome.items:
         what = p.get("name") or f"matching {p.get('selector')}"
@@ -243,51 +244,6 @@ def _deployment_available(ctx, p, timeout):
     if len(outcome.items) < count:
         lines += f" (expected {count} Deployments, found {len(outcome.items)})"
     return outcome.passed, lines, ev
-
-
-class _pod_sentinel:
-    """While a Deployment check waits, watch the namespace's pods too: a pod that cannot pull its
-    image, crash-loops or cannot be scheduled settles the check (the Deployment itself only says
-    "not available yet")."""
-
-    def __init__(self, ctx: CheckContext, namespace: str, selector: str | None, timeout: float):
-        self.ctx, self.namespace, self.selector, self.timeout = ctx, namespace, selector, timeout
-        self.thread: threading.Thread | None = None
-
-    def __enter__(self):
-        if self.ctx.watch is not None:
-            self.thread = threading.Thread(target=self._follow, name="check-pods", daemon=True)
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.thread is not None:
-            self.ctx.watch.stop.set()
-            self.thread.join(timeout=3)
-
-    def _follow(self) -> None:
-        watch = self.ctx.watch
-
-        def judge(pods: list[dict]) -> bool:
-            deployments = watch.items()
-            why = watch.pods_settled([p for p in pods if _owned(p, deployments)], deployments)
-            if why:
-                watch.settle(why)
-            return why is not None
-
-        try:
-            self.ctx.client.wait_for(self.ctx.client.resource("v1", "Pod"), self.namespace, judge,
-                                     timeout=self.timeout, label_selector=self.selector, cancel=watch.stop)
-        except ClusterError:
-            pass  # the main wait reports the cluster's trouble
-
-
-def _owned(pod: dict, deployments: list[dict]) -> bool:
-    """The pod matches one of the judged Deployments' selectors (any pod while none is known yet)."""
-    labels = (pod.get("metadata") or {}).get("labels") or {}
-    selectors = [((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {} for d in deployments
-                 if d.get("kind", "Deployment") == "Deployment"]
-    return not selectors or any(s and all(labels.get(k) == v for k, v in s.items()) for s in selectors)
 
 
 def pod_state(pod: dict) -> str:

@@ -128,7 +128,9 @@ def _key(obj: dict) -> tuple[str, str]:
 def build_map(snap: dict, cluster: dict | None = None) -> TrafficMap:
     """The whole map from a snapshot (see load_snapshot): pure, deterministic. An object the map
     cannot read (a shape the API would not normally serve) becomes a node that says so."""
-    snap = _readable(snap)
+    from tutorial.engine.trafficmap_shape import readable, unreadable_node
+
+    snap = readable(snap)
     idx = _Index(snap, cluster or {})
     root = Node("client", "client", "you (browser, curl)", "ok", "HTTP client")
     attached: set[tuple[str, str]] = set()
@@ -136,7 +138,7 @@ def build_map(snap: dict, cluster: dict | None = None) -> TrafficMap:
         try:
             node, seen = _gateway_chain(idx, gw)
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-            node, seen = _unreadable_node("Gateway", gw, exc), set()
+            node, seen = unreadable_node("Gateway", gw, exc), set()
         root.children.append(node)
         attached |= seen
     notes = list(snap.get("notes") or [])
@@ -148,41 +150,8 @@ def build_map(snap: dict, cluster: dict | None = None) -> TrafficMap:
             try:
                 unattached.append(_orphan(idx, r))
             except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-                unattached.append(_unreadable_node("HTTPRoute", r, exc))
+                unattached.append(unreadable_node("HTTPRoute", r, exc))
     return TrafficMap(root, unattached, notes)
-
-
-def _readable(snap) -> dict:
-    """The snapshot's lists, keeping only objects with a metadata map and a string name."""
-    snap = snap if isinstance(snap, dict) else {}
-    out = dict(snap)
-    for key in ("gateways", "classes", "routes", "services", "pods", "namespaces"):
-        items = snap.get(key)
-        out[key] = [o for o in items if isinstance(o, dict) and isinstance(o.get("metadata"), dict)
-                    and isinstance(o["metadata"].get("name"), str)
-                    and isinstance(o["metadata"].get("namespace", ""), (str, type(None)))
-                    ] if isinstance(items, list) else []
-        for o in out[key]:
-            if o["metadata"].get("namespace") is None:
-                o["metadata"].pop("namespace", None)
-    if not isinstance(out.get("notes"), list):
-        out["notes"] = []
-    return out
-
-
-def _unreadable_node(kind: str, obj: dict, exc: Exception) -> Node:
-    meta = obj["metadata"]
-    where = f"{kind} {meta.get('namespace', '')}/{meta['name']}".replace(" /", " ")
-    return Node(f"unreadable/{kind}/{meta.get('namespace', '')}/{meta['name']}", kind.lower(), where, "broken",
-                "unreadable", detail=[f"the cluster's answer has an unexpected shape ({type(exc).__name__})"],
-                explanation={"rule": "unreadable", "source": "generic",
-                             "title": f"{where} could not be read",
-                             "observed": [f"{where}: fields of an unexpected type"],
-                             "why": f"The cluster returned {where} in a shape the map does not expect "
-                                    f"({type(exc).__name__}), so it cannot follow traffic through it.",
-                             "fix": f"Look at it with `kubectl get {kind.lower()} {meta['name']} -o yaml` and "
-                                    "re-apply the lesson's manifest.",
-                             "fix_command": None})
 
 
 def _summary(gw: dict) -> dict:
