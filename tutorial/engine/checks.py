@@ -175,9 +175,17 @@ def describe_condition(cond: dict | None, ctype: str) -> str:
     return text
 
 
+def _fresh(cond: dict, obj: dict) -> bool:
+    """The condition speaks of the object's latest spec (observedGeneration, where written, not behind):
+    right after an edit the old verdict must not pass."""
+    seen, gen = cond.get("observedGeneration"), (obj.get("metadata") or {}).get("generation")
+    return seen is None or gen is None or seen >= gen
+
+
 def _cond_ok(obj: dict, ctype: str, status: str = "True", reason: str | None = None) -> bool:
     cond = find_condition(conditions_of(obj), ctype)
-    return bool(cond and cond.get("status") == status and (reason is None or cond.get("reason") == reason))
+    return bool(cond and cond.get("status") == status and (reason is None or cond.get("reason") == reason)
+                and _fresh(cond, obj))
 
 
 def _one(items: list[dict]) -> dict | None:
@@ -347,11 +355,13 @@ def _listener_attached(ctx, p, timeout):
     ref = ctx.client.resource(GATEWAY_API, "Gateway")
     count, lname = int(p.get("count", 1)), p.get("listener")
 
-    def listener_ok(l):
+    def listener_ok(l, g):
         accepted = find_condition(l.get("conditions") or [], "Accepted")
-        return (accepted is None or accepted.get("status") == "True") and l.get("attachedRoutes", 0) >= count
+        return ((accepted is None or (accepted.get("status") == "True" and _fresh(accepted, g)))
+                and l.get("attachedRoutes", 0) >= count)
 
-    ok = lambda items: any(_listeners(g, lname) and all(listener_ok(l) for l in _listeners(g, lname)) for g in items)
+    ok = lambda items: any(_listeners(g, lname) and all(listener_ok(l, g) for l in _listeners(g, lname))
+                           for g in items)
     outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p["gateway"])
     gw = _one(outcome.items)
     if gw is None:
@@ -377,10 +387,10 @@ def route_parent_status(route: dict, parent: dict) -> dict | None:
     return None
 
 
-def _entry_ok(entry: dict, ctype: str) -> bool:
+def _entry_ok(entry: dict, ctype: str, route: dict | None = None) -> bool:
     """A condition of a route's per-parent status entry (they sit on the entry, not in .status)."""
     cond = find_condition(list(entry.get("conditions") or []), ctype)
-    return bool(cond and cond.get("status") == "True")
+    return bool(cond and cond.get("status") == "True" and _fresh(cond, route or {}))
 
 
 @check("route_accepted")
@@ -391,7 +401,7 @@ def _route_accepted(ctx, p, timeout):
     def ok(items):
         for r in items:
             entry = route_parent_status(r, parent)
-            if entry and all(_entry_ok(entry, t) for t in ("Accepted", "ResolvedRefs")):
+            if entry and all(_entry_ok(entry, t, r) for t in ("Accepted", "ResolvedRefs")):
                 return True
         return False
 

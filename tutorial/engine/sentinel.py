@@ -33,7 +33,9 @@ class pod_sentinel:
 
         def judge(pods: list[dict]) -> bool:
             deployments = watch.items()
-            why = watch.pods_settled([p for p in pods if _owned(p, deployments)], deployments)
+            mine = [p for p in pods if _owned(p, deployments)]
+            watch.note_pods(mine)
+            why = watch.pods_settled(mine, deployments)
             if why:
                 watch.settle(why)
             return why is not None

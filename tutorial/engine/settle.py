@@ -52,6 +52,7 @@ class Watch:
         self.started = time.monotonic()
         self.object_kind = ""
         self._lookups: dict = {}
+        self._pods: list[dict] | None = None
         self.client = None  # set by run_check: lookups for objects waiting on something missing
         self._items: list[dict] = []
         self._judged = self._passed = False  # the ticker re-judges only what a wait has delivered
@@ -85,8 +86,13 @@ class Watch:
                 return
             with self._lock:
                 items, judged = list(self._items), self._judged and not self._passed
+                pods = self._pods
             if judged:
                 self._judge_settled(items)
+            if pods is not None and self.settled is None:  # a rollout that finished settles pods seen before
+                why = self.pods_settled(pods, items)
+                if why:
+                    self.settle(why)
 
     # -- what the watch delivers ---------------------------------------------------------
     def judge(self, judge: Callable[[list[dict]], bool], kind: str = "") -> Callable[[list[dict]], bool]:
@@ -103,6 +109,11 @@ class Watch:
             self._judge_settled(items)
             return self.settled is not None
         return extended
+
+    def note_pods(self, pods: list[dict]) -> None:
+        """The pods beside the judged objects (sentinel.pod_sentinel), re-judged on every tick."""
+        with self._lock:
+            self._pods = list(pods)
 
     def items(self) -> list[dict]:
         """The objects the check's wait saw last."""
