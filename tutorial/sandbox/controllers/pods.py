@@ -19,11 +19,17 @@ LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
 FREE_MEMORY_MI = 1024  # free memory on the simulated node under the istiod-unschedulable fault
 
 
+ISTIOD_DEFAULT_MI = 2048  # what the istiod chart asks for when nothing says otherwise
+
+
 def _memory_mi(pod: dict) -> float:
-    """The pod's summed container memory requests in MiB (Ki/Mi/Gi and plain bytes; unknown counts 0)."""
-    total = 0.0
+    """The pod's summed container memory requests in MiB (Ki/Mi/Gi and plain bytes); a pod that
+    states none counts as istiod's chart default, so only an explicit, smaller request fits."""
+    total, stated = 0.0, False
     for c in (pod.get("spec") or {}).get("containers") or []:
-        raw = str(((c.get("resources") or {}).get("requests") or {}).get("memory") or "0")
+        memory = ((c.get("resources") or {}).get("requests") or {}).get("memory")
+        stated = stated or memory is not None
+        raw = str(memory or "0")
         for suffix, factor in (("Gi", 1024.0), ("Mi", 1.0), ("Ki", 1 / 1024), ("G", 1000 ** 3 / 1024 ** 2),
                                ("M", 1000 ** 2 / 1024 ** 2)):
             if raw.endswith(suffix):
@@ -35,7 +41,7 @@ def _memory_mi(pod: dict) -> float:
             total += float(raw) * scale
         except ValueError:
             pass
-    return total
+    return total if stated else float(ISTIOD_DEFAULT_MI)
 
 
 UNSCHEDULABLE_MESSAGE = ("0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
