@@ -189,3 +189,12 @@ def test_the_load_balancer_fix_fits_the_cluster(context, nodes, flavor, words):
     view = explain_evidence(ev)
     assert view.rule_id == "istio-lb-pending" and words in view.fix
     assert view.fix_command == ["kubectl", "port-forward", "-n", "istio-ingress", "svc/emojivoto-istio", "8080:8080"]
+
+
+def test_k3d_load_balancer_advice_names_the_learners_cluster():
+    from tutorial.engine.explain_rules.facts import facts_of
+
+    facts = facts_of({"check": {"id": "c", "kind": "gateway_programmed"},
+                      "cluster": {"flavor": "k3d", "context": "k3d-lab"}})
+    assert 'k3d cluster create lab -p "8080:8080@loadbalancer"' in facts["lb_fix"]
+    assert "NAME" not in facts["lb_fix"]

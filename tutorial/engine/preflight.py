@@ -80,7 +80,9 @@ KIND_NOTES = {
     "sandbox": "Nothing here is a real pod; the simulated istiod and data plane answer like the real ones.",
     "kind": "kind has no LoadBalancer implementation unless you add cloud-provider-kind or MetalLB.",
     "minikube": "LoadBalancer addresses appear only while `minikube tunnel` runs.",
-    "k3d": "k3s's ServiceLB gives LoadBalancer addresses; reaching them from your machine needs a k3d port map.",
+    "k3d": "k3s's ServiceLB gives LoadBalancer addresses; reaching them from your machine needs a k3d port map "
+           "(`k3d cluster create NAME -p \"8080:8080@loadbalancer\"`, or `k3d cluster edit NAME --port-add "
+           "8080:8080@loadbalancer`). Its Traefik holds ports 80 and 443; the lesson's 8080 stays free.",
     "k3s": "k3s's ServiceLB gives LoadBalancer addresses on the node IPs.",
     "docker-desktop": "Docker Desktop publishes LoadBalancer Services on localhost.",
     "eks": "A cloud cluster: LoadBalancer Services get a cloud load balancer (it costs money; clean up).",

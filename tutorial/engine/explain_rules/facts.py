@@ -16,9 +16,9 @@ LB_FIX = {
             "`go install sigs.k8s.io/cloud-provider-kind@latest`); on a single-node cluster also run "
             "`kubectl label node kind-control-plane node.kubernetes.io/exclude-from-external-load-balancers-`.",
     "minikube": "On minikube, run `minikube tunnel` in a second terminal and keep it running.",
-    "k3d": "On k3d, the built-in ServiceLB gives the address once a host port is free; map the port when "
-           "creating the cluster (`k3d cluster create -p \"8080:8080@loadbalancer\"`) or add it with "
-           "`k3d cluster edit CLUSTER --port-add 8080:8080@loadbalancer`.",
+    "k3d": "On k3d, the built-in ServiceLB gives the address once a host port is free (its Traefik holds 80 and "
+           "443); map the port when creating the cluster (`k3d cluster create NAME -p \"8080:8080@loadbalancer\"`) "
+           "or add it with `k3d cluster edit NAME --port-add 8080:8080@loadbalancer`.",
     "docker-desktop": "On Docker Desktop, LoadBalancer Services get localhost; if yours stays pending, "
                       "another Service already holds the port.",
     "sandbox": "In the sandbox this is the `no-lb` fault: the simulated cluster plays a laptop cluster "
@@ -210,5 +210,9 @@ def facts_of(ev: dict) -> dict[str, Any]:
         out.setdefault("gateway_ns", p.get("namespace"))
     cluster = ev.get("cluster") or {}
     flavor = cluster.get("flavor") or ("sandbox" if cluster.get("sandbox") else "other")
-    out.update(flavor=flavor, context=cluster.get("context"), lb_fix=LB_FIX.get(flavor, LB_FIX["other"]))
+    lb_fix = LB_FIX.get(flavor, LB_FIX["other"])
+    context = str(cluster.get("context") or "")
+    if flavor == "k3d" and context.startswith("k3d-"):  # k3d names its contexts k3d-NAME
+        lb_fix = lb_fix.replace("NAME", context[4:])
+    out.update(flavor=flavor, context=cluster.get("context"), lb_fix=lb_fix)
     return {k: v for k, v in out.items() if v is not None}
