@@ -131,3 +131,25 @@ def test_adaptation_facts_after_istio_and_crds(sandbox_factory):
     assert facts["gateway_api_present"] and facts["gateway_api_version"] == "v1.3.0"
     assert facts["gateway_api_newer"] is False
     assert facts["lb_available"] is True and facts["cluster_kind"] == "sandbox"
+
+
+def test_crds_newer_than_istio_supports_doctor_and_lesson_3_agree(sandbox_factory):
+    """CRDs v1.5 with Istio 1.27: doctor blocks (never "keep yours" beside the pairing blocker), names
+    the safe-upgrades policy to remove, and lesson 3 replaces the CRDs instead of only verifying them."""
+    from tutorial.engine.preflight import adaptation_facts
+
+    _, engine = sandbox_factory()
+    engine.progress.set_variant("istio", "istioctl")
+    for _, step in engine.steps("..gateway-api"):
+        if step.lesson_id in ("istio", "gateway-api"):
+            assert engine.run_step(step).ok, step.target
+    for crd in ("gateways", "httproutes", "gatewayclasses"):
+        _kubectl(engine, "annotate", "--overwrite", "crd", f"{crd}.gateway.networking.k8s.io",
+                 "gateway.networking.k8s.io/bundle-version=v1.5.0")
+    report = run_preflight(engine.target, engine.client, tools=False)
+    crds, pairing = _finding(report, "gateway-api"), _finding(report, "pairing")
+    assert pairing.severity == "block" and crds.severity == "block"
+    assert "Keep yours" not in crds.fix and "safe-upgrades.gateway.networking.k8s.io" in crds.fix
+    assert adaptation_facts(report)["gateway_api_newer"] is False
+    engine.preflight(refresh=True)  # what lesson 3 decides from, read again
+    assert engine.verify_instead(engine.steps("gateway-api")[0][1]) == ""

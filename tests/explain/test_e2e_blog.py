@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from lab import text_of
+from sandboxlab import text_of
 from tutorial.engine.checks import CheckContext, run_check
 from tutorial.engine.evidence import gather_evidence
 from tutorial.engine.explain import explain_evidence

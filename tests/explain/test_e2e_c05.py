@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab import Lab, text_of
+from sandboxlab import Lab, text_of
 from tutorial.engine.runner import CommandSpec, run_command
 from tutorial.paths import assets_dir
 

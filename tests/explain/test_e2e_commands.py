@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from lab import Lab, text_of
+from sandboxlab import Lab, text_of
 from tutorial.engine.evidence import command_evidence
 from tutorial.engine.explain import explain_evidence
 from tutorial.engine.runner import CommandSpec, run_command

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from lab import Lab, text_of
+from sandboxlab import Lab, text_of
 from tutorial.engine.evidence import command_evidence
 from tutorial.engine.explain import explain_evidence
 from tutorial.engine.runner import CommandSpec, run_command
@@ -89,7 +89,9 @@ def test_g06_gateway_proxy_crashing(blog):
         blog.wait(f"{GW}/emojivoto", "-n", "istio-ingress",
                   "--for=jsonpath={.status.conditions[?(@.type==\"Programmed\")].status}=False")
         view = _view(blog.explain("gateway"), "gateway-programmed")
-        assert view.rule_id in ("istio-no-instances-pod-failing", "pod-crashloop"), (view.rule_id, view.observed)
+        assert view.rule_id in ("istio-no-instances-pod-failing", "pod-crashloop-gateway-proxy"), (view.rule_id,
+                                                                                           view.observed)
+        assert "WEB_PORT" not in text_of(view)
         assert "emojivoto-istio" in text_of(view)
     finally:
         blog.faults.disable("crashloop")

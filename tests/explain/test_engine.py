@@ -72,7 +72,11 @@ def test_a_fix_command_with_an_unknown_name_is_dropped_not_guessed():
     rule = make_rule({"id": "r", "when": {"source": "check"}, "title": "about {gateway}", "why": "w", "fix": "f",
                       "fix_command": ["kubectl", "describe", "gtw", "{gateway}"]})
     view = explain_evidence({"check": {"id": "c", "kind": "condition", "observed": "x"}}, rules=[rule])
-    assert view.fix_command is None and view.title == "about <gateway>"
+    assert view.fix_command is None and "<gateway>" not in view.title and view.title == "The check failed"
+    rule = make_rule({"id": "r", "when": {"source": "check"}, "title": "t", "why": "Known. Names {gateway}. Done.",
+                      "fix": "Do {gateway}.", "fix_command": None})
+    view = explain_evidence({"check": {"id": "c", "kind": "condition", "observed": "x"}}, rules=[rule])
+    assert view.why == "Known. Done." and "{" not in view.fix and "<" not in view.fix and view.fix
     assert fill("{a} and {{literal}}", {"a": "x"}) == ("x and {literal}", set())
 
 
@@ -125,6 +129,7 @@ def test_every_rule_says_what_it_covers_and_uses_only_known_names():
     for ev in CASES.values():
         known |= set(facts_of(ev))
     known |= {f"signal_{k}" for k in ("object_kind", "name", "namespace", "type", "reason", "message", "kind_lower")}
+    known.add("step_target")  # explain_evidence adds the step's target when it knows the step
     for rule in load_rules():
         assert rule.covers, f"{rule.id} lists no covered reason or error (docs/explanations.md)"
         names = set(known) | set(rule.pattern.groupindex if rule.pattern else ())
@@ -184,3 +189,12 @@ def test_the_load_balancer_fix_fits_the_cluster(context, nodes, flavor, words):
     view = explain_evidence(ev)
     assert view.rule_id == "istio-lb-pending" and words in view.fix
     assert view.fix_command == ["kubectl", "port-forward", "-n", "istio-ingress", "svc/emojivoto-istio", "8080:8080"]
+
+
+def test_k3d_load_balancer_advice_names_the_learners_cluster():
+    from tutorial.engine.explain_rules.facts import facts_of
+
+    facts = facts_of({"check": {"id": "c", "kind": "gateway_programmed"},
+                      "cluster": {"flavor": "k3d", "context": "k3d-lab"}})
+    assert 'k3d cluster create lab -p "8080:8080@loadbalancer"' in facts["lb_fix"]
+    assert "NAME" not in facts["lb_fix"]

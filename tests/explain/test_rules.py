@@ -97,8 +97,12 @@ CASES = {
                                    '"istio-ingress" not found'),
     "cli-backend-port-missing": cmd('The HTTPRoute "emojivoto" is invalid: spec.rules[0].backendRefs[0]: Invalid value: '
                                     '"object": Must have port for Service reference'),
-    "cli-immutable-field": cmd('The GatewayClass "istio" is invalid: spec.controllerName: Invalid value: "string": '
-                               "Value is immutable"),
+    "cli-immutable-field": cmd('The Deployment "web" is invalid: spec.selector: Invalid value: '
+                               'v1.LabelSelector{MatchLabels:map[string]string{"app":"web"}}: field is immutable'),
+    "cli-gatewayclass-controller-immutable": cmd('The GatewayClass "istio" is invalid: spec.controllerName: Invalid '
+                                                 'value: "string": Value is immutable'),
+    "cli-istio-gateway-short-name": cmd('Error from server (NotFound): gateways.networking.istio.io "emojivoto" '
+                                        "not found", "kubectl", "get", "gw", "emojivoto", "-n", "istio-ingress"),
     "cli-unknown-field": cmd('Error from server (BadRequest): error when creating "gw.yaml": Gateway in version "v1" '
                              'cannot be handled as a Gateway: strict decoding error: unknown field "spec.listener"'),
     "cli-invalid-object": cmd('The Gateway "emojivoto" is invalid: spec.listeners[0].name: Invalid value: "HTTP": '
@@ -133,9 +137,15 @@ CASES = {
     "istio-gateway-image-auto": pods("ImagePullBackOff", 'Back-off pulling image "auto": ErrImagePull: failed to pull '
                                      'and unpack image "docker.io/library/auto:latest"', ns="istio-ingress", image="auto"),
     "istio-istiod-insufficient-memory": workload_check([pod("istiod-7d4f9c-abcde", "istio-system", "Unschedulable",
-                                                            SCHED, image="docker.io/istio/pilot:1.27.0")], ns="istio-system"),
+                                                            SCHED, image="docker.io/istio/pilot:1.27.0")], ns="istio-system",
+                                                       istio={"installed": True, "version": "1.27.1", "ready": False,
+                                                              "installer": "helm"}),
+    "istio-istiod-insufficient-memory-istioctl": workload_check(
+        [pod("istiod-7d4f9c-abcde", "istio-system", "Unschedulable", SCHED, image="docker.io/istio/pilot:1.27.1")],
+        ns="istio-system", istio={"installed": True, "version": "1.27.1", "ready": False, "installer": "istioctl"}),
     "istio-istiod-insufficient-memory-event": workload_check(
-        [], ns="istio-system", events=[event("Pod", "istiod-7d4f9c-abcde", "FailedScheduling", SCHED, ns="istio-system")]),
+        [], ns="istio-system", events=[event("Pod", "istiod-7d4f9c-abcde", "FailedScheduling", SCHED, ns="istio-system")],
+        istio={"installed": True, "version": "1.27.1", "ready": False}),
     "istio-crds-too-new": workload_check([pod("istiod-7d4f9c-abcde", "istio-system", "Running")], ns="istio-system",
                                          istio={"installed": True, "version": "1.27.0", "ready": False},
                                          crds={"bundle_versions": VERSIONS}),
@@ -186,6 +196,23 @@ CASES = {
     "pod-image-pull": pods("ImagePullBackOff", 'Back-off pulling image "docker.l5d.io/buoyantio/emojivoto-web:v11"'),
     "pod-create-config-missing": pods("CreateContainerConfigError", 'configmap "web-config" not found'),
     "pod-create-config-error": pods("CreateContainerConfigError", "couldn't find key WEB_PORT in ConfigMap emojivoto/web"),
+    "deployment-scaled-to-zero": workload_check([], deployments=[{"name": "web", "namespace": "emojivoto",
+                                                                  "replicas": 0, "ready": 0}]),
+    "k3s-servicelb-port-taken": workload_check([pod("svclb-emojivoto-istio-5d1c8a7e-abcde", "kube-system", "Unschedulable",
+                                                    "0/1 nodes are available: 1 node(s) didn't have free ports for the "
+                                                    "requested pod ports.")], ns="kube-system"),
+    "pod-crashloop-gateway-proxy": workload_check([pod("emojivoto-istio-6c9d8f7b5-x2x9q", "istio-ingress", "CrashLoopBackOff",
+                                                       "back-off 10s restarting failed container=istio-proxy",
+                                                       last_reason="Error", exit_code=255, restarts=4,
+                                                       container="istio-proxy", image="docker.io/istio/proxyv2:1.27.1")],
+                                                  ns="istio-ingress"),
+    "route-backend-port-not-service-port": {
+        "check": check("route_backend_ports", "backend-port", "HTTPRoute emojivoto: backendRef web-svc port 8080 ..."),
+        "params": {"name": "emojivoto", "namespace": "emojivoto"},
+        "object": {"kind": "HTTPRoute", "name": "emojivoto", "namespace": "emojivoto", "found": True},
+        "backend_ports": [{"route": "emojivoto", "route_ns": "emojivoto", "rule": 0, "ref": 0, "service": "web-svc",
+                           "namespace": "emojivoto", "port": 8080, "service_ports": [80], "target_ports": [8080]}],
+        "cluster": {"flavor": "kind"}},
     "pod-crashloop": pods("CrashLoopBackOff", "back-off 10s restarting failed container=web-svc", last_reason="Error",
                           exit_code=1, restarts=3),
     "pod-run-container-error": pods("RunContainerError", 'exec: "emojivoto-web": executable file not found in $PATH'),

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from maplab import RT, asset
+from sandboxlab import RT, asset
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from maplab import GW, RT, asset
+from sandboxlab import GW, RT, asset
 from tutorial.engine.trafficmap import follow, traffic_map
 
 CHAIN = ["client", "gateway", "service", "pods", "listener", "route", "backend", "pods"]
@@ -163,3 +163,23 @@ def test_follow_redraws_when_the_route_goes(mistake):
         cancel.set()
         worker.join(timeout=30)
     assert not worker.is_alive()
+
+
+def test_crashing_gateway_proxy_is_explained_as_the_proxy(blog):
+    """The gateway's own pods crash: the map speaks of the proxy, not of Emojivoto's variables."""
+    blog.faults.enable("crashloop", selector="gateway.networking.k8s.io/gateway-name=emojivoto")
+    try:
+        blog.wait("pod", "-l", "gateway.networking.k8s.io/gateway-name=emojivoto", "-n", "istio-ingress",
+                  "--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff")
+        tmap = traffic_map(blog.engine)
+        broken = [n for n in tmap.problems() if (n.explanation or {}).get("rule", "").startswith("pod-crashloop")]
+        assert broken, [(n.id, (n.explanation or {}).get("rule")) for n in tmap.problems()]
+        expl = broken[0].explanation
+        assert expl["rule"] == "pod-crashloop-gateway-proxy", expl
+        text = " ".join([expl["title"], expl["why"], expl["fix"]])
+        assert "proxy" in text and "WEB_PORT" not in text and "Emojivoto" not in text
+        assert expl["fix_command"][:2] == ["kubectl", "logs"] and "--previous" in expl["fix_command"]
+    finally:
+        blog.faults.disable("crashloop")
+        blog.kubectl("delete", "pod", "-l", "gateway.networking.k8s.io/gateway-name=emojivoto", "-n", "istio-ingress")
+        blog.wait("--for=condition=programmed", f"{GW}/emojivoto", "-n", "istio-ingress")

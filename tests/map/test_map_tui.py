@@ -8,7 +8,7 @@ import time
 
 from textual.app import App
 
-from maplab import RT, asset
+from sandboxlab import RT, asset
 from mapstates import blog as blog_state, blog_not_allowed
 from tutorial.engine.trafficmap import build_map
 from tutorial.ui.screens.traffic_map import TrafficMapScreen

@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run a lesson pack's check commands without asking (they are still shown)")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
                         help="seconds each check may wait for its condition (default 10)")
+    parser.add_argument("--explain-now", action="store_true",
+                        help="look once, without waiting, and explain every check that fails right now")
     add_variant_option(parser)
 
 
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 def _check(engine, args) -> int:
     from rich.markup import escape
 
-    from tutorial.commands._render import check_json, console, print_check
+    from tutorial.commands._render import WaitingLine, check_json, console, print_check
 
     pairs = resolve(engine, args.target)
     out = console(stderr=args.json)
@@ -35,7 +37,9 @@ def _check(engine, args) -> int:
         out.print("[reverse yellow] SANDBOX [/] simulated cluster")
     confirm_pack_checks(engine, pairs, out, args.yes)
     checks = [(step, c) for _, step in pairs for c in step.checks]
-    results = engine.run_checks(checks, timeout=args.timeout)
+    timeout = 0.0 if args.explain_now else args.timeout
+    with WaitingLine(out, enabled=not args.json) as waiting:
+        results = engine.run_checks(checks, timeout=timeout, on_event=waiting.on_event)
     by_step: dict[str, list] = {}
     for (step, _), result in zip(checks, results):
         by_step.setdefault(step.target, []).append(result)
@@ -46,7 +50,12 @@ def _check(engine, args) -> int:
         out.print(f"[bold]{escape(step.target)}[/] — {escape(step.title)}")
         for r in step_results:
             print_check(out, r)
-            rows.append(check_json(lesson, step, r, _explanation(engine, step, r) if args.json else None))
+            view = _explanation(engine, step, r) if (args.json or args.explain_now) and not r.passed else None
+            if view is not None and args.explain_now:
+                from tutorial.commands.explain import print_explanation
+
+                print_explanation(out, step, view)
+            rows.append(check_json(lesson, step, r, view.to_json() if view is not None else None))
     ok = all(r.passed for r in results)
     unreachable = any(r.unreachable for r in results)
     if args.json:
@@ -57,6 +66,6 @@ def _check(engine, args) -> int:
 
 
 def _explanation(engine, step, result):
-    from tutorial.engine.explain import explanation_json
+    from tutorial.engine.explain import explain_result
 
-    return explanation_json(engine, step, result)
+    return explain_result(engine, step, result)

@@ -46,6 +46,15 @@ def _explain(engine, args) -> int:
     results = engine.run_checks(checks, timeout=args.timeout)
     views = _explain_all(engine, [step for step, _ in checks], results, explain_result)
     rows, failing, seen = [], 0, set()
+    for lesson, step in pairs:  # a step whose own command failed: that failure comes first
+        view = _command_view(engine, step)
+        if view is not None:
+            failing += 1
+            rows.append({"lesson": lesson.id, "step": step.id, "check": "command", "kind": "command",
+                         "title": view.check_title, "passed": False, "observed": " ".join(view.observed),
+                         "unreachable": False, "explanation": view.to_json()})
+            print_explanation(out, step, view)
+            seen.add((view.rule_id, view.title))
     for (step, _), result, view in zip(checks, results, views):
         lesson = engine.lessons.lesson(step.lesson_id)
         rows.append(check_json(lesson, step, result, view.to_json() if view else None))
@@ -54,7 +63,13 @@ def _explain(engine, args) -> int:
             print_explanation(out, step, view, repeat=(view.rule_id, view.title) in seen)
             seen.add((view.rule_id, view.title))
     for _, step in pairs:
-        engine.record_checks(step, [r for (s, _), r in zip(checks, results) if s is step], ran=False)
+        step_results = [r for (s, _), r in zip(checks, results) if s is step]
+        command = _stored_command(engine, step)
+        if command is None or (step_results and all(r.passed for r in step_results)):
+            engine.record_checks(step, step_results, ran=False)
+            first = next((v for (s, _), v in zip(checks, views) if s is step and v is not None), None)
+            if first is not None:
+                engine.remember_explanation(step, first.to_json(with_evidence=False))
     if not failing:
         out.print(f"[green]✔[/] all {len(results)} check(s) pass; nothing to explain.")
     if args.json:
@@ -62,6 +77,26 @@ def _explain(engine, args) -> int:
     if any(r.unreachable for r in results):
         return EXIT_UNREACHABLE
     return EXIT_CHECK_FAILED if failing else EXIT_OK
+
+
+def _stored_command(engine, step) -> dict | None:
+    """The step's last failed command, as progress keeps it (only while the step stays failed)."""
+    record = engine.progress.get(step.target)
+    command = (record.verdict or {}).get("failed_command") if record.state == "failed" else None
+    return command if isinstance(command, dict) and command.get("argv") else None
+
+
+def _command_view(engine, step):
+    """The explanation of the step's last failed command, through the same rules as the TUI's."""
+    from tutorial.engine.evidence import command_evidence
+    from tutorial.engine.explain import explain_evidence
+
+    command = _stored_command(engine, step)
+    if command is None:
+        return None
+    view = explain_evidence(command_evidence(command), step)
+    engine.remember_explanation(step, view.to_json(with_evidence=False))
+    return view
 
 
 def _explain_all(engine, steps, results, explain_result) -> list:

@@ -46,11 +46,14 @@ def run(args: argparse.Namespace) -> int:
         check_variants(progress, lessons)
         if progress.warning:
             print(progress.warning, file=sys.stderr)
-    states = {t: r.state for t, r in progress.all().items()} if progress else {}
+    records = progress.all() if progress else {}
+    states = {t: r.state for t, r in records.items()}
+    verdicts = {t: r.verdict for t, r in records.items() if r.state == "failed" and r.verdict}
     if args.json:
         data = [{"id": l.id, "title": l.title, "order": l.order,
                  "steps": [{"id": s.id, "target": s.target, "title": s.title, "variant": s.variant,
-                            "state": states.get(s.target, "todo")} for s in l.steps]} for l in lessons.lessons]
+                            "state": states.get(s.target, "todo"), "verdict": verdicts.get(s.target)}
+                           for s in l.steps]} for l in lessons.lessons]
         print(json.dumps({"cluster": where, "lessons": data}, indent=2))
         return EXIT_OK
     out = console()
@@ -60,4 +63,25 @@ def run(args: argparse.Namespace) -> int:
         for step in lesson.steps:
             variant = f"  [dim]\\[{step.variant}][/]" if step.variant else ""
             out.print(f"   {mark(states.get(step.target, 'todo'))}  {escape(step.target)} — {escape(step.title)}{variant}")
+            if step.target in verdicts:
+                print_verdict(out, verdicts[step.target])
     return EXIT_OK
+
+
+def print_verdict(out, verdict: dict) -> None:
+    """Under a failed step: its last explanation's title and fix command (kept until checked again)."""
+    import shlex
+
+    from rich.markup import escape
+
+    explanation = verdict.get("explanation") if isinstance(verdict.get("explanation"), dict) else {}
+    failing = next((r for r in verdict.get("checks") or [] if isinstance(r, dict) and not r.get("passed")), {})
+    command = verdict.get("failed_command") if isinstance(verdict.get("failed_command"), dict) else {}
+    title = explanation.get("title") or failing.get("observed") or (
+        f"`{shlex.join(command.get('argv') or [])}` failed (exit code {command.get('exit_code')})" if command else "")
+    if title:
+        out.print(f"             [dim]last check:[/] {escape(str(title))}")
+    if explanation.get("fix_command"):
+        out.print(f"             [dim]fix:[/] {escape(shlex.join(explanation['fix_command']))}", soft_wrap=True)
+    if title:
+        out.print("             [dim]`gateway-tutorial explain` says why.[/]")

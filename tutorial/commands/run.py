@@ -88,7 +88,33 @@ def _one_step(engine, lesson, step, args, out):
     bad = outcome.failed_command
     if bad is not None:
         out.print(f"   [red]✘ command failed[/] (exit {bad.exit_code}): {escape(bad.explanation or '')}")
+    if not outcome.ok and not outcome.cancelled:
+        _explain_failure(engine, step, outcome, out)
     return outcome.ok, [check_json(lesson, step, r) for r in outcome.checks]
+
+
+def _explain_failure(engine, step, outcome, out) -> None:
+    """The step's failure explained now (and kept in progress, where `explain` finds it again)."""
+    from tutorial.commands.explain import print_explanation
+    from tutorial.engine.explain import step_explanation
+
+    try:
+        explanation = step_explanation(engine, step, outcome.checks, outcome.failed_command)
+    except Exception as exc:  # the explanation is a help; the verdict above stands without it
+        out.print(f"   [dim](no explanation: {type(exc).__name__}: {exc})[/]")
+        return
+    if explanation:
+        engine.remember_explanation(step, explanation)
+        print_explanation(out, step, _View(explanation))
+
+
+class _View:
+    """An explanation's JSON read like an ExplanationView by print_explanation."""
+
+    def __init__(self, data: dict):
+        self.check_title, self.title = data.get("check_title") or "", data.get("title") or ""
+        self.observed, self.why, self.fix = list(data.get("observed") or []), data.get("why") or "", data.get("fix") or ""
+        self.fix_command, self.source, self.evidence = data.get("fix_command"), data.get("source"), None
 
 
 def _confirm_all(engine, step, args, out) -> bool:

@@ -6,12 +6,15 @@ explanations. Checks that cannot ask the cluster fail with `unreachable` set, ne
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tutorial.cluster.client import ClusterClient, ClusterError, ResourceRef, WaitOutcome
+from tutorial.engine.sentinel import pod_sentinel
+from tutorial.engine.settle import Watch
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
@@ -31,11 +34,12 @@ class CheckResult:
     unreachable: bool = False
     cancelled: bool = False
     transient: bool = False  # the API server kept failing (5xx, 429, dropped): says nothing about the step
+    settled: str | None = None   # why the failure is settled (failed before the timeout), else None
 
     def to_json(self) -> dict[str, Any]:
         return {"check": self.check_id, "kind": self.kind, "title": self.title, "passed": self.passed,
                 "observed": self.observed, "error": self.error, "unreachable": self.unreachable,
-                "duration": round(self.duration, 3)}
+                "settled": self.settled, "duration": round(self.duration, 3)}
 
 
 @dataclass
@@ -48,6 +52,10 @@ class CheckContext:
     run_target: Any = None             # RunTarget for helpers a check starts (kubectl port-forward)
     sandbox: bool | None = None        # None: checks find out from the cluster
     facts: dict | None = None          # doctor's facts (lb_available, istio, gateway_api) when known
+    ran: bool = False                  # the step's own commands just succeeded (a missing object is settled)
+    on_observe: Callable[[str, float], None] | None = None  # live "what the check sees" (text, since)
+    watch: Watch | None = None         # set per check by run_check
+    step_failure: Any = None           # settle.StepFailure shared by the checks of one step
 
 
 Verdict = tuple[bool, str, dict]
@@ -63,23 +71,53 @@ def check(kind: str):
 
 def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
               check_id: str = "", title: str = "") -> CheckResult:
-    """Run one check of `kind` with its lesson parameters; never raises for cluster trouble."""
+    """Run one check of `kind` with its lesson parameters; never raises for cluster trouble.
+
+    The check waits until its condition holds, its timeout passes, or the state it sees is
+    settled wrong (settle.Watch): then it fails at once, with `settled` saying why.
+    """
     start = time.monotonic()
     result = CheckResult(check_id or kind, kind, title or default_title(kind, params), False, "")
-    try:
-        passed, observed, evidence = CHECKS[kind](ctx, params, timeout)
-        result.passed, result.observed, result.evidence = passed, observed, evidence
-        result.cancelled = bool(evidence.pop("_cancelled", False))
-        error = evidence.pop("_error", None)
-        if error is not None:
-            result.error, result.unreachable = str(error), error.unreachable
-            result.transient = getattr(error, "transient", False)
-            result.observed = str(error) if result.transient else (result.observed or str(error))
-    except ClusterError as exc:
-        result.error, result.unreachable, result.observed = str(exc), exc.unreachable, str(exc)
-        result.transient = exc.transient
+    with Watch(kind, params, ran=ctx.ran, cancel=ctx.cancel, on_observe=ctx.on_observe,
+               step_failure=ctx.step_failure) as watch:
+        watch.client = ctx.client
+        mine = dataclasses.replace(ctx, cancel=watch.stop, watch=watch)
+        try:
+            passed, observed, evidence = CHECKS[kind](mine, params, timeout)
+            result.passed, result.observed, result.evidence = passed, observed, evidence
+            result.cancelled = bool(evidence.pop("_cancelled", False))
+            error = evidence.pop("_error", None)
+            if error is not None:
+                result.error, result.unreachable = str(error), error.unreachable
+                result.transient = getattr(error, "transient", False)
+                result.observed = str(error) if result.transient else (result.observed or str(error))
+        except ClusterError as exc:
+            result.error, result.unreachable, result.observed = str(exc), exc.unreachable, str(exc)
+            result.transient = exc.transient
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:  # an object of an odd shape
+            result.error = f"the cluster's answer has an unexpected shape ({type(exc).__name__}: {exc})"
+            result.observed = result.observed or result.error
+    if watch.settled and not result.passed and not watch.cancelled:
+        result.settled, result.cancelled = watch.settled, False
+        result.evidence["settled"] = watch.settled
+        if watch.by_sibling:
+            result.evidence["stopped_by_sibling"] = True
+        elif ctx.step_failure is not None:
+            ctx.step_failure.fail(f"“{result.title}” already failed")
+        result.observed = _with_reason(result.observed, watch.settled)
+    result.cancelled = result.cancelled and watch.cancelled
     result.duration = time.monotonic() - start
     return result
+
+
+def _with_reason(observed: str, settled: str) -> str:
+    """What the check saw, plus why it stopped waiting when that adds something."""
+    if not observed:
+        return settled
+    detail = settled.rsplit(": ", 1)[-1]
+    if settled in observed or detail in observed or ("not found" in settled and "not found" in observed):
+        return observed
+    return f"{observed} — {settled}"
 
 
 def default_title(kind: str, p: dict) -> str:
@@ -106,8 +144,12 @@ def default_title(kind: str, p: dict) -> str:
 
 def _wait(ctx: CheckContext, ref: ResourceRef, namespace: str | None, judge, timeout: float, *,
           name: str | None = None, selector: str | None = None) -> tuple[WaitOutcome, dict]:
+    if ctx.watch is not None:
+        judge = ctx.watch.judge(judge, ref.kind)
     outcome = ctx.client.wait_for(ref, namespace, judge, timeout=timeout, name=name,
                                   label_selector=selector, cancel=ctx.cancel)
+    if ctx.watch is not None and ctx.watch.settled:  # the judge stopped the wait on a settled state
+        outcome = WaitOutcome(False, outcome.items, error=outcome.error)
     evidence: dict[str, Any] = {"objects": outcome.items, "ref": {"api_version": ref.api_version,
                                 "kind": ref.kind, "namespace": namespace, "name": name}}
     if outcome.error is not None:
@@ -136,9 +178,17 @@ def describe_condition(cond: dict | None, ctype: str) -> str:
     return text
 
 
+def _fresh(cond: dict, obj: dict) -> bool:
+    """The condition speaks of the object's latest spec (observedGeneration, where written, not behind):
+    right after an edit the old verdict must not pass."""
+    seen, gen = cond.get("observedGeneration"), (obj.get("metadata") or {}).get("generation")
+    return seen is None or gen is None or seen >= gen
+
+
 def _cond_ok(obj: dict, ctype: str, status: str = "True", reason: str | None = None) -> bool:
     cond = find_condition(conditions_of(obj), ctype)
-    return bool(cond and cond.get("status") == status and (reason is None or cond.get("reason") == reason))
+    return bool(cond and cond.get("status") == status and (reason is None or cond.get("reason") == reason)
+                and _fresh(cond, obj))
 
 
 def _one(items: list[dict]) -> dict | None:
@@ -178,9 +228,10 @@ def _crd_established(ctx, p, timeout):
 
 
 def _deployment_ready(d: dict) -> bool:
+    """Available with every wanted replica ready and updated; a Deployment scaled to 0 is not."""
     spec, st = d.get("spec") or {}, d.get("status") or {}
     want = spec.get("replicas", 1)
-    return (_cond_ok(d, "Available") and st.get("readyReplicas", 0) >= want
+    return (want >= 1 and _cond_ok(d, "Available") and st.get("readyReplicas", 0) >= want
             and st.get("updatedReplicas", 0) >= want
             and st.get("observedGeneration", 0) >= d["metadata"].get("generation", 0))
 
@@ -195,7 +246,8 @@ def _deployment_available(ctx, p, timeout):
     ref = ctx.client.resource("apps/v1", "Deployment")
     count = 1 if p.get("name") else int(p.get("count", 1))
     ok = lambda items: len(items) >= count and all(_deployment_ready(d) for d in items)
-    outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p.get("name"), selector=p.get("selector"))
+    with pod_sentinel(ctx, p["namespace"], None, timeout):
+        outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p.get("name"), selector=p.get("selector"))
     if not outcome.items:
         what = p.get("name") or f"matching {p.get('selector')}"
         return False, f"no Deployment {what} in namespace {p['namespace']}", ev
@@ -228,6 +280,8 @@ def _pods_ready(ctx, p, timeout):
     count = int(p.get("count", 1))
     ok = lambda items: sum(pod_ready(o) for o in items) >= count
     outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, selector=p.get("selector"))
+    if ctx.watch is not None and ctx.watch.settled:  # a pod that will not start: the count is moot
+        ev["settled"] = ctx.watch.settled
     ready = sum(pod_ready(o) for o in outcome.items)
     if not outcome.items:
         return False, f"no pods match {p.get('selector')} in namespace {p['namespace']}", ev
@@ -304,11 +358,13 @@ def _listener_attached(ctx, p, timeout):
     ref = ctx.client.resource(GATEWAY_API, "Gateway")
     count, lname = int(p.get("count", 1)), p.get("listener")
 
-    def listener_ok(l):
+    def listener_ok(l, g):
         accepted = find_condition(l.get("conditions") or [], "Accepted")
-        return (accepted is None or accepted.get("status") == "True") and l.get("attachedRoutes", 0) >= count
+        return ((accepted is None or (accepted.get("status") == "True" and _fresh(accepted, g)))
+                and l.get("attachedRoutes", 0) >= count)
 
-    ok = lambda items: any(_listeners(g, lname) and all(listener_ok(l) for l in _listeners(g, lname)) for g in items)
+    ok = lambda items: any(_listeners(g, lname) and all(listener_ok(l, g) for l in _listeners(g, lname))
+                           for g in items)
     outcome, ev = _wait(ctx, ref, p["namespace"], ok, timeout, name=p["gateway"])
     gw = _one(outcome.items)
     if gw is None:
@@ -334,10 +390,10 @@ def route_parent_status(route: dict, parent: dict) -> dict | None:
     return None
 
 
-def _entry_ok(entry: dict, ctype: str) -> bool:
+def _entry_ok(entry: dict, ctype: str, route: dict | None = None) -> bool:
     """A condition of a route's per-parent status entry (they sit on the entry, not in .status)."""
     cond = find_condition(list(entry.get("conditions") or []), ctype)
-    return bool(cond and cond.get("status") == "True")
+    return bool(cond and cond.get("status") == "True" and _fresh(cond, route or {}))
 
 
 @check("route_accepted")
@@ -348,7 +404,7 @@ def _route_accepted(ctx, p, timeout):
     def ok(items):
         for r in items:
             entry = route_parent_status(r, parent)
-            if entry and all(_entry_ok(entry, t) for t in ("Accepted", "ResolvedRefs")):
+            if entry and all(_entry_ok(entry, t, r) for t in ("Accepted", "ResolvedRefs")):
                 return True
         return False
 
@@ -379,3 +435,4 @@ def _command_succeeds(ctx, p, timeout):
 
 
 from tutorial.engine import http_check as _http_check  # noqa: E402,F401  (registers http_get)
+from tutorial.engine import route_checks as _route_checks  # noqa: E402,F401  (registers route_backend_ports)

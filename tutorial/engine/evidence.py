@@ -36,7 +36,7 @@ def base_evidence(result, params: dict | None = None) -> dict[str, Any]:
         objects = ev.get("objects") or []
         out["object"] = {"kind": ref.get("kind"), "name": ref.get("name"), "namespace": ref.get("namespace"),
                          "found": bool(objects)}
-    for key in ("conditions", "parents", "listeners", "missing"):
+    for key in ("conditions", "parents", "listeners", "missing", "backend_ports"):
         if key in ev:
             out[key] = ev[key]
     if result.kind == "http_get":
@@ -60,15 +60,26 @@ def http_facts(ev: dict) -> dict:
             "body": (ev.get("body") or "")[:500], "host": parts.hostname if parts else None, "port": port}
 
 
-def command_evidence(command_result) -> dict[str, Any]:
-    """Evidence for a step command that failed (a runner CommandResult)."""
-    return {"check": {"id": "command", "kind": "command", "title": " ".join(command_result.argv),
-                      "passed": False, "observed": _tail(command_result.stderr or command_result.stdout),
+def command_record(command_result) -> dict[str, Any]:
+    """A failed command as plain JSON (what progress keeps, and what explanations read)."""
+    return {"argv": [str(a) for a in command_result.argv], "exit_code": command_result.exit_code,
+            "output": ((command_result.stderr or "") + "\n" + (command_result.stdout or "")[-2000:])[-6000:],
+            "observed": _tail(command_result.stderr or command_result.stdout),
+            "missing_executable": command_result.missing_executable or None,  # the program's name
+            "timed_out": bool(command_result.timed_out), "explanation": command_result.explanation or ""}
+
+
+def command_evidence(command) -> dict[str, Any]:
+    """Evidence for a step command that failed: a runner CommandResult, or its command_record
+    (kept in progress), so a stored failure is explained exactly like a fresh one."""
+    rec = command if isinstance(command, dict) else command_record(command)
+    argv = [str(a) for a in rec.get("argv") or []]
+    return {"check": {"id": "command", "kind": "command", "title": " ".join(argv),
+                      "passed": False, "observed": str(rec.get("observed") or ""),
                       "error": None, "unreachable": False},
-            "command": {"argv": list(command_result.argv), "exit_code": command_result.exit_code,
-                        "output": (command_result.stderr or "") + "\n" + (command_result.stdout or "")[-2000:],
-                        "missing_executable": command_result.missing_executable,
-                        "timed_out": command_result.timed_out, "explanation": command_result.explanation}}
+            "command": {"argv": argv, "exit_code": rec.get("exit_code"), "output": str(rec.get("output") or ""),
+                        "missing_executable": rec.get("missing_executable") or None,
+                        "timed_out": bool(rec.get("timed_out")), "explanation": rec.get("explanation") or ""}}
 
 
 def _tail(text: str, lines: int = 3) -> str:
@@ -86,6 +97,7 @@ def gather_evidence(engine, check_result, params: dict | None = None) -> dict[st
         return out
     g = Gatherer(engine.client, out)
     g.safe(lambda: GATHERERS.get(check_result.kind, lambda g, p: None)(g, params or {}))
+    g.safe(lambda: g.backend_ports(check_result))
     g.safe(g.flavor)
     return out
 
@@ -108,8 +120,8 @@ class Gatherer:
     def safe(self, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
-        except (ClusterError, KeyError, TypeError, ValueError) as exc:
-            self.out.setdefault("gather_errors", []).append(str(exc))
+        except (ClusterError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            self.out.setdefault("gather_errors", []).append(f"{type(exc).__name__}: {exc}")
             return None
 
     def get(self, api_version: str, kind: str, ns: str | None, name: str) -> dict | None:
@@ -199,8 +211,12 @@ class Gatherer:
             return
         image = ((dep["spec"]["template"]["spec"].get("containers") or [{}])[0]).get("image", "")
         st = dep.get("status") or {}
+        labels = dep["metadata"].get("labels") or {}
+        installer = ("helm" if labels.get("app.kubernetes.io/managed-by") == "Helm" else
+                     "istioctl" if labels.get("operator.istio.io/component") else None)
         self.out["istio"] = {"installed": True, "image": image, "version": image.rpartition(":")[2],
-                             "ready": st.get("readyReplicas", 0) >= (dep["spec"].get("replicas") or 1)}
+                             "ready": st.get("readyReplicas", 0) >= (dep["spec"].get("replicas") or 1),
+                             "installer": installer}
 
     def crd_versions(self) -> None:
         versions = {}
@@ -226,6 +242,12 @@ class Gatherer:
         selector = match_labels({"matchLabels": ((svc or {}).get("spec") or {}).get("selector") or {}})
         if svc is not None and selector:
             self.pods(ns, selector)
+
+    def backend_ports(self, check_result) -> None:
+        """The route check's own port comparison, kept (base_evidence copies it when present)."""
+        found = (check_result.evidence or {}).get("backend_ports")
+        if found:
+            self.out["backend_ports"] = found
 
     def url_service(self) -> None:
         """Which Service owns the URL's address (to spot the wrong Service's address); when several
@@ -281,6 +303,9 @@ def _g_workload(g: Gatherer, p: dict) -> None:
     else:
         deployments = []
         g.pods(ns, p.get("selector"))
+    g.out["deployments"] = [{"name": d["metadata"]["name"], "namespace": ns,
+                             "replicas": (d.get("spec") or {}).get("replicas", 1),
+                             "ready": (d.get("status") or {}).get("readyReplicas", 0)} for d in deployments[:10]]
     for dep in [d for d in deployments if not _deployment_done(d)][:4]:
         g.safe(lambda d=dep: g.pods(ns, match_labels((d.get("spec") or {}).get("selector"))))
     if ns == "istio-system":
@@ -291,7 +316,7 @@ def _g_workload(g: Gatherer, p: dict) -> None:
 def _deployment_done(dep: dict) -> bool:
     want = (dep.get("spec") or {}).get("replicas", 1)
     st = dep.get("status") or {}
-    return st.get("readyReplicas", 0) >= want and st.get("updatedReplicas", 0) >= want
+    return want >= 1 and st.get("readyReplicas", 0) >= want and st.get("updatedReplicas", 0) >= want
 
 
 def _g_http(g: Gatherer, p: dict) -> None:

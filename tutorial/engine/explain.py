@@ -9,6 +9,7 @@ matches a signal (and its `facts`) explains the failure. Nothing here imports te
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,8 +100,26 @@ def fill(template: str, values: dict) -> tuple[str, set]:
     f = _Fill(values)
     try:
         return f.format(template), f.missing
-    except (ValueError, IndexError, AttributeError):
+    except (ValueError, IndexError, AttributeError, KeyError):
         return template, set()
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
+
+
+def fill_text(template: str, values: dict) -> str:
+    """The template filled in, sentence by sentence; a sentence naming something unknown is left
+    out rather than shown with a placeholder (an explanation never says `<name>` or None)."""
+    kept = []
+    for sentence in _SENTENCE.split(template):
+        text, missing = fill(sentence, values)
+        if not missing:
+            kept.append(text)
+    return " ".join(kept)
+
+
+_UNNAMED_WHY = ("The cluster reports the state quoted above, but not the names of the objects involved, so the "
+                "tutorial cannot say more precisely why.")
 
 
 def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
@@ -113,10 +132,16 @@ def render(rule: Rule, ev: dict, signal: dict, values: dict) -> ExplanationView:
     if rule.fix_command:
         filled = [fill(a, values) for a in rule.fix_command]
         argv = None if any(m for _, m in filled) else [a for a, _ in filled]
+    title, missing = fill(rule.title, values)
+    if missing:  # the rule's own title needs a name we do not know: say what failed instead
+        title = f"{check.get('title') or 'The check'} failed" if check.get("id") != "command" else \
+            f"`{check.get('title')}` failed"
+    fix = fill_text(rule.fix, values) or ("Fix what the output above names, then run the step again."
+                                          if check.get("id") == "command" else
+                                          "Read what the cluster shows above; `gateway-tutorial run` the step again.")
     return ExplanationView(check_id=check.get("id", ""), check_title=check.get("title", ""), rule_id=rule.id,
-                           source=rule.source, title=fill(rule.title, values)[0], observed=observed,
-                           why=fill(rule.why, values)[0], fix=fill(rule.fix, values)[0], fix_command=argv,
-                           evidence=ev)
+                           source=rule.source, title=title, observed=observed,
+                           why=fill_text(rule.why, values) or _UNNAMED_WHY, fix=fix, fix_command=argv, evidence=ev)
 
 
 def generic(ev: dict) -> ExplanationView:
@@ -143,7 +168,33 @@ def generic(ev: dict) -> ExplanationView:
 
 
 def explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> ExplanationView:
-    """The explanation of one failure from its evidence (pure: no cluster calls)."""
+    """The explanation of one failure from its evidence (pure: no cluster calls). Evidence of any
+    shape is explained: fields of the wrong type are left out first (shape.conform), and if the
+    rules still cannot read it, the explanation says so honestly instead of raising."""
+    from tutorial.engine.explain_rules.shape import conform
+
+    ev = conform(ev)
+    try:
+        return _explain_evidence(ev, step, rules)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        return unreadable(ev, exc)
+
+
+def unreadable(ev: dict, exc: Exception) -> ExplanationView:
+    """What we say when the evidence cannot be read: the check's own words, and how to look."""
+    check = ev.get("check") or {}
+    observed = [str(check["observed"])] if check.get("observed") else []
+    return ExplanationView(
+        check_id=str(check.get("id") or ""), check_title=str(check.get("title") or ""), rule_id="unreadable",
+        source="generic", title=f"{check.get('title') or 'The check'} failed; the cluster's answer could not be read",
+        observed=observed,
+        why=f"The cluster reported the objects around this failure in a shape the tutorial does not expect "
+            f"({type(exc).__name__}), so it cannot say more than what the check saw.",
+        fix="Look at the objects yourself with `kubectl describe`, fix what their conditions and events name, "
+            "and check the step again.", fix_command=None, evidence=ev)
+
+
+def _explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> ExplanationView:
     values = facts_of(ev)
     found = find_rule(ev, rules if rules is not None else rules_for(step), values)
     if found is None:
@@ -152,6 +203,8 @@ def explain_evidence(ev: dict, step=None, rules: list[Rule] | None = None) -> Ex
     about = {f"signal_{k}": signal.get(k) for k in ("object_kind", "name", "namespace", "type", "reason", "message")
              if signal.get(k) not in (None, "")}
     about["signal_kind_lower"] = str(signal.get("object_kind") or "").lower() or None
+    if step is not None and getattr(step, "target", None):
+        about["step_target"] = step.target
     return render(rule, ev, signal, {**values, **about, **groups})
 
 
@@ -166,6 +219,24 @@ def explain(step, results, outcome=None, engine=None) -> list:
         if view is not None:
             views.append(view)
     return views
+
+
+@dataclass
+class _FailedCommand:
+    failed_command: Any
+
+
+def step_explanation(engine, step, results=None, failed_command=None) -> dict | None:
+    """The one explanation of a step's failure that the TUI panel shows, `explain` prints first and
+    progress keeps: the failed command's (a CommandResult or its stored record) if any, else the
+    first failing check's. JSON, without the raw evidence."""
+    if isinstance(failed_command, dict):
+        return explain_evidence(command_evidence(failed_command), step).to_json(with_evidence=False)
+    outcome = _FailedCommand(failed_command) if failed_command is not None else None
+    views = explain(step, list(results or []), outcome, engine)
+    # in the step's order (checks are listed cause first), the first that a rule recognises
+    known = [v for v in views if v.source != "generic"]
+    return (known or views)[0].to_json(with_evidence=False) if views else None
 
 
 def check_params(engine, step, check_id: str) -> dict:

@@ -15,6 +15,7 @@ import urllib.request
 
 from tutorial.cluster.client import ClusterError
 from tutorial.engine.checks import GATEWAY_API, check
+from tutorial.engine.settle import HttpRepeat
 
 REQUEST_TIMEOUT = 3.0
 LB_GRACE = 20.0  # seconds to wait for an address a load-balancer controller is working on
@@ -119,12 +120,25 @@ def _age(obj: dict) -> float:
     return (datetime.now(timezone.utc) - created).total_seconds()
 
 
+def _settled(ctx, repeat, status, gw, observed: str) -> bool:
+    """Tell the watch what the probe saw; True when the same error answer has settled."""
+    watch = getattr(ctx, "watch", None)
+    if watch is None:
+        return False
+    watch.observe(observed)
+    why = repeat.settled(status, gw)
+    if why:
+        watch.settle(f"{observed} ({why})")
+    return why is not None
+
+
 @check("http_get")
 def _http_get(ctx, p, timeout):
     path = p.get("path", "/")
     want, contains = int(p.get("status", 200)), p.get("contains")
     start = time.monotonic()
     deadline, delay, silent_since = start + timeout, 0.2, None
+    repeat, gw = HttpRepeat(), None
     url = status = None
     body = error = ""
     while True:
@@ -145,6 +159,10 @@ def _http_get(ctx, p, timeout):
             if _matches(status, body, want, contains):
                 break
             silent_since = (silent_since or time.monotonic()) if status is None else None
+            if _settled(ctx, repeat, status, gw, _observe(url, status, body, error, contains)):
+                break
+        elif getattr(ctx, "watch", None) is not None:
+            ctx.watch.observe(error)
         if not _pause(ctx, delay, deadline):
             break
         delay = min(delay * 2, 1.0)
@@ -194,17 +212,20 @@ def _forward_once(ctx, gw, listener, path, want, contains, deadline, reason, evi
     with open_forward(ctx.client, run_target, meta["namespace"], meta["name"], port,
                       sandbox=getattr(ctx, "sandbox", None)) as (base, shown):
         evidence["forward_command"] = shown
-        url, status, body, error = _poll(ctx, base + path, want, contains, deadline)
+        url, status, body, error = _poll(ctx, base + path, want, contains, deadline, gw)
     evidence.update(url=url, http_status=status, body=body[:2000], error=error)
     observed = f"{_observe(url, status, body, error, contains)} ({reason}; reached the Gateway through a " \
                f"port-forward: {shown})"
     return _matches(status, body, want, contains), observed, evidence
 
 
-def _poll(ctx, url, want, contains, deadline):
-    delay, status, body, error = 0.2, None, "", ""
+def _poll(ctx, url, want, contains, deadline, gw=None):
+    delay, status, body, error, repeat = 0.2, None, "", "", HttpRepeat()
     while True:
         status, body, error = fetch(url)
-        if _matches(status, body, want, contains) or not _pause(ctx, delay, deadline):
+        if _matches(status, body, want, contains) or _settled(ctx, repeat, status, gw,
+                                                              _observe(url, status, body, error, contains)):
+            return url, status, body, error
+        if not _pause(ctx, delay, deadline):
             return url, status, body, error
         delay = min(delay * 2, 1.0)

@@ -80,7 +80,9 @@ KIND_NOTES = {
     "sandbox": "Nothing here is a real pod; the simulated istiod and data plane answer like the real ones.",
     "kind": "kind has no LoadBalancer implementation unless you add cloud-provider-kind or MetalLB.",
     "minikube": "LoadBalancer addresses appear only while `minikube tunnel` runs.",
-    "k3d": "k3s's ServiceLB gives LoadBalancer addresses; reaching them from your machine needs a k3d port map.",
+    "k3d": "k3s's ServiceLB gives LoadBalancer addresses; reaching them from your machine needs a k3d port map "
+           "(`k3d cluster create NAME -p \"8080:8080@loadbalancer\"`, or `k3d cluster edit NAME --port-add "
+           "8080:8080@loadbalancer`). Its Traefik holds ports 80 and 443; the lesson's 8080 stays free.",
     "k3s": "k3s's ServiceLB gives LoadBalancer addresses on the node IPs.",
     "docker-desktop": "Docker Desktop publishes LoadBalancer Services on localhost.",
     "eks": "A cloud cluster: LoadBalancer Services get a cloud load balancer (it costs money; clean up).",
@@ -304,6 +306,15 @@ def gateway_api_crds(client: ClusterClient) -> dict:
             "versions": versions, "channel": next((v["channel"] for v in found.values() if v["channel"]), None)}
 
 
+# Gateway API v1.5+ bundles add a ValidatingAdmissionPolicy that refuses a downgrade (same name for the
+# policy and its binding), and CRDs v1.3.0 does not have; both go before v1.3.0 can be applied.
+NEWER_CRDS_FIX = ("Remove what the newer bundle added, then apply v1.3.0: `kubectl delete "
+                  "validatingadmissionpolicybinding,validatingadmissionpolicy safe-upgrades.gateway.networking.k8s.io "
+                  "--ignore-not-found`, delete the gateway.networking.k8s.io CRDs v1.3.0 does not ship (`kubectl get "
+                  "crd | grep gateway.networking.k8s.io`; v1.3.0 has gatewayclasses, gateways, httproutes, grpcroutes "
+                  "and referencegrants), then run lesson 3.")
+
+
 def crd_version_finding(crds: dict) -> Finding:
     """Explain what lesson 3 will do with the CRDs already there."""
     version, channel = crds["bundle_version"], crds["channel"] or "unknown"
@@ -386,8 +397,15 @@ def crd_finding(report: Preflight, client: ClusterClient) -> None:
         report.add(Finding("gateway-api", "ok", "Gateway API CRDs", "not installed",
                            "Lesson 3 installs the v1.3.0 standard channel."))
         return
-    report.add(crd_version_finding(crds))
-    report.add(pairing_finding(crds.get("bundle_version"), (report.facts.get("istio") or {}).get("version")))
+    pairing = pairing_finding(crds.get("bundle_version"), (report.facts.get("istio") or {}).get("version"))
+    finding = crd_version_finding(crds)
+    if pairing is not None and pairing.severity == "block":  # never "keep yours" next to a blocker
+        report.facts["gateway_api_blocked"] = True
+        finding = Finding(finding.id, "block", finding.title, finding.found,
+                          "These CRDs are newer than the Istio here supports, so lesson 3 replaces them with v1.3.0.",
+                          NEWER_CRDS_FIX)
+    report.add(finding)
+    report.add(pairing)
 
 
 def rbac_finding(report: Preflight, client: ClusterClient) -> None:
@@ -451,4 +469,5 @@ def adaptation_facts(report: Preflight) -> dict[str, Any]:
             "istio_version": istio.get("version"), "istio_installer": istio.get("installer"),
             "istio_revision": istio.get("revision"), "gateway_api_present": bool(crds.get("present")),
             "gateway_api_version": crds.get("bundle_version"), "gateway_api_channel": crds.get("channel"),
-            "gateway_api_newer": (version_tuple(crds.get("bundle_version")) or (0,)) > version_tuple(TUTORIAL_GATEWAY_API)}
+            "gateway_api_newer": (version_tuple(crds.get("bundle_version")) or (0,)) > version_tuple(TUTORIAL_GATEWAY_API)
+            and not facts.get("gateway_api_blocked")}  # too new for this Istio: lesson 3 must replace them

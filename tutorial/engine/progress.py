@@ -33,6 +33,7 @@ class StepRecord:
     state: str = "todo"
     updated: str | None = None
     detail: str = ""
+    verdict: dict | None = None   # the last check's verdict and explanation (docs/progress-format.md)
 
 
 class CorruptProgress(ValueError):
@@ -226,16 +227,28 @@ class ProgressStore:
         rec = self._read()["steps"].get(target)
         return _record(rec) if rec else StepRecord()
 
-    def set(self, target: str, state: str, detail: str = "") -> StepRecord:
-        """Record a step's state now; returns what was stored."""
+    def set(self, target: str, state: str, detail: str = "", verdict: dict | None = None) -> StepRecord:
+        """Record a step's state now (replacing its last verdict by `verdict`); returns what was stored."""
         _check_target(target)
         if state not in STATES:
             raise ValueError(f"progress state {state!r} must be one of {', '.join(STATES)}")
-        record = StepRecord(state, _now(), str(detail))
+        record = StepRecord(state, _now(), str(detail), dict(verdict) if verdict else None)
         with self._update() as data:
             data["steps"][target] = {"state": record.state, "updated": record.updated,
                                      "detail": record.detail}
+            if record.verdict:
+                data["steps"][target]["verdict"] = record.verdict
         return record
+
+    def set_verdict(self, target: str, **parts: Any) -> None:
+        """Add to the step's last verdict (e.g. its explanation) without changing its state.
+        A step never recorded gets nothing: a verdict belongs to a recorded check or run."""
+        _check_target(target)
+        with self._update() as data:
+            rec = data["steps"].get(target)
+            if rec is not None:
+                verdict = rec.get("verdict") if isinstance(rec.get("verdict"), dict) else {}
+                rec["verdict"] = {**verdict, **{k: v for k, v in parts.items() if v is not None}}
 
     def all(self) -> dict[str, StepRecord]:
         """Every recorded step, target -> record."""
@@ -295,7 +308,9 @@ def _forget(data: dict[str, Any], target: str) -> None:
 
 
 def _record(rec: dict[str, Any]) -> StepRecord:
-    return StepRecord(rec["state"], rec.get("updated"), str(rec.get("detail") or ""))
+    verdict = rec.get("verdict")
+    return StepRecord(rec["state"], rec.get("updated"), str(rec.get("detail") or ""),
+                      verdict if isinstance(verdict, dict) else None)  # a malformed verdict is ignored
 
 
 def _utf16_hint(raw: bytes) -> str:

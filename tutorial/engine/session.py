@@ -6,6 +6,7 @@ the same way. Nothing here imports textual; long calls block and are meant for w
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ class StepNote:
 class CheckFinished:
     step: Step
     result: CheckResult
+
+
+@dataclass
+class CheckWaiting:
+    """A check is still waiting; `text` is what it sees now, unchanged since `since` (monotonic)."""
+
+    step: Step
+    check_id: str
+    text: str
+    since: float
 
 
 @dataclass
@@ -226,7 +237,10 @@ class Engine:
             return outcome
         failed = outcome.failed_command
         if failed is not None:
-            self.record(step, "failed", f"command failed: {join_argv(failed.argv)}")
+            from tutorial.engine.evidence import command_record
+
+            self.record(step, "failed", f"command failed: {join_argv(failed.argv)}",
+                        verdict={"failed_command": command_record(failed)})
             return outcome
         outcome.checks = self.check_step(step, on_event=emit, cancel=cancel, timeout=check_timeout, ran=True)
         outcome.cancelled = bool(cancel is not None and cancel.is_set())
@@ -287,18 +301,26 @@ class Engine:
     def check_step(self, step: Step, *, on_event: EventSink | None = None, cancel: threading.Event | None = None,
                    timeout: float | None = None, record: bool = True, ran: bool = False) -> list[CheckResult]:
         """Run every check of the step concurrently; record done/failed in progress."""
-        results = self.run_checks([(step, c) for c in step.checks], on_event=on_event, cancel=cancel, timeout=timeout)
+        results = self.run_checks([(step, c) for c in step.checks], on_event=on_event, cancel=cancel, timeout=timeout,
+                                  ran=ran)
         if record and not (cancel is not None and cancel.is_set()):
             self.record_checks(step, results, ran)
         return results
 
-    def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None) -> list[CheckResult]:
-        """Run checks concurrently; Ctrl-C (or `cancel`) ends every waiting check."""
+    def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None, ran: bool = False) -> list[CheckResult]:
+        """Run checks concurrently; Ctrl-C (or `cancel`) ends every waiting check.
+
+        `ran`: the steps' commands just succeeded, so an object they make that is still missing
+        is a settled failure. While a check waits, CheckWaiting events say what it sees.
+        """
         cancel = cancel if cancel is not None else threading.Event()
         ctx = CheckContext(self.client, cancel=cancel, run_argv=self.run_argv, run_target=self.target.run_target(),
-                           sandbox=self.target.sandbox,
+                           sandbox=self.target.sandbox, ran=ran,
                            facts=self._preflight.facts if self._preflight is not None else None)
         emit = on_event or (lambda event: None)
+        from tutorial.engine.settle import StepFailure
+
+        failures = {step.target: StepFailure() for step, _ in pairs}  # one settled failure ends the step's wait
 
         def one(pair):
             step, chk = pair
@@ -308,7 +330,9 @@ class Engine:
                                      error=NOT_CONFIRMED)
                 emit(CheckFinished(step, result))
                 return result
-            result = run_check(ctx, chk.kind, params, timeout=timeout if timeout is not None else chk.timeout,
+            mine = dataclasses.replace(ctx, step_failure=failures[step.target],
+                                       on_observe=lambda text, since: emit(CheckWaiting(step, chk.id, text, since)))
+            result = run_check(mine, chk.kind, params, timeout=timeout if timeout is not None else chk.timeout,
                                check_id=chk.id, title=chk.title)
             emit(CheckFinished(step, result))
             return result
@@ -369,8 +393,22 @@ class Engine:
         previous = self.progress.get(step.target).state if self.progress else "todo"
         if ran or previous in ("done", "failed"):
             failing = next(r for r in results if not r.passed)
-            self.record(step, "failed", f"{failing.title}: {failing.observed}")
+            self.record(step, "failed", f"{failing.title}: {failing.observed}",
+                        verdict={"checks": [_verdict_row(r) for r in results]})
 
-    def record(self, step: Step, state: str, detail: str = "") -> None:
+    def record(self, step: Step, state: str, detail: str = "", verdict: dict | None = None) -> None:
         if self.progress is not None:
-            self.progress.set(step.target, state, detail)
+            self.progress.set(step.target, state, detail, verdict)
+
+    def remember_explanation(self, step: Step, explanation: dict | None) -> None:
+        """Keep the explanation of the step's last failure with its verdict (shown until it is checked again)."""
+        if self.progress is not None and explanation:
+            try:
+                self.progress.set_verdict(step.target, explanation=explanation)
+            except OSError:
+                pass  # an unwritable state dir costs the memory, not the explanation on screen
+
+
+def _verdict_row(result: CheckResult) -> dict:
+    return {"check": result.check_id, "title": result.title, "passed": result.passed,
+            "observed": result.observed, "settled": result.settled}

@@ -126,18 +126,31 @@ def _key(obj: dict) -> tuple[str, str]:
 
 
 def build_map(snap: dict, cluster: dict | None = None) -> TrafficMap:
-    """The whole map from a snapshot (see load_snapshot): pure, deterministic."""
+    """The whole map from a snapshot (see load_snapshot): pure, deterministic. An object the map
+    cannot read (a shape the API would not normally serve) becomes a node that says so."""
+    from tutorial.engine.trafficmap_shape import readable, unreadable_node
+
+    snap = readable(snap)
     idx = _Index(snap, cluster or {})
     root = Node("client", "client", "you (browser, curl)", "ok", "HTTP client")
     attached: set[tuple[str, str]] = set()
     for gw in snap.get("gateways") or []:
-        node, seen = _gateway_chain(idx, gw)
+        try:
+            node, seen = _gateway_chain(idx, gw)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            node, seen = unreadable_node("Gateway", gw, exc), set()
         root.children.append(node)
         attached |= seen
     notes = list(snap.get("notes") or [])
     if not root.children and not notes:
         notes.append("No Gateway yet: nothing receives traffic from outside the cluster (lesson gateway).")
-    unattached = [_orphan(idx, r) for r in snap.get("routes") or [] if _key(r) not in attached]
+    unattached = []
+    for r in snap.get("routes") or []:
+        if _key(r) not in attached:
+            try:
+                unattached.append(_orphan(idx, r))
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+                unattached.append(unreadable_node("HTTPRoute", r, exc))
     return TrafficMap(root, unattached, notes)
 
 

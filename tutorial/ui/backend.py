@@ -249,28 +249,29 @@ def command_failure(result) -> str:
 
 
 def explain(engine, step, done: Finished) -> dict | None:
-    """The explanation panel's content for a failure (blocking: it may ask the cluster)."""
+    """The explanation panel's content for a failure (blocking: it may ask the cluster), kept with
+    the step's progress so reopening the step or a restart shows it again."""
     if done.ok or done.cancelled or not (done.failure or any(not c.passed for c in done.checks)):
         return None
     try:
-        from tutorial.engine.explain import explain as engine_explain
-    except ImportError:
-        return fallback_explanation(engine, step, done)
-    try:
-        outcome = _Outcome(done.failed_command)
-        views = engine_explain(step, done.checks, outcome if done.failed_command else None, engine)
+        from tutorial.engine.explain import step_explanation
+
+        explanation = step_explanation(engine, step, done.checks, done.failed_command)
     except Exception:  # the explanation is a help, never a reason to fail the step view
-        return fallback_explanation(engine, step, done)
-    if not views:
-        return fallback_explanation(engine, step, done)
-    view = views[0]
-    return {"title": view.title, "observed": view.observed, "why": view.why, "fix": view.fix,
-            "fix_command": view.fix_command}
+        explanation = None
+    explanation = explanation or fallback_explanation(engine, step, done)
+    engine.remember_explanation(step, explanation)
+    return explanation
 
 
-@dataclass
-class _Outcome:
-    failed_command: object | None
+def explain_now(engine, step) -> dict | None:
+    """What the cluster shows this moment, explained (no waiting); None when every check passes."""
+    results = engine.run_checks([(step, c) for c in step.checks], timeout=0)
+    if all(r.passed for r in results):
+        return None
+    from tutorial.engine.explain import step_explanation
+
+    return step_explanation(engine, step, results)
 
 
 def fallback_explanation(engine, step, done: Finished) -> dict:

@@ -73,6 +73,24 @@ class CheckCompleted(Message):
 
 
 @dataclass
+class CheckObserved(Message):
+    """A check is still waiting and sees `text`, unchanged since `since` (time.monotonic)."""
+
+    target: str
+    check_id: str
+    text: str
+    since: float
+
+
+@dataclass
+class ExplanationReady(Message):
+    """An explanation asked for while the checks still wait (None: nothing fails right now)."""
+
+    target: str
+    explanation: dict | None
+
+
+@dataclass
 class StepFinished(Message):
     """A run, solve, check, reset or fix of `target` ended, with its explanation if it failed."""
 

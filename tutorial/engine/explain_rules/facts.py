@@ -16,9 +16,9 @@ LB_FIX = {
             "`go install sigs.k8s.io/cloud-provider-kind@latest`); on a single-node cluster also run "
             "`kubectl label node kind-control-plane node.kubernetes.io/exclude-from-external-load-balancers-`.",
     "minikube": "On minikube, run `minikube tunnel` in a second terminal and keep it running.",
-    "k3d": "On k3d, the built-in ServiceLB gives the address once a host port is free; map the port when "
-           "creating the cluster (`k3d cluster create -p \"8080:8080@loadbalancer\"`) or add it with "
-           "`k3d cluster edit CLUSTER --port-add 8080:8080@loadbalancer`.",
+    "k3d": "On k3d, the built-in ServiceLB gives the address once a host port is free (its Traefik holds 80 and "
+           "443); map the port when creating the cluster (`k3d cluster create NAME -p \"8080:8080@loadbalancer\"`) "
+           "or add it with `k3d cluster edit NAME --port-add 8080:8080@loadbalancer`.",
     "docker-desktop": "On Docker Desktop, LoadBalancer Services get localhost; if yours stays pending, "
                       "another Service already holds the port.",
     "sandbox": "In the sandbox this is the `no-lb` fault: the simulated cluster plays a laptop cluster "
@@ -123,6 +123,25 @@ def pod_facts(ev: dict) -> dict[str, Any]:
             "image_is_auto": pod.get("image") == "auto"}
 
 
+def workload_facts(ev: dict) -> dict[str, Any]:
+    zero = _first(ev.get("deployments"), lambda d: d.get("replicas") == 0)
+    return {"scaled_down": zero.get("name"), "scaled_down_ns": zero.get("namespace")} if zero else {}
+
+
+def backend_port_facts(ev: dict) -> dict[str, Any]:
+    m = _first(ev.get("backend_ports"))
+    if not m:
+        return {}
+    ports, targets = m.get("service_ports") or [], m.get("target_ports") or []
+    good = ports[0] if len(ports) == 1 else None  # several ports: which one is meant is not ours to guess
+    note = None
+    if m.get("port") in targets and good is not None:
+        note = f"port {good} is the Service port, {m.get('port')} the container's (the Service's targetPort)"
+    return {"bad_route": m.get("route"), "bad_route_ns": m.get("route_ns"), "bad_rule": m.get("rule"),
+            "bad_ref": m.get("ref"), "bad_backend": m.get("service"), "bad_port": m.get("port"),
+            "good_port": good, "service_ports": ", ".join(str(p) for p in ports) or None, "port_note": note}
+
+
 def http_facts(ev: dict) -> dict[str, Any]:
     http = ev.get("http") or {}
     if not http:
@@ -138,7 +157,7 @@ def http_facts(ev: dict) -> dict[str, Any]:
             "port_is_listener": (http.get("port") in ports) if ports else None,
             "url_path": url.split("/", 3)[3] if url.count("/") >= 3 else "",
             "is_doughnut_vote": "vote" in url and "doughnut" in url,
-            "address_private": str(http.get("host") or gw.get("addresses", [""])[0] or "").startswith(("172.", "10.", "192.168."))}
+            "address_private": str(http.get("host") or (gw.get("addresses") or [""])[0] or "").startswith(("172.", "10.", "192.168."))}
 
 
 def version_facts(ev: dict) -> dict[str, Any]:
@@ -156,6 +175,7 @@ def version_facts(ev: dict) -> dict[str, Any]:
             skew = "ok"
     too_old_istio = bool(minor) and tuple(map(int, minor.split("."))) < (1, 22)
     return {"istio_version": istio.get("version"), "istio_installed": istio.get("installed"),
+            "istio_installer": istio.get("installer"),
             "istio_ready": istio.get("ready"), "crd_version": crd_version, "istio_gateway_api": expected,
             "version_skew": "istio-too-old" if too_old_istio and crd_version else skew}
 
@@ -178,8 +198,8 @@ def command_facts(ev: dict) -> dict[str, Any]:
 def facts_of(ev: dict) -> dict[str, Any]:
     """Every fact the rules and templates may use; absent ones are simply missing."""
     out: dict[str, Any] = {}
-    for part in (check_facts, gateway_facts, class_facts, route_facts, pod_facts, http_facts, version_facts,
-                 command_facts):
+    for part in (check_facts, gateway_facts, class_facts, route_facts, pod_facts, workload_facts, backend_port_facts, http_facts,
+                 version_facts, command_facts):
         out.update({k: v for k, v in part(ev).items() if v is not None})
     if out.get("kind") == "Gateway":  # a Gateway check without gathering: its own names
         out.setdefault("gateway", out.get("name"))
@@ -190,5 +210,9 @@ def facts_of(ev: dict) -> dict[str, Any]:
         out.setdefault("gateway_ns", p.get("namespace"))
     cluster = ev.get("cluster") or {}
     flavor = cluster.get("flavor") or ("sandbox" if cluster.get("sandbox") else "other")
-    out.update(flavor=flavor, context=cluster.get("context"), lb_fix=LB_FIX.get(flavor, LB_FIX["other"]))
+    lb_fix = LB_FIX.get(flavor, LB_FIX["other"])
+    context = str(cluster.get("context") or "")
+    if flavor == "k3d" and context.startswith("k3d-"):  # k3d names its contexts k3d-NAME
+        lb_fix = lb_fix.replace("NAME", context[4:])
+    out.update(flavor=flavor, context=cluster.get("context"), lb_fix=lb_fix)
     return {k: v for k, v in out.items() if v is not None}

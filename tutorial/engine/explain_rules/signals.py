@@ -138,6 +138,17 @@ def other_signals(ev: dict) -> list[dict]:
         if not b.get("found"):
             out.append({"source": "backend", "state": "not-found",
                         "quote": f"Service {b.get('namespace')}/{b.get('name')} (the route's backend) not found"})
+    for m in ev.get("backend_ports") or []:
+        out.append({"source": "backend", "state": "port-mismatch", "object_kind": "HTTPRoute", "name": m.get("route"),
+                    "namespace": m.get("route_ns"),
+                    "quote": f"HTTPRoute {m.get('route_ns')}/{m.get('route')}: backendRef {m.get('service')} port "
+                             f"{m.get('port')}; Service {m.get('service')} has port(s) "
+                             f"{', '.join(str(x) for x in m.get('service_ports') or []) or 'none'}"})
+    for d in ev.get("deployments") or []:
+        if d.get("replicas") == 0:
+            out.append({"source": "deployment", "state": "scaled-to-zero", "object_kind": "Deployment",
+                        "name": d.get("name"), "namespace": d.get("namespace"),
+                        "quote": f"Deployment {d.get('namespace')}/{d.get('name')}: 0 replicas wanted (spec.replicas: 0)"})
     if ev.get("missing"):
         out.append({"source": "crd", "state": "missing", "text": ", ".join(ev["missing"]),
                     "quote": "missing or not established: " + ", ".join(ev["missing"])})
@@ -154,6 +165,7 @@ def check_signals(ev: dict) -> list[dict]:
 TIERS = {
     "command": ("command", "check"),
     "command_succeeds": ("command", "check"),
+    "route_backend_ports": ("other", "check"),
     "route_accepted": ("other", "route", "gateway", "class", "listener", "pod", "event", "check"),
     "listener_attached_routes": ("gateway_missing", "listener", "route", "gateway", "class", "pod", "event", "check"),
     "http_get": ("gateway", "class", "listener", "route", "other", "pod", "event", "http", "check"),

@@ -18,6 +18,34 @@ from tutorial.sandbox.kubelet import runs
 from tutorial.sandbox.runtime import Controller
 
 LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
+FREE_MEMORY_MI = 1024  # free memory on the simulated node under the istiod-unschedulable fault
+
+
+ISTIOD_DEFAULT_MI = 2048  # what the istiod chart asks for when nothing says otherwise
+
+
+def _memory_mi(pod: dict) -> float:
+    """The pod's summed container memory requests in MiB (Ki/Mi/Gi and plain bytes); a pod that
+    states none counts as istiod's chart default, so only an explicit, smaller request fits."""
+    total, stated = 0.0, False
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        memory = ((c.get("resources") or {}).get("requests") or {}).get("memory")
+        stated = stated or memory is not None
+        raw = str(memory or "0")
+        for suffix, factor in (("Gi", 1024.0), ("Mi", 1.0), ("Ki", 1 / 1024), ("G", 1000 ** 3 / 1024 ** 2),
+                               ("M", 1000 ** 2 / 1024 ** 2)):
+            if raw.endswith(suffix):
+                raw, scale = raw[:-len(suffix)], factor
+                break
+        else:
+            scale = 1 / 1024 ** 2
+        try:
+            total += float(raw) * scale
+        except ValueError:
+            pass
+    return total if stated else float(ISTIOD_DEFAULT_MI)
+
+
 UNSCHEDULABLE_MESSAGE = ("0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are "
                          "available: 1 No preemption victims found for incoming pod.")
 
@@ -130,7 +158,10 @@ class PodLifecycleController(Controller):
         """The FailedScheduling message when the pod cannot bind now (fault or requests), else None."""
         if (self.ctx.faults.active("istiod-unschedulable") is not None
                 and pod["metadata"].get("namespace") == "istio-system"
-                and u.labels_of(pod).get("app") == "istiod"):
+                and u.labels_of(pod).get("app") == "istiod"
+                and _memory_mi(pod) > FREE_MEMORY_MI):
+            # the fault: a node with less memory free than istiod's default 2 GiB request; a request
+            # of at most FREE_MEMORY_MI (the fix the explanation offers) fits
             return UNSCHEDULABLE_MESSAGE
         node_name = self.ctx.settings.node_name
         node = self.ctx.store.peek(u.NODES, None, node_name)

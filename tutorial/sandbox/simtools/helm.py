@@ -184,6 +184,14 @@ def _prior(args: argparse.Namespace, out, kube: Kube, namespace: str, upgrade: b
     return prior, "UPGRADE" if prior else "INSTALLATION"
 
 
+def _merged(base: dict, over: dict) -> dict:
+    """Nested values: `over` wins, maps are merged key by key (helm's --reuse-values with --set)."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def cmd_install(args: argparse.Namespace, out, kube: Kube, upgrade: bool) -> int:
     namespace = args.namespace or kube.namespace
     chart = _chart(args.chart, "UPGRADE" if upgrade else "INSTALLATION")
@@ -194,6 +202,8 @@ def cmd_install(args: argparse.Namespace, out, kube: Kube, upgrade: bool) -> int
     prior, verb = _prior(args, out, kube, namespace, upgrade)
     _ensure_namespace(kube, namespace, args.create_namespace, verb)
     values = _parse_set(args.set or [])
+    if getattr(args, "reuse_values", False) and prior:  # like helm: the last release's values, then --set
+        values = _merged(prior.get("config") or {}, values)
     objects = charts.RENDERERS[chart](args.name, namespace, values, version)
     _apply_all(kube, objects, releases.manifest_objects(prior) if prior else [])
     record = releases.new_record(args.name, namespace, chart, version, values, objects,
@@ -284,6 +294,7 @@ def _install_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("chart")
     p.add_argument("--set", action="append")
     p.add_argument("--version")
+    p.add_argument("--reuse-values", action="store_true")
     p.add_argument("--create-namespace", action="store_true")
     p.add_argument("--wait", action="store_true")
     p.add_argument("--timeout", default="5m0s")

@@ -106,6 +106,9 @@ def cmd_install(args: argparse.Namespace, kube: Kube) -> int:
     from tutorial.sandbox.simtools.helm import _duration, _parse_set
 
     values = _parse_set(args.set or [])
+    helm_values = values.pop("values", None)  # `--set values.X=Y` sets the chart value X, as istioctl does
+    if isinstance(helm_values, dict):
+        values = {**helm_values, **values}
     profile = str(values.pop("profile", "default"))
     if profile not in PROFILES:
         raise IstioctlError(f'could not read profile "{profile}": profile does not exist')

@@ -34,6 +34,7 @@ Prefer typing commands yourself? Run them in another terminal, then press **c** 
 | r | run the step's commands, then its checks |
 | x | stop the running command |
 | c | check again without running anything |
+| e | while checks wait: explain what the cluster shows now |
 | h | show the next hint (gentle first) |
 | s | solve: run the solution (asks first) |
 | f | run the fix an explanation offers (asks first) |

@@ -18,8 +18,8 @@ from textual.widgets import Footer, Label, Markdown
 
 from tutorial.ui import backend
 from tutorial.ui.marks import step_mark
-from tutorial.ui.messages import (CheckCompleted, CommandFinished, CommandStarted, OutputReceived,
-                                  StatusChanged, StepFinished)
+from tutorial.ui.messages import (CheckCompleted, CheckObserved, CommandFinished, CommandStarted,
+                                  ExplanationReady, OutputReceived, StatusChanged, StepFinished)
 from tutorial.ui.screens.modals import ConfirmModal
 from tutorial.ui.widgets.cluster_bar import ClusterBar
 from tutorial.ui.widgets.command_output import CommandOutput
@@ -37,6 +37,7 @@ class StepScreen(Screen):
     BINDINGS = [
         Binding("r", "run", "Run", tooltip="Run the commands shown, then the checks"),
         Binding("x", "stop", "Stop", tooltip="Stop the running command"),
+        Binding("e", "explain_now", "Explain now", tooltip="Explain what the waiting checks see now"),
         Binding("c", "check", "Check"),
         Binding("h", "hint", "Hint"),
         Binding("s", "solve", "Solve"),
@@ -56,6 +57,7 @@ class StepScreen(Screen):
         self.step = self.engine.lessons.step(target)
         self.lesson = self.engine.lessons.lesson(self.step.lesson_id)
         self.busy = False
+        self._checking = False  # checks are waiting (explain-now makes sense)
         self._cancel: threading.Event | None = None
         self._runnable = 0
         self._ended = 0
@@ -85,6 +87,24 @@ class StepScreen(Screen):
         self.app.fill_resources(self.query_one(ResourcePane))
         self.query_one("#step-body").focus()
         self.engine.progress.set_current(self.step.target)
+        self.set_interval(1.0, self.query_one(CheckList).tick)
+        self._show_last_verdict()
+
+    def _show_last_verdict(self) -> None:
+        """The last check's verdict and explanation, kept in progress until the step is checked again."""
+        record = self.engine.progress.get(self.step.target)
+        verdict = record.verdict or {}
+        if record.state != "failed" or not verdict:
+            return
+        for row in verdict.get("checks") or []:
+            if isinstance(row, dict) and row.get("check") in {c.id for c in self.step.checks}:
+                self.query_one(CheckList).set_state(row["check"], "passed" if row.get("passed") else "failed",
+                                                    str(row.get("observed") or ""))
+        if isinstance(verdict.get("explanation"), dict):
+            when = (record.updated or "")[:16].replace("T", " ")
+            self.query_one(ExplanationPanel).show(verdict["explanation"],
+                                                  note=f"From the last check ({when} UTC); c checks again.")
+            self.refresh_bindings()
 
     def _heading(self) -> Content:
         walk = [s for l, s in self.app.walk() if l.id == self.lesson.id]
@@ -102,6 +122,8 @@ class StepScreen(Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         if action in BUSY_ONLY:
             return self.busy  # hidden while nothing runs
+        if action == "explain_now":
+            return self.busy and self._checking  # only while checks wait, not while a command runs
         if action in IDLE_ONLY and self.busy:
             return False  # hidden while a command runs: the footer has room for Stop
         if action == "fix":
@@ -124,7 +146,22 @@ class StepScreen(Screen):
         self._start("run", "Running the step's commands…")
 
     def action_check(self) -> None:
-        self._start("check", "Checking the cluster…")
+        self._start("check", "Checking the cluster…   (e explains what it sees now · x stops)")
+
+    def action_explain_now(self) -> None:
+        """Explain what the cluster shows right now, while the checks keep waiting."""
+        if self.busy:
+            self.query_one(CommandOutput).status("Looking into what the cluster shows now…   (the checks keep waiting)")
+            self._explain_now()
+
+    @work(thread=True, exclusive=True, group="explain-now", name="explain-now")
+    def _explain_now(self) -> None:
+        try:
+            explanation = backend.explain_now(self.engine, self.step)
+        except Exception as exc:  # the explanation is a help: say so, keep waiting
+            self.app.call_from_thread(self.notify, f"Cannot explain now: {exc}", severity="warning")
+            return
+        self.post_message(ExplanationReady(self.step.target, explanation))
 
     def action_stop(self) -> None:
         if self._cancel is not None:
@@ -225,6 +262,7 @@ class StepScreen(Screen):
         self._runnable = {"check": 0, "fix": 1}.get(mode, sum(1 for p in prepared if not p.show_only))
         self._ended = 0
         checking_now = mode == "check" or (mode in ("run", "solve") and not self._runnable)
+        self._checking = checking_now
         self.query_one(CheckList).set_all("waiting" if checking_now else "idle")
         self.query_one(CommandOutput).begin(heading)
         self._work(mode, self._cancel, fix)
@@ -255,8 +293,8 @@ class StepScreen(Screen):
 
     def _emit(self, event) -> None:
         """Engine events (on worker threads) become messages for this screen."""
-        from tutorial.engine.session import (CheckFinished, CommandEnded, CommandStarted as Started, OutputLine,
-                                             StepNote)
+        from tutorial.engine.session import (CheckFinished, CheckWaiting, CommandEnded, CommandStarted as Started,
+                                             OutputLine, StepNote)
 
         if isinstance(event, StepNote):  # e.g. an existing Istio is verified instead of installed
             self.post_message(OutputReceived("stdout", f"ℹ {event.text}"))
@@ -275,6 +313,8 @@ class StepScreen(Screen):
             self.post_message(CommandFinished(result.ok, summary))
         elif isinstance(event, CheckFinished):
             self.post_message(CheckCompleted(event.step.target, event.result))
+        elif isinstance(event, CheckWaiting):
+            self.post_message(CheckObserved(event.step.target, event.check_id, event.text, event.since))
 
     # -- what the worker reports -----------------------------------------------------------
     @on(CommandStarted)
@@ -292,8 +332,10 @@ class StepScreen(Screen):
         self.query_one(CommandOutput).write(f"  {message.summary}")
         self._ended += 1
         if message.ok and self._ended == self._runnable and self.step.checks:
+            self._checking = True
+            self.refresh_bindings()
             self.query_one(CheckList).set_all("waiting")
-            self.query_one(CommandOutput).status("Checking the cluster…   (x stops)")
+            self.query_one(CommandOutput).status("Checking the cluster…   (e explains what it sees now · x stops)")
 
     @on(StatusChanged)
     def _status(self, message: StatusChanged) -> None:
@@ -303,10 +345,31 @@ class StepScreen(Screen):
     def _check_completed(self, message: CheckCompleted) -> None:
         result = message.result
         state = "passed" if result.passed else ("unreachable" if result.unreachable else "failed")
+        self.query_one(CheckList).finish(result.check_id)
         self.query_one(CheckList).set_state(result.check_id, state, result.observed)
+
+    @on(CheckObserved)
+    def _check_observed(self, message: CheckObserved) -> None:
+        if message.target == self.step.target:
+            self.query_one(CheckList).observe(message.check_id, message.text, message.since)
+
+    @on(ExplanationReady)
+    def _explanation_ready(self, message: ExplanationReady) -> None:
+        if not self.busy:
+            return  # the checks finished meanwhile: their own verdict is shown
+        if message.explanation is None:
+            self.query_one(CommandOutput).status("Checking the cluster…   (e explains what it sees now · x stops)")
+            self.notify("Nothing is wrong yet: what the checks see can still become right by itself.")
+            return
+        self.query_one(CommandOutput).status("Explained above: what the cluster shows now. The checks keep "
+                                             "waiting (x stops them).")
+        self.query_one(ExplanationPanel).show(message.explanation, note="What the cluster shows now; "
+                                              "the checks keep waiting (x stops them).")
+        self.call_after_refresh(self.query_one(ExplanationPanel).scroll_visible, animate=False)
 
     @on(StepFinished)
     def _finished(self, message: StepFinished) -> None:
+        self._checking = False
         self._set_busy(False)
         self._cancel = None
         self._refresh_heading()

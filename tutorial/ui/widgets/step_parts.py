@@ -70,8 +70,32 @@ class CheckList(Vertical):
         row.add_class(f"-{state}")
 
     def set_all(self, state: str) -> None:
+        self.watching = {}
         for chk in self.checks:
             self.set_state(chk.id, state)
+
+    watching: dict = {}
+
+    def observe(self, check_id: str, text: str, since: float) -> None:
+        """A waiting check's live observation; `tick` keeps its "for N s" current."""
+        if not any(c.id == check_id for c in self.checks):
+            return
+        self.watching = {**self.watching, check_id: (text, since)}
+        self.tick()
+
+    def tick(self) -> None:
+        import time
+
+        now = time.monotonic()
+        for check_id, (text, since) in self.watching.items():
+            row = self.query_one(f"#check-{check_id}", Vertical)
+            if row.has_class("-waiting"):
+                line = row.query_one(".check-observed", Static)
+                line.update(Content(f"now: {text}, for {max(0, int(now - since))} s"))
+                line.display = True
+
+    def finish(self, check_id: str) -> None:
+        self.watching = {k: v for k, v in self.watching.items() if k != check_id}
 
 
 class ExplanationPanel(Vertical):
@@ -82,27 +106,38 @@ class ExplanationPanel(Vertical):
 
     fix_command: list[str] | None = None
 
-    def show(self, explanation) -> None:
+    def show(self, explanation, note: str | None = None) -> None:
         get = explanation.get if isinstance(explanation, dict) else (lambda k, d=None: getattr(explanation, k, d))
-        self.fix_command = get("fix_command")
-        parts = [Static(Content.from_markup("[b]✘ $title[/b]", title=get("title") or "A check failed"),
+        argv = get("fix_command")
+        self.fix_command = list(argv) if isinstance(argv, (list, tuple)) and argv else None
+        self.remove_children()
+        self.mount_all(self.parts(explanation, note))
+        self.display = True
+
+    @staticmethod
+    def parts(explanation, note: str | None = None) -> list:
+        """The panel's widgets for an explanation (a dict or an ExplanationView): pure, so a test can
+        build them for any explanation without running the app."""
+        get = explanation.get if isinstance(explanation, dict) else (lambda k, d=None: getattr(explanation, k, d))
+        parts = [Static(Content.from_markup("[b]✘ $title[/b]", title=str(get("title") or "A check failed")),
                         classes="part-title")]
+        if note:
+            parts.append(Static(Content.from_markup("[dim]$note[/dim]", note=note)))
         observed = get("observed")
         if observed:
-            lines = [observed] if isinstance(observed, str) else list(observed)
+            lines = [observed] if isinstance(observed, str) else [str(line) for line in observed]
             parts.append(Label(Content.from_markup("[b]What we saw:[/b]")))
             parts.extend(Static(Content(f"  {line}"), classes="observed") for line in lines)
         for heading, key in (("Why", "why"), ("How to fix", "fix")):
             if get(key):
                 parts.append(Markdown(f"**{heading}:** {str(get(key)).strip()}", classes="explain-part"))
-        if self.fix_command:
+        argv = get("fix_command")
+        if isinstance(argv, (list, tuple)) and argv:
             from shlex import join
 
-            parts.append(Static(Content(f"$ {join(self.fix_command)}"), classes="command"))
+            parts.append(Static(Content(f"$ {join(str(a) for a in argv)}"), classes="command"))
             parts.append(Static(Content.from_markup("[dim]f runs this fix (it asks first)[/dim]")))
-        self.remove_children()
-        self.mount_all(parts)
-        self.display = True
+        return parts
 
     def hide(self) -> None:
         self.fix_command = None

@@ -1,4 +1,9 @@
-"""A sandbox cluster driven by the real Engine, lessons and kubectl, for end-to-end explain tests."""
+"""The sandbox lab every end-to-end test shares: a SandboxCluster driven by the real Engine,
+lessons and kubectl (explain, traffic map, settled checks, property tests).
+
+`blog_lab(tmp)` builds the whole blog with the lessons' solve commands; tests/conftest.py makes
+one per test session the `blog` fixture. Tests that break it put it back.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tutorial.engine.explain import explain
 from tutorial.engine.runner import RunTarget
 from tutorial.engine.target import ClusterTarget
+from tutorial.paths import assets_dir
+
+GW, RT = "gateways.gateway.networking.k8s.io", "httproute"
 
 
 def fast_settings():
@@ -57,7 +66,7 @@ class Lab:
                                       settings=fast_settings()).start()
         self.home = tmp / "home"
         self.home.mkdir(exist_ok=True)
-        self.kubeconfig = self.cluster.write_kubeconfig(tmp / "kubeconfig")
+        self.kubeconfig = self.cluster.write_kubeconfig(tmp / "kubeconfig", context="sandbox")
         target = LabTarget(context="sandbox", server=self.cluster.url, kubeconfig=str(self.kubeconfig),
                            sandbox=True, extra_path=[str(bin_dir(tmp / "bin"))], home=str(self.home))
         progress = ProgressStore.for_cluster(*target.identity, state_dir=tmp / "state")
@@ -74,7 +83,9 @@ class Lab:
             raise AssertionError(f"kubectl {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def apply(self, text: str, check: bool = True) -> subprocess.CompletedProcess:
+    def apply(self, *docs: str | dict, check: bool = True) -> subprocess.CompletedProcess:
+        """kubectl apply of YAML text or object dicts (several become one multi-document stream)."""
+        text = "---\n".join(d if isinstance(d, str) else yaml.safe_dump(d, sort_keys=False) for d in docs)
         return self.kubectl("apply", "-f", "-", input=text, check=check)
 
     def wait(self, *args: str) -> None:
@@ -116,6 +127,22 @@ class Lab:
             if close:
                 close()
         self.cluster.stop()
+
+
+def blog_lab(tmp: Path, faults=None) -> Lab:
+    """A Lab on which the lessons have built the whole blog (istioctl variant)."""
+    lab = Lab(tmp, faults=faults)
+    lab.engine.progress.set_variant("istio", "istioctl")
+    try:
+        lab.solve("reach-the-app/browse")
+    except BaseException:
+        lab.stop()
+        raise
+    return lab
+
+
+def asset(name: str) -> dict:
+    return yaml.safe_load((assets_dir() / "gateway-api" / name).read_text())
 
 
 def text_of(view) -> str:
