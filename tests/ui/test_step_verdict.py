@@ -84,7 +84,8 @@ def test_explanation_survives_reopen_and_restart_and_cli_says_the_same(build, ca
     assert main(["lessons", "--sandbox", "--lessons", str(demo_args()[2])]) == 0
     listed = capsys.readouterr().out
     assert "last check:" in listed and explanation["title"].split("`")[0][:30] in listed
-    code = main(["explain", *demo_args(), "demo/config", "--json", "--timeout", "1"])
+    # the demo pack's check runs a command: --yes confirms it (it is still shown)
+    code = main(["explain", *demo_args(), "demo/config", "--json", "--timeout", "1", "--yes"])
     rows = json.loads(capsys.readouterr().out)["checks"]
     assert code == 1
     cli = next(r["explanation"] for r in rows if r["explanation"])

@@ -70,13 +70,18 @@ def _explain(engine, args) -> int:
             first = next((v for (s, _), v in zip(checks, views) if s is step and v is not None), None)
             if first is not None:
                 engine.remember_explanation(step, first.to_json(with_evidence=False))
-    if not failing:
+    from tutorial.engine.pack import NOT_CONFIRMED
+
+    not_run = sum(1 for r in results if r.error == NOT_CONFIRMED)
+    if not_run:  # a check that did not run proves nothing: never "all pass"
+        out.print(f"{not_run} check(s) not run (their commands were not confirmed); add --yes to run them.")
+    elif not failing:
         out.print(f"[green]✔[/] all {len(results)} check(s) pass; nothing to explain.")
     if args.json:
-        print(json.dumps({"ok": failing == 0, "checks": rows}, indent=2))
+        print(json.dumps({"ok": failing == 0 and not not_run, "checks": rows}, indent=2))
     if any(r.unreachable for r in results):
         return EXIT_UNREACHABLE
-    return EXIT_CHECK_FAILED if failing else EXIT_OK
+    return EXIT_CHECK_FAILED if failing or not_run else EXIT_OK
 
 
 def _stored_command(engine, step) -> dict | None:
