@@ -35,6 +35,7 @@ class TutorialApp(App):
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("C", "choose_cluster", "Cluster", show=False),
         Binding("m", "traffic_map", "Map", show=False),
+        Binding("e", "shell_env", "Your shell", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -114,6 +115,17 @@ class TutorialApp(App):
             return
         if not isinstance(self.screen, TrafficMapScreen):
             self.push_screen(TrafficMapScreen())
+
+    def action_shell_env(self) -> None:
+        """export KUBECONFIG=… PATH=… for the learner's own terminal: shown, copied, kept in a file."""
+        from tutorial.ui.screens.shell_env import ShellEnvModal
+
+        if self.engine is None:
+            self.notify("Still connecting to the cluster; one moment.")
+            return
+        setup = backend.shell_setup(self.engine)
+        self.copy_to_clipboard(setup.export_line)
+        self.push_screen(ShellEnvModal(setup, copied=True))
 
     def action_choose_cluster(self) -> None:
         self._list_contexts()

@@ -245,3 +245,26 @@ def _why(check, first_hint: str) -> str:
         return "The cluster did not answer, so the check could not look. Is it still running?"
     base = "The check watched the cluster until its deadline and did not see what this step needs."
     return f"{base} {first_hint}" if first_hint else base
+
+
+# -- the learner's own terminal ----------------------------------------------------------
+@dataclass
+class ShellSetup:
+    """What a learner's shell needs for the engine's cluster: the line, a file, the shell command."""
+
+    label: str
+    context: str
+    export_line: str
+    env_file: str
+    shell_command: str
+    embedded: bool
+
+
+def shell_setup(engine) -> ShellSetup:
+    """The export line for the engine's cluster, also written to a file to `source`."""
+    from tutorial.engine import shellenv
+
+    target = engine.target
+    how = "--sandbox" if target.embedded else f"--context {target.context}"
+    return ShellSetup(target.label, target.context, shellenv.export_line(target),
+                      str(shellenv.env_file(target)), f"gateway-tutorial shell {how}", target.embedded)

@@ -17,7 +17,9 @@ Each **step** teaches one thing: read the text, look at the YAML and the command
 and turn ✔ passed or ✘ failed; a failed check opens an explanation with what we saw, why, and
 how to fix it.
 
-Prefer typing commands yourself? Run them in another terminal, then press **c** to check.
+Prefer typing commands yourself? Press **e**: it shows (and copies) the `export KUBECONFIG=… PATH=…`
+line that makes every shown command work in your own terminal — or run `gateway-tutorial shell`
+there. Then press **c** to check.
 
 ## Lesson list
 
@@ -49,6 +51,7 @@ Prefer typing commands yourself? Run them in another terminal, then press **c** 
 | key | does |
 |---|---|
 | ctrl+p | command palette: every action by name |
+| e | your own shell: the export line for your terminal, copied and kept in a file |
 | t | light or dark theme |
 | m | traffic map: the request's path, live, with where it breaks (b next problem, esc back) |
 | ? | this help (esc closes it) |

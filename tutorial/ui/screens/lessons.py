@@ -22,6 +22,7 @@ class LessonsScreen(Screen):
         Binding("v", "variant", "Variant", tooltip="Choose how to do this lesson (Helm or istioctl)"),
         Binding("C", "app.choose_cluster", "Cluster", tooltip="Another kube context, or the sandbox"),
         Binding("t", "app.toggle_theme", "Theme"),
+        Binding("e", "app.shell_env", "Your shell", tooltip="export KUBECONFIG=… PATH=… for your terminal"),
     ]
 
     def compose(self) -> ComposeResult:
