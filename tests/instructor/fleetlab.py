@@ -41,6 +41,27 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+_HELD: list[socket.socket] = []  # bound, never listening: connections are refused, nobody can take the port
+
+
+def held_closed_port() -> int:
+    """A loopback port that refuses connections for the rest of the test session.
+
+    closed_port() releases its port, so under load another sandbox may start listening on it;
+    this one stays bound (without listen()), so it is refused for as long as the tests run.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
+
+
+def private_lb_range() -> str:
+    """127.A.B.10 with A.B from this process id: no other test process serves Gateways there."""
+    pid = os.getpid()
+    return f"127.{100 + pid % 150}.{(pid // 150) % 250 + 1}.10"
+
+
 @dataclass
 class Lab:
     """Running `sandbox serve` plus a kubeconfig holding its contexts (and maybe a dead one)."""
@@ -95,8 +116,11 @@ def serve(tmp: Path, clusters: int, *, dead: str | None = "lab-down") -> Lab:
     require_kubectl()
     served = tmp / "served-kubeconfig"
     env = {**os.environ, "GATEWAY_TUTORIAL_STATE_DIR": str(tmp / "serve-state"), "COLUMNS": "200"}
+    # A range of LoadBalancer addresses of its own: another test's sandbox (an xdist worker) that
+    # binds a Gateway listener on the default 127.0.0.1x:8080 first would answer our requests.
     proc = subprocess.Popen([sys.executable, "-m", "tutorial", "sandbox", "serve", "--clusters", str(clusters),
-                             "--kubeconfig-out", str(served), "--context-name", "lab"],
+                             "--kubeconfig-out", str(served), "--context-name", "lab",
+                             "--lb-address", private_lb_range()],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     for line in proc.stdout:  # blocks until serve prints; it prints the summary once all answer
@@ -108,7 +132,7 @@ def serve(tmp: Path, clusters: int, *, dead: str | None = "lab-down") -> Lab:
     config = yaml.safe_load(served.read_text())
     servers = {c["name"]: c["cluster"]["server"] for c in config["clusters"]}
     if dead:
-        servers[dead] = f"http://127.0.0.1:{closed_port()}"
+        servers[dead] = f"http://127.0.0.1:{held_closed_port()}"
     kubeconfig = kc_writer.write(tmp / "kubeconfig", list(servers.items()))
     return Lab(proc, tmp, kubeconfig, servers)
 

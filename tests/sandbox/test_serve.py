@@ -152,3 +152,18 @@ def test_serve_stops_cleanly_on_sigterm_with_a_fixed_port(tmp_path):
     out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, out
     assert servers == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
+
+
+def test_lb_address_sets_a_range_of_its_own_and_refuses_a_bad_one():
+    """Two serve processes on one machine keep their Gateways apart with different ranges."""
+    opts = serve_mod.ServeOptions(clusters=3, lb_address="127.31.7.10")
+    clusters = serve_mod.build_clusters(opts)
+    assert [c.settings.lb_address for c in clusters] == ["127.31.7.10", "127.31.7.11", "127.31.7.12"]
+    assert [c.settings.lb_address for c in serve_mod.build_clusters(serve_mod.ServeOptions(clusters=2))] == \
+        ["127.0.0.10", "127.0.0.11"]
+    for bad in ("10.0.0.1", "127.0.0.254", "nonsense"):
+        with pytest.raises(ValueError, match="--lb-address"):
+            serve_mod.lb_addresses(bad, 3)
+    from tutorial.cli import main
+
+    assert main(["sandbox", "serve", "--lb-address", "192.168.1.10"]) == 2

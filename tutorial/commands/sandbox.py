@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        "flaky-api, api-unreachable); CONTEXT/NAME... for one cluster only; repeatable")
     serve.add_argument("--env-out", type=Path, default=None, metavar="PATH",
                        help="also write the shell lines (export KUBECONFIG=..., PATH=...) to PATH")
+    serve.add_argument("--lb-address", default="127.0.0.10", metavar="ADDR",
+                       help="the first cluster's LoadBalancer address on 127.0.0.0/8; the next count up "
+                       "(default 127.0.0.10); give a second serve on this machine another range")
     serve.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                        help="keep each cluster's state in DIR/<context>.json across restarts")
     sub.add_parser("reset", help="empty the embedded sandbox (what --sandbox uses)",
@@ -54,7 +57,14 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     opts = ServeOptions(port=args.port, clusters=args.clusters, kubeconfig_out=args.kubeconfig_out,
                         context_name=args.context_name, faults=list(args.fault), env_out=args.env_out,
-                        state_dir=args.state_dir)
+                        state_dir=args.state_dir, lb_address=args.lb_address)
+    try:
+        from tutorial.sandbox.serve import lb_addresses
+
+        lb_addresses(args.lb_address, args.clusters)
+    except ValueError as exc:
+        print(f"gateway-tutorial sandbox serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return serve(opts)
     except FaultError as exc:

@@ -1,7 +1,9 @@
 """`gateway-tutorial sandbox serve`: K independent simulated clusters until interrupted.
 
 Each cluster has its own API server port and, where the OS allows, its own loopback
-LoadBalancer address (127.0.0.10, .11, ...), so a workshop can hand out one per learner.
+LoadBalancer address (127.0.0.10, .11, ... or from --lb-address), so a workshop can hand out one
+per learner. Two serve processes on one machine need different --lb-address ranges: a Gateway's
+listener (e.g. :8080) can be bound on an address by one process only.
 The kubeconfig is written only once every cluster answers, so its appearance means "ready".
 """
 
@@ -30,6 +32,24 @@ class ServeOptions:
     faults: list[str] = field(default_factory=list)
     env_out: Path | None = None
     state_dir: Path | None = None
+    lb_address: str = "127.0.0.10"  # the first cluster's LoadBalancer address; the next ones count up
+
+
+def lb_addresses(first: str, count: int) -> list[str]:
+    """first, first+1, ... on 127/8; ValueError (in words) for anything else or past .254."""
+    import ipaddress
+
+    try:
+        start = ipaddress.IPv4Address(first)
+    except ValueError as exc:
+        raise ValueError(f"--lb-address {first}: not an IPv4 address; use one on 127.0.0.0/8, "
+                         "e.g. 127.0.0.10") from exc
+    end = int(ipaddress.IPv4Address("127.255.255.254"))
+    addresses = [start + i for i in range(count)] if start.is_loopback and int(start) + count - 1 <= end else []
+    if not addresses or any(str(a).endswith((".0", ".255")) for a in addresses):
+        raise ValueError(f"--lb-address {first}: the {count} address(es) from it must stay on 127.0.0.0/8 "
+                         "and skip .0 and .255 (the simulated data plane listens on loopback only)")
+    return [str(a) for a in addresses]
 
 
 def default_kubeconfig_path() -> Path:
@@ -75,11 +95,12 @@ def build_clusters(opts: ServeOptions) -> list[SandboxCluster]:
     per_cluster = {name: faults_for(name, names, opts.faults) for name in names}
     for specs in per_cluster.values():
         FaultSet.parse(specs)  # fail early on a bad --fault, before any port is taken
+    addresses = lb_addresses(opts.lb_address, len(names))
     out = []
     for i, name in enumerate(names):
         state = Path(opts.state_dir) / f"{name}.json" if opts.state_dir else None
         out.append(SandboxCluster(name=name, port=(opts.port + i) if opts.port else 0,
-                                  lb_address=pick_lb_address(f"127.0.0.{10 + i}"),
+                                  lb_address=pick_lb_address(addresses[i]),
                                   state_path=state, faults=per_cluster[name]))
     return out
 

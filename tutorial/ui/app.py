@@ -58,6 +58,7 @@ class TutorialApp(App):
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.height < 30, "-short")  # the output log gives the step text room
+        self.set_class(event.size.width < 100, "-narrow")  # compact footer keys
 
     # -- start-up and cluster choice -------------------------------------------------------
     @work(thread=True, exclusive=True, group="connect", name="connect")
@@ -89,7 +90,8 @@ class TutorialApp(App):
         self.update_cluster_bars()
         lessons_screen = self._lessons_screen()
         lessons_screen.show_notice(message.notice)
-        self.refresh_outline(resume=self.engine.progress.current)
+        # Enter opens the "← continue here" step; the step last open only when all are done.
+        self.refresh_outline(resume=self.outline().next_target or self.engine.progress.current)
         lessons_screen.refresh_bindings()
         if self.show_resources:
             self.start_resource_watch()

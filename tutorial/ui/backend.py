@@ -162,12 +162,42 @@ def reset_step(engine, step, emit, cancel) -> Finished:
     from tutorial.instructor.reset import undo_from
 
     plan, detail, ok = undo_from(engine, step.target, dry_run=False, cancel=cancel)
+    _say_what_reset_did(engine, step, plan, emit)
     if cancel.is_set():
         return Finished(False, [], cancelled=True)
     if not ok:
         return Finished(False, [], failure=detail)
     engine.record(step, "todo", "reset from the tutorial")
     return Finished(True, [])
+
+
+def reset_lines(plan) -> list[str]:
+    """What a reset that ran did, one line per object: deleted, already gone, failed; and what it kept."""
+    words = {"deleted": "✔ deleted", "gone": "· already gone", "replaced": "· replaced by someone else, kept",
+             "failed": "✘ could not delete"}
+    lines = [f"{words.get(a.status, a.status)}  {a.how}" for a in plan.actions]
+    lines += [f"· kept  {what} ({why})" for what, why in plan.kept]
+    return lines or ["nothing to delete: the cluster's journal lists nothing the tutorial created from this "
+                     "step on; the step is marked not done."]
+
+
+def _say_what_reset_did(engine, step, plan, emit) -> None:
+    from tutorial.engine.session import StepNote
+
+    for line in reset_lines(plan):
+        emit(StepNote(step, line))
+
+
+def save_yaml(step, text: str) -> str:
+    """Keep the step's YAML in a file (the clipboard may not take it); returns the path."""
+    from tutorial.paths import state_dir
+
+    path = state_dir() / "yaml" / f"{step.target.replace('/', '--')}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return str(path)
 
 
 def run_fix(engine, step, argv: list[str], emit, cancel) -> Finished:

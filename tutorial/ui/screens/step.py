@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Markdown
+from textual.widgets import Footer, Label, Markdown, Static
 
 from tutorial.ui import backend
 from tutorial.ui.marks import step_mark
@@ -26,7 +26,15 @@ from tutorial.ui.widgets.command_output import CommandOutput
 from tutorial.ui.widgets.resource_pane import ResourcePane
 from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPanel, HintList, ManifestView
 
-MORE_KEYS = "More keys: p previous · k skip · u reset · y copy YAML · w live resources · ? help"
+
+
+def more_keys(has_yaml: bool) -> str:
+    """The keys the footer has no room for; `y` only where there is YAML to copy."""
+    keys = ["p previous", "k skip", "u reset", *(["y copy YAML"] if has_yaml else []),
+            "w live resources", "m map", "e your shell"]
+    return "More keys: " + " · ".join(keys)
+
+
 BUSY_ONLY = {"stop"}
 IDLE_ONLY = {"run", "check", "solve", "skip", "reset", "next_step", "previous_step", "fix"}
 
@@ -73,7 +81,7 @@ class StepScreen(Screen):
                 yield CheckList(self.step.checks, id="step-checks")
                 yield ExplanationPanel(id="explanation")
                 yield HintList([self.engine.render(self.step, h) for h in self.step.hints], id="hints")
-                yield Label(MORE_KEYS, id="more-keys")
+                yield Static(more_keys(bool(self.step.manifests)), id="more-keys")
             yield ResourcePane(id="resources")
         yield CommandOutput(id="output")
         yield Footer()
@@ -200,7 +208,9 @@ class StepScreen(Screen):
     def action_copy_yaml(self) -> None:
         text = "---\n".join(m.text for m in self.step.manifests)
         self.app.copy_to_clipboard(text)
-        self.notify("The YAML is on the clipboard.")
+        path = backend.save_yaml(self.step, text)
+        self.notify(f"Sent the YAML to your terminal's clipboard (a terminal that ignores clipboard "
+                    f"requests copies nothing). It is also saved in {path}", timeout=10)
 
     def action_toggle_resources(self) -> None:
         self.app.toggle_resources()
