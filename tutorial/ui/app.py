@@ -36,6 +36,7 @@ class TutorialApp(App):
         Binding("C", "choose_cluster", "Cluster", show=False),
         Binding("m", "traffic_map", "Map", show=False),
         Binding("e", "shell_env", "Your shell", show=False),
+        Binding("R", "recap", "Recap", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -117,6 +118,16 @@ class TutorialApp(App):
             return
         if not isinstance(self.screen, TrafficMapScreen):
             self.push_screen(TrafficMapScreen())
+
+    def action_recap(self) -> None:
+        """What the learner built: the map, who owns what and why, the commands, what next."""
+        from tutorial.ui.screens.recap import RecapScreen
+
+        if self.engine is None:
+            self.notify("Still connecting to the cluster; one moment.")
+            return
+        if not isinstance(self.screen, RecapScreen):
+            self.push_screen(RecapScreen())
 
     def action_shell_env(self) -> None:
         """export KUBECONFIG=… PATH=… for the learner's own terminal: shown, copied, kept in a file."""

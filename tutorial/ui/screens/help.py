@@ -51,6 +51,7 @@ there. Then press **c** to check.
 | key | does |
 |---|---|
 | ctrl+p | command palette: every action by name |
+| R | recap: the traffic map, who owns each object and why, the commands you used, what next |
 | e | your own shell: the export line for your terminal, copied and kept in a file |
 | t | light or dark theme |
 | m | traffic map: the request's path, live, with where it breaks (b next problem, esc back) |

@@ -31,7 +31,7 @@ from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPa
 def more_keys(has_yaml: bool) -> str:
     """The keys the footer has no room for; `y` only where there is YAML to copy."""
     keys = ["p previous", "k skip", "u reset", *(["y copy YAML"] if has_yaml else []),
-            "w live resources", "m map", "e your shell"]
+            "w live resources", "m map", "e your shell", "R recap"]
     return "More keys: " + " · ".join(keys)
 
 
@@ -334,7 +334,8 @@ class StepScreen(Screen):
         if message.mode == "reset":
             return "✔ The step is reset. r runs it again." if message.ok else f"✘ Reset failed. {message.failure}"
         if message.ok:
-            nxt = "n goes to the next step." if self._neighbour(+1) else "That was the last step: well done!"
+            nxt = "n goes to the next step." if self._neighbour(+1) else \
+                "That was the last step: well done! R shows the recap of what you built."
             return f"✔ All checks passed. {nxt}"
         if message.failure:
             return "✘ A command failed; the explanation above says what to do."
