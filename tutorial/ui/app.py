@@ -129,6 +129,13 @@ class TutorialApp(App):
         if not isinstance(self.screen, RecapScreen):
             self.push_screen(RecapScreen())
 
+    def action_diy_always(self) -> None:
+        """The global do-it-yourself preference: every step opens waiting for the learner's shell."""
+        on = not backend.diy_always()
+        backend.set_diy_always(on)
+        self.notify("Every step now waits for you to run its commands in your shell (d on a step "
+                    "switches it off there)." if on else "Steps open normally again: r runs them.")
+
     def action_shell_env(self) -> None:
         """export KUBECONFIG=… PATH=… for the learner's own terminal: shown, copied, kept in a file."""
         from tutorial.ui.screens.shell_env import ShellEnvModal

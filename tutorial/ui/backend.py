@@ -298,3 +298,15 @@ def shell_setup(engine) -> ShellSetup:
     how = "--sandbox" if target.embedded else f"--context {target.context}"
     return ShellSetup(target.label, target.context, shellenv.export_line(target),
                       str(shellenv.env_file(target)), f"gateway-tutorial shell {how}", target.embedded)
+
+
+def diy_always() -> bool:
+    from tutorial.engine.diy import always
+
+    return always()
+
+
+def set_diy_always(on: bool) -> None:
+    from tutorial.engine.diy import set_always
+
+    set_always(on)

@@ -44,6 +44,7 @@ there. Then press **c** to check.
 | n / p | next / previous step |
 | y | copy the step's YAML to the clipboard |
 | w | show or hide the live resources |
+| d | do it yourself: run the commands in your own shell; the checks watch and pass by themselves |
 | esc | back to the lesson list |
 
 ## Everywhere

@@ -31,7 +31,7 @@ from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPa
 def more_keys(has_yaml: bool) -> str:
     """The keys the footer has no room for; `y` only where there is YAML to copy."""
     keys = ["p previous", "k skip", "u reset", *(["y copy YAML"] if has_yaml else []),
-            "w live resources", "m map", "e your shell", "R recap"]
+            "w live resources", "d do it yourself", "m map", "e your shell", "R recap"]
     return "More keys: " + " · ".join(keys)
 
 
@@ -55,6 +55,7 @@ class StepScreen(Screen):
         Binding("u", "reset", "Reset", show=False),
         Binding("y", "copy_yaml", "Copy YAML", show=False),
         Binding("w", "toggle_resources", "Resources", show=False),
+        Binding("d", "diy", "Do it yourself", show=False),
         Binding("escape", "back", "Back", tooltip="Back to the lesson list"),
     ]
 
@@ -92,6 +93,19 @@ class StepScreen(Screen):
         self.app.fill_resources(self.query_one(ResourcePane))
         self.query_one("#step-body").focus()
         self.engine.progress.set_current(self.step.target)
+        if backend.diy_always():
+            self.action_diy()
+
+    def on_unmount(self) -> None:
+        from tutorial.ui import diy
+
+        diy.stop(self)
+
+    def action_diy(self) -> None:
+        """Do it yourself: the learner runs the commands in their shell; the checks watch."""
+        from tutorial.ui import diy
+
+        diy.toggle(self)
 
     def _heading(self) -> Content:
         walk = [s for l, s in self.app.walk() if l.id == self.lesson.id]
