@@ -126,8 +126,12 @@ def _place(h: Handler, req: Request, meta: dict) -> None:
     _check_namespace(h, req, ns)
 
 
-def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
-    """Store an updated object the way the (sub)resource in the path allows."""
+def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) -> dict:
+    """Store an updated object the way the (sub)resource in the path allows.
+
+    With dry (dryRun=All) everything but the store write happens: a real API server validates a
+    dry-run update (schema, CEL rules, admission) exactly as a real one, and refuses it the same way.
+    """
     store, rt, gr = h.api.store, req.rt, req.rt.storage_gr
     if rt.group == "events.k8s.io":
         new = resources.event_from_events_v1(new)
@@ -140,9 +144,9 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
     if rt.namespaced:
         meta["namespace"] = req.namespace
     if req.sub == "status":
-        return store.update(gr, new, subresource="status")
+        return new if dry else store.update(gr, new, subresource="status")
     if req.sub == "scale":
-        return _write_scale(h, req, new, old)
+        return new if dry else _write_scale(h, req, new, old)
     if rt.gr == NAMESPACES:
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = req.name
     else:
@@ -150,6 +154,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         resources.builtin_defaults(rt, new)
     if req.sub != "finalize":
         h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"))
+    if dry:
+        return new
     return _keep_status(h, req, new, store.update(gr, new))
 
 
@@ -178,7 +184,7 @@ def _respond_written(h: Handler, req: Request, result: dict, code: int = 200) ->
 def do_replace(h: Handler, req: Request) -> None:
     obj = object_body(req)
     old = current(h, req)
-    result = obj if req.dry_run else _write(h, req, obj, old)
+    result = _write(h, req, obj, old, dry=req.dry_run)
     _respond_written(h, req, result)
 
 
@@ -201,7 +207,7 @@ def do_patch(h: Handler, req: Request) -> None:
         if not explicit_rv:
             new.setdefault("metadata", {})["resourceVersion"] = old["metadata"]["resourceVersion"]
         try:
-            result = new if req.dry_run else _write(h, req, new, old)
+            result = _write(h, req, new, old, dry=req.dry_run)
             return _respond_written(h, req, result)
         except StoreError as e:
             if e.code != 409 or explicit_rv or attempt == 4:
@@ -241,7 +247,7 @@ def _server_side_apply(h: Handler, req: Request) -> None:
     else:
         applied.pop("status", None)
     new = _apply_merge(req, old, applied, manager)
-    result = new if req.dry_run else _write(h, req, new, old)
+    result = _write(h, req, new, old, dry=req.dry_run)
     _respond_written(h, req, result)
 
 

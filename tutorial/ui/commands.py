@@ -20,6 +20,7 @@ ACTIONS = {
     "reset": ("Reset step", "Undo the step on the cluster (asks first)"),
     "next_step": ("Next step", "Go to the next step"),
     "previous_step": ("Previous step", "Go to the previous step"),
+    "edit_yaml": ("Edit the YAML (write it yourself)", "Your version of the step's YAML is what the step applies"),
     "copy_yaml": ("Copy YAML", "Copy the step's YAML to the clipboard"),
     "toggle_resources": ("Toggle live resources", "Show or hide pods, Deployments, Gateways, HTTPRoutes"),
     "back": ("Back to lessons", "Return to the lesson list"),

@@ -42,7 +42,8 @@ there. Then press **c** to check.
 | k | skip this step |
 | u | reset this step: run its clean-up (asks first) |
 | n / p | next / previous step |
-| y | copy the step's YAML to the clipboard |
+| y | copy the step's YAML to the clipboard (and save it to a file) |
+| E | write it yourself: edit the YAML (ctrl+s compares and applies, ctrl+e opens $EDITOR) |
 | w | show or hide the live resources |
 | d | do it yourself: run the commands in your own shell; the checks watch and pass by themselves |
 | esc | back to the lesson list |

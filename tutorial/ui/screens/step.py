@@ -30,7 +30,7 @@ from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPa
 
 def more_keys(has_yaml: bool) -> str:
     """The keys the footer has no room for; `y` only where there is YAML to copy."""
-    keys = ["p previous", "k skip", "u reset", *(["y copy YAML"] if has_yaml else []),
+    keys = ["p previous", "k skip", "u reset", *(["y copy YAML", "E edit YAML"] if has_yaml else []),
             "w live resources", "d do it yourself", "m map", "e your shell", "R recap"]
     return "More keys: " + " · ".join(keys)
 
@@ -56,6 +56,7 @@ class StepScreen(Screen):
         Binding("y", "copy_yaml", "Copy YAML", show=False),
         Binding("w", "toggle_resources", "Resources", show=False),
         Binding("d", "diy", "Do it yourself", show=False),
+        Binding("E", "edit_yaml", "Edit YAML", show=False),
         Binding("escape", "back", "Back", tooltip="Back to the lesson list"),
     ]
 
@@ -77,7 +78,7 @@ class StepScreen(Screen):
             with VerticalScroll(id="step-body"):
                 yield Markdown(self.engine.render(self.step, self.step.text), id="step-text")
                 for manifest in self.step.manifests:
-                    yield ManifestView(manifest.title or manifest.id, manifest.text)
+                    yield ManifestView(manifest.title or manifest.id, self.engine.manifest_text(self.step, manifest.id))
                 yield CommandList(self.engine.prepare(self.step), id="step-commands")
                 yield CheckList(self.step.checks, id="step-checks")
                 yield ExplanationPanel(id="explanation")
@@ -100,6 +101,27 @@ class StepScreen(Screen):
         from tutorial.ui import diy
 
         diy.stop(self)
+
+    def action_edit_yaml(self) -> None:
+        """Write it yourself: edit the step's YAML; the step then applies your version."""
+        from tutorial.ui.screens.editor import EditorScreen
+
+        if not self.step.manifests or self.busy:
+            return
+        used = [c.stdin for c in self.step.commands if c.stdin]
+        manifest_id = used[0] if used else self.step.manifests[0].id
+
+        def edited(apply: bool | None) -> None:
+            for view, manifest in zip(self.query(ManifestView), self.step.manifests):
+                view.text = self.engine.manifest_text(self.step, manifest.id)
+                view.refresh(recompose=True)
+            commands = self.query_one(CommandList)
+            commands.commands = self.engine.prepare(self.step)
+            commands.refresh(recompose=True)
+            if apply:
+                self._start("run", "Running the step with your YAML…")
+
+        self.app.push_screen(EditorScreen(self.step, manifest_id), edited)
 
     def action_diy(self) -> None:
         """Do it yourself: the learner runs the commands in their shell; the checks watch."""
@@ -131,7 +153,7 @@ class StepScreen(Screen):
             return True if self._neighbour(+1) else None
         if action == "previous_step":
             return True if self._neighbour(-1) else None
-        if action == "copy_yaml":
+        if action in ("copy_yaml", "edit_yaml"):
             return bool(self.step.manifests) or None
         return True
 
