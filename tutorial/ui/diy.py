@@ -38,8 +38,7 @@ def start(screen) -> None:
     screen.app.track_cancel(cancel)
     body = screen.query_one("#step-body")
     body.mount(Static(Content.from_markup(BANNER), id="diy-banner"), before=0)
-    screen.query_one("#step-checks").query_one(".part-title").update(
-        Content.from_markup("[b]Checks[/b] (watching the cluster: they pass as soon as you are done)"))
+    _checks_title(screen, "watching the cluster: they pass as soon as you are done")
     screen.run_worker(partial(_watch, screen, cancel), thread=True, group="diy", name="diy")
 
 
@@ -52,6 +51,12 @@ def stop(screen) -> None:
     screen._diy_cancel = None
     for banner in screen.query("#diy-banner"):
         banner.remove()
+    _checks_title(screen, "c checks again without running")
+
+
+def _checks_title(screen, words: str) -> None:
+    for title in screen.query("#step-checks .part-title"):
+        title.update(Content.from_markup("[b]Checks[/b] ($w)", w=words))
 
 
 def _watch(screen, cancel: threading.Event) -> None:
