@@ -26,6 +26,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("explain", "explain", "explain why checks fail and how to fix them"),
     ("lint", "lint", "check lesson files for mistakes (for lesson authors)"),
     ("doctor", "doctor", "check tools, cluster and environment before you start"),
+    ("shell", "shell", "open a shell set up for the tutorial's cluster (every shown command works there)"),
     ("map", "map", "draw the north/south traffic path and where it breaks"),
     ("status", "status", "instructor: progress of many lab clusters"),
     ("prepare", "prepare", "instructor: bring many lab clusters to a lesson step"),

@@ -12,7 +12,9 @@ import pytest
 
 from sandbox_engine import engine_for, require_kubectl, start_cluster
 
-OBSERVING = {"before-you-start/cluster", "before-you-start/tools", "reach-the-app/browse"}
+OBSERVING = {"before-you-start/cluster", "before-you-start/tools", "reach-the-app/browse",
+             # an experiment that ends where it began (its own command asserts the refusal it shows)
+             "reach-the-app/refused-route"}
 SHORT = 1.5  # seconds a "before" check may wait: it must not pass, so it runs out this clock
 
 

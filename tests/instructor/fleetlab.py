@@ -42,6 +42,21 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+_HELD: list[socket.socket] = []  # bound, never listening: connections are refused, nobody can take the port
+
+
+def held_closed_port() -> int:
+    """A loopback port that refuses connections for the rest of the test session.
+
+    closed_port() releases its port, so under load another sandbox may start listening on it;
+    this one stays bound (without listen()), so it is refused for as long as the tests run.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
+
+
 @dataclass
 class Lab:
     """Running `sandbox serve` plus a kubeconfig holding its contexts (and maybe a dead one)."""
@@ -98,6 +113,8 @@ def serve(tmp: Path, clusters: int, *, dead: str | None = "lab-down") -> Lab:
     require_kubectl()
     served = tmp / "served-kubeconfig"
     env = {**os.environ, "GATEWAY_TUTORIAL_STATE_DIR": str(tmp / "serve-state"), "COLUMNS": "200"}
+    # LoadBalancer addresses come from a 127/8 block this serve process alone holds (addresses.py),
+    # so another test's sandbox (an xdist worker) never answers for these Gateways.
     proc = subprocess.Popen([sys.executable, "-m", "tutorial", "sandbox", "serve", "--clusters", str(clusters),
                              "--kubeconfig-out", str(served), "--context-name", "lab"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -114,7 +131,7 @@ def serve(tmp: Path, clusters: int, *, dead: str | None = "lab-down") -> Lab:
     cas = {c["name"]: base64.b64decode(c["cluster"]["certificate-authority-data"]).decode()
            for c in config["clusters"]}  # and a certificate
     if dead:
-        servers[dead] = f"http://127.0.0.1:{closed_port()}"
+        servers[dead] = f"http://127.0.0.1:{held_closed_port()}"
     kubeconfig = kc_writer.write(tmp / "kubeconfig", [(n, u, tokens.get(n), cas.get(n)) for n, u in servers.items()])
     return Lab(proc, tmp, kubeconfig, servers, tokens, cas)
 

@@ -41,13 +41,14 @@ def test_eighty_columns_get_the_compact_view(pairs):
     text = _render(80, pairs)
     lines = text.splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
-    row = {name: next(line for line in lines if name in line) for name in ("lab01", "…-long-name", "lab03")}
+    # the long name is cut from the left to fit (how much depends on the number of steps)
+    row = {name: next(line for line in lines if name in line) for name in ("lab01", "long-name", "lab03")}
     assert "4.1" not in row["lab01"]
     ahead = _statuses(pairs)[0]
     counted = [c for c in ahead.cells if c.state != "n/a"]
     assert "✔ yes" in row["lab01"] and "at gateway/apply-gateway" in row["lab01"]
     assert f"{sum(c.state == 'done' for c in counted)}/{len(counted)}" in row["lab01"]  # n/a steps not counted
-    assert "◐" in row["…-long-name"] and "on emojivoto/deploy" in row["…-long-name"]
+    assert "◐" in row["long-name"] and "on emojivoto/deploy" in row["long-name"]
     assert "? no" in row["lab03"] and "unreachable" in row["lab03"]
     # the symbols are explained in words, and so are the lesson numbers over the strip
     assert "✔ done  ◐ partial  · todo  – n/a  ? unknown" in text

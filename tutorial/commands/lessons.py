@@ -12,6 +12,8 @@ from tutorial.exitcodes import EXIT_OK
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print as JSON")
+    parser.add_argument("--instructor", action="store_true",
+                        help="objectives, expected minutes and instructor notes of every lesson")
 
 
 def _progress(args):
@@ -39,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
         lessons = load_lesson_set(args)
     except CommandFailed as exc:
         return fail(exc)
+    if args.instructor:
+        from tutorial.commands import _lessons_instructor
+
+        return _lessons_instructor.run(lessons, args.json)
     progress, where = _progress(args)
     if progress is not None:
         from tutorial.engine.progress import check_variants

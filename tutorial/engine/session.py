@@ -181,11 +181,17 @@ class Engine:
 
     def _prepare(self, step: Step, command: Command) -> PreparedCommand:
         argv = self.localize(substitute_argv(command.run, self.variables(step)))
-        stdin = step.manifest(command.stdin).text if command.stdin else None
+        stdin = self.manifest_text(step, command.stdin) if command.stdin else None
         spec = CommandSpec(argv=argv, stdin=stdin, timeout=command.timeout,
                            ok_exit_codes=tuple(command.ok_exit_codes), title=command.title)
         display = display_command(spec, self.target.run_target(), show_env=False)
         return PreparedCommand(spec, display, command.show_only, command.title)
+
+    def manifest_text(self, step: Step, manifest_id: str) -> str:
+        """The YAML the step applies: the learner's own version (write it yourself), else the blog's."""
+        from tutorial.engine.mine import text_for
+
+        return text_for(self, step, manifest_id)
 
     def localize(self, argv: list[str]) -> list[str]:
         """Replace release URLs by a local copy: the sandbox's bundle, else the verified asset cache."""

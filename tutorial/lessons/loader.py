@@ -148,4 +148,6 @@ def build_lesson(file: str, doc: LMap, assets_dir: Path) -> Lesson:
         id=doc["id"], title=doc["title"], order=doc["order"], summary=doc["summary"],
         steps=tuple(_step(file, doc["id"], s, assets_dir) for s in doc["steps"]),
         requires=tuple(doc.get("requires", [])), variables=dict(doc.get("variables", {})),
-        variants=variants, format_version=doc["format_version"], file=file, line=doc.line)
+        variants=variants, objectives=tuple(doc.get("objectives", [])), minutes=doc.get("minutes"),
+        instructor_notes=doc.get("instructor_notes", ""), format_version=doc["format_version"],
+        file=file, line=doc.line)

@@ -170,6 +170,9 @@ class Lesson:
     requires: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict, hash=False)
     variants: tuple[Variant, ...] = ()
+    objectives: tuple[str, ...] = ()
+    minutes: int | None = None  # expected minutes for a learner
+    instructor_notes: str = ""
     format_version: int = 1
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)

@@ -78,6 +78,7 @@ def check_lesson(doc: LMap, assets_dir: Path) -> list[YamlIssue]:
     for step in steps:
         _check_step(step, known, variant_ids, assets_dir, issues)
     _check_visible(doc, "", issues)
+    _check_instructor(doc, issues)
     return issues
 
 
@@ -103,6 +104,27 @@ def _check_visible(value, path: str, issues: list[YamlIssue], line: int = 1, all
     elif isinstance(value, str) and has_invisible(value, allow):
         issues.append(YamlIssue(line, f"holds an invisible or control character ({escape_invisible(value, allow)[:80]}"
                                 "); a terminal would not show what runs, so remove it", path))
+    return issues
+
+
+def _check_instructor(doc: LMap, issues: list[YamlIssue]) -> None:
+    """minutes in a sensible range; objectives and notes not blank."""
+    from tutorial.lessons.spec import MINUTES
+
+    minutes = doc.get("minutes")
+    if isinstance(minutes, int) and not isinstance(minutes, bool) and not MINUTES[0] <= minutes <= MINUTES[1]:
+        issues.append(YamlIssue(doc.line_of("minutes"), f"{minutes} is not a sensible expected time; give "
+                                f"the minutes a learner needs, {MINUTES[0]} to {MINUTES[1]}", "minutes"))
+    objectives = doc.get("objectives") or []
+    for i, text in enumerate(objectives):
+        if isinstance(text, str) and not text.strip():
+            where = objectives.line_of(i) if hasattr(objectives, "line_of") else doc.line_of("objectives")
+            issues.append(YamlIssue(where, "an objective is blank; write what the "
+                                    "learner can do afterwards", f"objectives[{i}]"))
+    notes = doc.get("instructor_notes")
+    if isinstance(notes, str) and not notes.strip():
+        issues.append(YamlIssue(doc.line_of("instructor_notes"), "blank; remove it or write the notes",
+                                "instructor_notes"))
 
 
 def _check_step(step: LMap, known: set, variant_ids: list, assets_dir: Path,

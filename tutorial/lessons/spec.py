@@ -64,6 +64,7 @@ class ObjSpec:
     min_props: int = 0
 
 
+MINUTES = (1, 240)  # a lesson's (or challenge's) expected minutes must lie in this range
 STRING, INTEGER, NUMBER = Scalar("string"), Scalar("integer"), Scalar("number")
 BOOLEAN, SLUG = Scalar("boolean"), Scalar("slug")
 ARGV = ListOf(STRING, min_items=1)
@@ -82,6 +83,11 @@ OBJECTS: dict[str, ObjSpec] = {
         "variables": Field(MapOf(STRING, VARIABLE_PATTERN), doc="lesson-defined {variables}"),
         "variants": Field(ListOf(Ref("variant"))),
         "steps": Field(ListOf(Ref("step"), min_items=1), True),
+        "objectives": Field(ListOf(STRING, min_items=1), doc="what the learner can do afterwards, one "
+                            "sentence each (shown to learners and instructors)"),
+        "minutes": Field(INTEGER, doc=f"expected minutes for a learner ({MINUTES[0]}-{MINUTES[1]})"),
+        "instructor_notes": Field(STRING, doc="for the instructor: pitfalls, timing, what to demo "
+                                  "(shown by `lessons --instructor`)"),
     }),
     "variant": ObjSpec({
         "id": Field(SLUG, True), "title": Field(STRING, True),

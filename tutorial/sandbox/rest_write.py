@@ -135,8 +135,12 @@ def _place(h: Handler, req: Request, meta: dict) -> None:
     _check_namespace(h, req, ns)
 
 
-def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
-    """Store an updated object the way the (sub)resource in the path allows."""
+def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) -> dict:
+    """Store an updated object the way the (sub)resource in the path allows.
+
+    With dry (dryRun=All) everything but the store write happens: a real API server validates a
+    dry-run update (schema, CEL rules, admission) exactly as a real one, and refuses it the same way.
+    """
     store, rt, gr = h.api.store, req.rt, req.rt.storage_gr
     _decode_check(h, req, new, req.body if req.method == "PUT" else None, old)
     if rt.group == "events.k8s.io":
@@ -151,9 +155,9 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         meta["namespace"] = req.namespace
     if req.sub == "status":
         h.api.admission.admit_status(gr, new, old, store, crd=rt.crd)
-        return store.update(gr, new, subresource="status")
+        return new if dry else store.update(gr, new, subresource="status")
     if req.sub == "scale":
-        return _write_scale(h, req, new, old)
+        return new if dry else _write_scale(h, req, new, old)
     if rt.gr == NAMESPACES:
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = req.name
     else:
@@ -163,6 +167,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict) -> dict:
         h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"),
                               warnings=getattr(h, "warnings", None),
                               duplicates=writes.body_duplicates(req.body) if rt.crd else None)
+    if dry:
+        return new
     return _keep_status(h, req, new, store.update(gr, new))
 
 
@@ -193,7 +199,7 @@ def do_replace(h: Handler, req: Request) -> None:
     old = current(h, req)
     if req.rt.group != "events.k8s.io" and not req.sub:
         requestcheck.check_type(req.rt, req.version, obj)
-    result = obj if req.dry_run else _write(h, req, obj, old)
+    result = _write(h, req, obj, old, dry=req.dry_run)
     _respond_written(h, req, result)
 
 
@@ -216,7 +222,7 @@ def do_patch(h: Handler, req: Request) -> None:
         if not explicit_rv:
             new.setdefault("metadata", {})["resourceVersion"] = old["metadata"]["resourceVersion"]
         try:
-            result = new if req.dry_run else _write(h, req, new, old)
+            result = _write(h, req, new, old, dry=req.dry_run)
             return _respond_written(h, req, result)
         except StoreError as e:
             if e.code != 409 or explicit_rv or attempt == 4:
@@ -256,7 +262,7 @@ def _server_side_apply(h: Handler, req: Request) -> None:
     else:
         applied.pop("status", None)
     new = _apply_merge(req, old, applied, manager)
-    result = new if req.dry_run else _write(h, req, new, old)
+    result = _write(h, req, new, old, dry=req.dry_run)
     _respond_written(h, req, result)
 
 

@@ -36,6 +36,8 @@ class TutorialApp(App):
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("C", "choose_cluster", "Cluster", show=False),
         Binding("m", "traffic_map", "Map", show=False),
+        Binding("exclamation_mark", "shell_env", "Your shell", show=False),
+        Binding("R", "recap", "Recap", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -62,6 +64,7 @@ class TutorialApp(App):
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.height < 30, "-short")  # the output log gives the step text room
+        self.set_class(event.size.width < 100, "-narrow")  # compact footer keys
 
     # -- start-up and cluster choice -------------------------------------------------------
     @work(thread=True, exclusive=True, group="connect", name="connect")
@@ -118,7 +121,8 @@ class TutorialApp(App):
         lessons_screen = self._lessons_screen()
         early = self.early_progress.warning if self.early_progress is not None else None
         lessons_screen.show_notice("\n".join(t for t in (early, message.notice) if t))
-        self.refresh_outline(resume=self.engine.progress.current)
+        # Enter opens the "← continue here" step; the step last open only when all are done.
+        self.refresh_outline(resume=self.outline().next_target or self.engine.progress.current)
         lessons_screen.refresh_bindings()
         if self.show_resources:
             self.start_resource_watch()
@@ -144,6 +148,34 @@ class TutorialApp(App):
             return
         if not isinstance(self.screen, TrafficMapScreen):
             self.push_screen(TrafficMapScreen())
+
+    def action_recap(self) -> None:
+        """What the learner built: the map, who owns what and why, the commands, what next."""
+        from tutorial.ui.screens.recap import RecapScreen
+
+        if self.engine is None:
+            self.notify("Still connecting to the cluster; one moment.")
+            return
+        if not isinstance(self.screen, RecapScreen):
+            self.push_screen(RecapScreen())
+
+    def action_diy_always(self) -> None:
+        """The global do-it-yourself preference: every step opens waiting for the learner's shell."""
+        on = not backend.diy_always()
+        backend.set_diy_always(on)
+        self.notify("Every step now waits for you to run its commands in your shell (d on a step "
+                    "switches it off there)." if on else "Steps open normally again: r runs them.")
+
+    def action_shell_env(self) -> None:
+        """export KUBECONFIG=… PATH=… for the learner's own terminal: shown, copied, kept in a file."""
+        from tutorial.ui.screens.shell_env import ShellEnvModal
+
+        if self.engine is None:
+            self.notify("Still connecting to the cluster; one moment.")
+            return
+        setup = backend.shell_setup(self.engine)
+        self.copy_to_clipboard(setup.export_line)
+        self.push_screen(ShellEnvModal(setup, copied=True))
 
     def action_choose_cluster(self) -> None:
         self._list_contexts()

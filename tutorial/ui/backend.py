@@ -207,12 +207,42 @@ def reset_step(engine, step, emit, cancel) -> Finished:
     from tutorial.instructor.reset import undo_from
 
     plan, detail, ok = undo_from(engine, step.target, dry_run=False, cancel=cancel)
+    _say_what_reset_did(engine, step, plan, emit)
     if cancel.is_set():
         return Finished(False, [], cancelled=True)
     if not ok:
         return Finished(False, [], failure=detail)
     engine.record(step, "todo", "reset from the tutorial")
     return Finished(True, [])
+
+
+def reset_lines(plan) -> list[str]:
+    """What a reset that ran did, one line per object: deleted, already gone, failed; and what it kept."""
+    words = {"deleted": "✔ deleted", "gone": "· already gone", "replaced": "· replaced by someone else, kept",
+             "failed": "✘ could not delete"}
+    lines = [f"{words.get(a.status, a.status)}  {a.how}" for a in plan.actions]
+    lines += [f"· kept  {what} ({why})" for what, why in plan.kept]
+    return lines or ["nothing to delete: the cluster's journal lists nothing the tutorial created from this "
+                     "step on; the step is marked not done."]
+
+
+def _say_what_reset_did(engine, step, plan, emit) -> None:
+    from tutorial.engine.session import StepNote
+
+    for line in reset_lines(plan):
+        emit(StepNote(step, line))
+
+
+def save_yaml(step, text: str) -> str:
+    """Keep the step's YAML in a file (the clipboard may not take it); returns the path."""
+    from tutorial.paths import state_dir
+
+    path = state_dir() / "yaml" / f"{step.target.replace('/', '--')}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return str(path)
 
 
 def run_fix(engine, step, argv: list[str], emit, cancel) -> Finished:
@@ -291,3 +321,38 @@ def _why(check, first_hint: str) -> str:
         return "The cluster did not answer, so the check could not look. Is it still running?"
     base = "The check watched the cluster until its deadline and did not see what this step needs."
     return f"{base} {first_hint}" if first_hint else base
+
+
+# -- the learner's own terminal ----------------------------------------------------------
+@dataclass
+class ShellSetup:
+    """What a learner's shell needs for the engine's cluster: the line, a file, the shell command."""
+
+    label: str
+    context: str
+    export_line: str
+    env_file: str
+    shell_command: str
+    embedded: bool
+
+
+def shell_setup(engine) -> ShellSetup:
+    """The export line for the engine's cluster, also written to a file to `source`."""
+    from tutorial.engine import shellenv
+
+    target = engine.target
+    how = "--sandbox" if target.embedded else f"--context {target.context}"
+    return ShellSetup(target.label, target.context, shellenv.export_line(target),
+                      str(shellenv.env_file(target)), f"gateway-tutorial shell {how}", target.embedded)
+
+
+def diy_always() -> bool:
+    from tutorial.engine.diy import always
+
+    return always()
+
+
+def set_diy_always(on: bool) -> None:
+    from tutorial.engine.diy import set_always
+
+    set_always(on)

@@ -20,6 +20,7 @@ ACTIONS = {
     "reset": ("Reset step", "Undo the step on the cluster (asks first)"),
     "next_step": ("Next step", "Go to the next step"),
     "previous_step": ("Previous step", "Go to the previous step"),
+    "edit_yaml": ("Edit the YAML (write it yourself)", "Your version of the step's YAML is what the step applies"),
     "copy_yaml": ("Copy YAML", "Copy the step's YAML to the clipboard"),
     "toggle_resources": ("Toggle live resources", "Show or hide pods, Deployments, Gateways, HTTPRoutes"),
     "back": ("Back to lessons", "Return to the lesson list"),
@@ -27,6 +28,10 @@ ACTIONS = {
     "toggle_theme": ("Toggle light/dark theme", "Switch between the light and dark theme"),
     "choose_cluster": ("Choose cluster", "Another kube context, or the sandbox"),
     "traffic_map": ("Traffic map", "The request's path through the cluster, live, and where it breaks"),
+    "diy": ("Do it yourself (this step)", "Run the commands in your shell; the checks watch the cluster"),
+    "diy_always": ("Do it yourself: every step", "Switch the global do-it-yourself preference on or off"),
+    "recap": ("Recap: what you built", "The traffic map, who owns each object and why, the commands, what next"),
+    "shell_env": ("Your own shell", "export KUBECONFIG=… PATH=… so shown commands work in your terminal"),
     "quit": ("Quit", "Stop what runs, keep progress, exit"),
 }
 

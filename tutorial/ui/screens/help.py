@@ -17,7 +17,9 @@ Each **step** teaches one thing: read the text, look at the YAML and the command
 and turn ✔ passed or ✘ failed; a failed check opens an explanation with what we saw, why, and
 how to fix it.
 
-Prefer typing commands yourself? Run them in another terminal, then press **c** to check.
+Prefer typing commands yourself? Press **e**: it shows (and copies) the `export KUBECONFIG=… PATH=…`
+line that makes every shown command work in your own terminal — or run `gateway-tutorial shell`
+there. Then press **c** to check.
 
 ## Lesson list
 
@@ -41,8 +43,10 @@ Prefer typing commands yourself? Run them in another terminal, then press **c** 
 | k | skip this step |
 | u | reset this step: run its clean-up (asks first) |
 | n / p | next / previous step |
-| y | copy the step's YAML to the clipboard |
+| y | copy the step's YAML to the clipboard (and save it to a file) |
+| E | write it yourself: edit the YAML (ctrl+s compares and applies, ctrl+e opens $EDITOR) |
 | w | show or hide the live resources |
+| d | do it yourself: run the commands in your own shell; the checks watch and pass by themselves |
 | esc | back to the lesson list |
 
 ## Everywhere
@@ -50,6 +54,8 @@ Prefer typing commands yourself? Run them in another terminal, then press **c** 
 | key | does |
 |---|---|
 | ctrl+p | command palette: every action by name |
+| R | recap: the traffic map, who owns each object and why, the commands you used, what next |
+| ! | your own shell: the export line for your terminal, copied and kept in a file |
 | t | light or dark theme |
 | m | traffic map: the request's path, live, with where it breaks (b next problem, esc back) |
 | ? | this help (esc closes it) |

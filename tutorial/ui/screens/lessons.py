@@ -23,6 +23,8 @@ class LessonsScreen(Screen):
         Binding("v", "variant", "Variant", tooltip="Choose how to do this lesson (Helm or istioctl)"),
         Binding("C", "app.choose_cluster", "Cluster", tooltip="Another kube context, or the sandbox"),
         Binding("t", "app.toggle_theme", "Theme"),
+        Binding("exclamation_mark", "app.shell_env", "Your shell", tooltip="export KUBECONFIG=… PATH=… for your terminal"),
+        Binding("m", "app.traffic_map", "Map", tooltip="The request's path through the cluster, live"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -32,13 +34,29 @@ class LessonsScreen(Screen):
         yield Static("", id="lesson-detail")
         yield KeysFooter()
 
+    FOLLOW_EVERY = 1.0  # seconds: progress written by another terminal shows up this soon
+
     def on_mount(self) -> None:
         self.query_one("#notice").display = False
         self.query_one(LessonList).focus()
+        self._shown_states: dict | None = None
         if self.app.lessons is not None:  # from the lessons cache: listed in the first frame
             self.app.show_first_outline()
+        self.set_interval(self.FOLLOW_EVERY, self._follow_progress)
+
+    def on_screen_resume(self) -> None:
+        self.app.refresh_outline()  # a step screen may have run, skipped or reset steps
+
+    def _follow_progress(self) -> None:
+        """Redraw when the progress file changed: `run all` in another terminal, a reset, a skip."""
+        if self.app.engine is None or self.app.lessons is None or not self.is_current:
+            return
+        states = {t: r.state for t, r in self.app.engine.progress.all().items()}
+        if states != self._shown_states:
+            self.app.refresh_outline()
 
     def show_outline(self, outline: Outline, resume: str | None = None) -> None:
+        self._shown_states = dict(outline.states) if outline.states is not None else None
         lessons = self.query_one(LessonList)
         lessons.show(outline)
         if resume:

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Markdown
+from textual.widgets import Footer, Label, Markdown, Static
 
 from tutorial.ui import backend
 from tutorial.ui.marks import step_mark
@@ -26,7 +26,15 @@ from tutorial.ui.widgets.command_output import CommandOutput
 from tutorial.ui.widgets.resource_pane import ResourcePane
 from tutorial.ui.widgets.step_parts import CheckList, CommandList, ExplanationPanel, HintList, ManifestView
 
-MORE_KEYS = "More keys: p previous · k skip · u reset · y copy YAML · w live resources · ? help"
+
+
+def more_keys(has_yaml: bool) -> str:
+    """The keys the footer has no room for; `y` only where there is YAML to copy."""
+    keys = ["p previous", "k skip", "u reset", *(["y copy YAML", "E edit YAML"] if has_yaml else []),
+            "w live resources", "d do it yourself", "m map", "! your shell", "R recap"]
+    return "More keys: " + " · ".join(keys)
+
+
 BUSY_ONLY = {"stop"}
 IDLE_ONLY = {"run", "check", "solve", "skip", "reset", "next_step", "previous_step", "fix"}
 
@@ -48,6 +56,8 @@ class StepScreen(Screen):
         Binding("u", "reset", "Reset", show=False),
         Binding("y", "copy_yaml", "Copy YAML", show=False),
         Binding("w", "toggle_resources", "Resources", show=False),
+        Binding("d", "diy", "Do it yourself", show=False),
+        Binding("E", "edit_yaml", "Edit YAML", show=False),
         Binding("escape", "back", "Back", tooltip="Back to the lesson list"),
     ]
 
@@ -70,13 +80,13 @@ class StepScreen(Screen):
             with VerticalScroll(id="step-body"):
                 yield Markdown(self.engine.render(self.step, self.step.text), id="step-text")
                 for manifest in self.step.manifests:
-                    yield ManifestView(manifest.title or manifest.id, manifest.text)
+                    yield ManifestView(manifest.title or manifest.id, self.engine.manifest_text(self.step, manifest.id))
                 yield CommandList(self.engine.prepare(self.step) + backend.shown_check_commands(self.engine, self.step),
                                   id="step-commands")
                 yield CheckList(self.step.checks, id="step-checks")
                 yield ExplanationPanel(id="explanation")
                 yield HintList([self.engine.render(self.step, h) for h in self.step.hints], id="hints")
-                yield Label(MORE_KEYS, id="more-keys")
+                yield Static(more_keys(bool(self.step.manifests)), id="more-keys")
             yield ResourcePane(id="resources")
         yield CommandOutput(id="output")
         yield Footer()
@@ -89,6 +99,8 @@ class StepScreen(Screen):
         self.engine.progress.set_current(self.step.target)
         self.set_interval(1.0, self.query_one(CheckList).tick)
         self._show_last_verdict()
+        if backend.diy_always():
+            self.action_diy()
 
     def _show_last_verdict(self) -> None:
         """The last check's verdict and explanation, kept in progress until the step is checked again."""
@@ -105,6 +117,38 @@ class StepScreen(Screen):
             self.query_one(ExplanationPanel).show(verdict["explanation"],
                                                   note=f"From the last check ({when} UTC); c checks again.")
             self.refresh_bindings()
+
+    def on_unmount(self) -> None:
+        from tutorial.ui import diy
+
+        diy.stop(self)
+
+    def action_edit_yaml(self) -> None:
+        """Write it yourself: edit the step's YAML; the step then applies your version."""
+        from tutorial.ui.screens.editor import EditorScreen
+
+        if not self.step.manifests or self.busy:
+            return
+        used = [c.stdin for c in self.step.commands if c.stdin]
+        manifest_id = used[0] if used else self.step.manifests[0].id
+
+        def edited(apply: bool | None) -> None:
+            for view, manifest in zip(self.query(ManifestView), self.step.manifests):
+                view.text = self.engine.manifest_text(self.step, manifest.id)
+                view.refresh(recompose=True)
+            commands = self.query_one(CommandList)
+            commands.commands = self.engine.prepare(self.step) + backend.shown_check_commands(self.engine, self.step)
+            commands.refresh(recompose=True)
+            if apply:
+                self._start("run", "Running the step with your YAML…")
+
+        self.app.push_screen(EditorScreen(self.step, manifest_id), edited)
+
+    def action_diy(self) -> None:
+        """Do it yourself: the learner runs the commands in their shell; the checks watch."""
+        from tutorial.ui import diy
+
+        diy.toggle(self)
 
     def _heading(self) -> Content:
         walk = [s for l, s in self.app.walk() if l.id == self.lesson.id]
@@ -132,7 +176,7 @@ class StepScreen(Screen):
             return True if self._neighbour(+1) else None
         if action == "previous_step":
             return True if self._neighbour(-1) else None
-        if action == "copy_yaml":
+        if action in ("copy_yaml", "edit_yaml"):
             return bool(self.step.manifests) or None
         return True
 
@@ -238,7 +282,9 @@ class StepScreen(Screen):
     def action_copy_yaml(self) -> None:
         text = "---\n".join(m.text for m in self.step.manifests)
         self.app.copy_to_clipboard(text)
-        self.notify("The YAML is on the clipboard.")
+        path = backend.save_yaml(self.step, text)
+        self.notify(f"Sent the YAML to your terminal's clipboard (a terminal that ignores clipboard "
+                    f"requests copies nothing). It is also saved in {path}", timeout=10)
 
     def action_toggle_resources(self) -> None:
         self.app.toggle_resources()
@@ -388,7 +434,8 @@ class StepScreen(Screen):
         if message.mode == "reset":
             return "✔ The step is reset. r runs it again." if message.ok else f"✘ Reset failed. {message.failure}"
         if message.ok:
-            nxt = "n goes to the next step." if self._neighbour(+1) else "That was the last step: well done!"
+            nxt = "n goes to the next step." if self._neighbour(+1) else \
+                "That was the last step: well done! R shows the recap of what you built."
             return f"✔ All checks passed. {nxt}"
         if message.failure:
             return "✘ A command failed; the explanation above says what to do."

@@ -5,22 +5,29 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Label, Log
+from textual.widgets import Label, RichLog
 
 
 class CommandOutput(Vertical):
-    """A log of what ran and what it printed; hidden until something runs."""
+    """A log of what ran and what it printed; hidden until something runs.
+
+    Long lines wrap (a narrow terminal still shows all of them); tab focuses the log so the
+    arrow keys and page keys scroll it, and its title says so.
+    """
 
     def compose(self) -> ComposeResult:
         yield Label("", id="output-status")
-        yield Log(id="output-log", max_lines=2000)
+        yield RichLog(id="output-log", max_lines=2000, wrap=True, min_width=20, markup=False, highlight=False)
 
     def on_mount(self) -> None:
         self.display = False
+        self._lines: list[str] = []
+        self.border_title = "output · tab, then ↑↓ scroll"
 
     def begin(self, heading: str) -> None:
         self.display = True
-        self.query_one(Log).clear()
+        self._lines = []
+        self.query_one(RichLog).clear()
         self.status(heading)
 
     def status(self, text: str) -> None:
@@ -32,8 +39,11 @@ class CommandOutput(Vertical):
         self.write(f"$ {first}{more}")
 
     def write(self, line: str) -> None:
-        self.query_one(Log).write_line(line)
+        from rich.text import Text
+
+        self._lines.append(line)
+        self.query_one(RichLog).write(Text(line))
 
     @property
     def lines(self) -> list[str]:
-        return list(self.query_one(Log).lines)
+        return list(self._lines)

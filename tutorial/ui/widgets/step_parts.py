@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import HorizontalScroll, Vertical
 from textual.content import Content
 from textual.highlight import highlight
 from textual.widgets import Label, Markdown, Static
@@ -21,11 +21,17 @@ class ManifestView(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(Content.from_markup("[b]YAML[/b] · $title   [dim](y copies it)[/dim]", title=self.title_text),
                     classes="part-title")
-        yield Static(highlight(self.text.rstrip("\n"), language="yaml"), classes="yaml")
+        # YAML never wraps (a wrapped key reads as another key): a narrow body scrolls it sideways
+        with HorizontalScroll(classes="yaml-scroll"):
+            yield Static(highlight(self.text.rstrip("\n"), language="yaml"), classes="yaml")
 
 
-class CommandList(Vertical):
-    """The commands exactly as they will run (shown-only ones marked as such)."""
+class StepCommands(Vertical):
+    """The commands exactly as they will run (shown-only ones marked as such).
+
+    Not named CommandList: Textual's command palette has a widget of that name whose CSS
+    (`CommandList { visibility: hidden }`) would hide this one once the palette has been opened.
+    """
 
     def __init__(self, commands: list, heading: str = "Commands (r runs them, in this order)", **kwargs):
         super().__init__(**kwargs)
@@ -41,6 +47,9 @@ class CommandList(Vertical):
                 yield Static(Content(f"# {prepared.title}"), classes="command-title")
             yield Static(Content(f"$ {prepared.display}{note}"),
                          classes="command -show-only" if prepared.show_only else "command")
+
+
+CommandList = StepCommands  # the name screens import; the class name is what CSS matches
 
 
 class CheckList(Vertical):

@@ -1,0 +1,120 @@
+"""Do it yourself: the learner types the shown command in their own shell; the step's checks watch
+the cluster and pass without a key pressed. `r` still works; the global preference opens every
+step that way. (Typing is simulated: sh with the export line the TUI gives, real kubectl.)"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.ui.conftest import demo_args, finished, ready, run, until
+from tutorial.ui import backend
+
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@pytest.fixture(autouse=True)
+def _kubectl():
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+
+
+def _type_in_learners_shell(app, line: str, tmp_path) -> None:
+    setup = backend.shell_setup(app.engine)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    done = subprocess.run(["sh", "-c", f". {setup.env_file}\n{line}"], capture_output=True, text=True,
+                          env={"PATH": SYSTEM_PATH, "HOME": str(home)}, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def _classes(app, check_id: str) -> set:
+    return set(app.screen.query_one(f"#check-{check_id}").classes)
+
+
+def test_diy_step_passes_by_itself_when_the_learner_runs_the_shown_command(build, tmp_path):
+    app = build(*demo_args())
+
+    async def scenario():
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            app.open_step("demo/namespace")
+            await pilot.pause()
+            await pilot.press("d")
+            await pilot.pause()
+            assert app.screen.query("#diy-banner")
+            assert app.engine.progress.get("demo/namespace").state == "todo"
+            shown = app.engine.prepare(app.screen.step)[0].display  # kubectl apply -f - ... <<'EOF'
+            _type_in_learners_shell(app, shown, tmp_path)
+            # no key pressed from here on
+            await until(pilot, lambda: "-passed" in _classes(app, "demo-exists"), timeout=30)
+            await until(pilot, lambda: app.engine.progress.get("demo/namespace").state == "done", timeout=10)
+            await until(pilot, lambda: not app.screen.query("#diy-banner"), timeout=10)
+            assert "All checks passed" in str(app.screen.query_one("#output-status").render())
+
+    run(scenario())
+
+
+def test_r_still_runs_the_step_in_diy_mode(build):
+    app = build(*demo_args())
+
+    async def scenario():
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            app.open_step("demo/namespace")
+            await pilot.pause()
+            await pilot.press("d", "r")
+            await finished(pilot)
+            await until(pilot, lambda: app.engine.progress.get("demo/namespace").state == "done", timeout=30)
+            # the watcher sees the checks pass too, and stops watching
+            await until(pilot, lambda: not app.screen.query("#diy-banner"), timeout=30)
+            await pilot.press("n")  # demo/config cannot pass yet: d switches watching on, then off
+            await pilot.press("d")
+            await pilot.pause()
+            assert app.screen.query("#diy-banner")
+            await pilot.press("d")
+            await pilot.pause()
+            assert not app.screen.query("#diy-banner")
+
+    run(scenario())
+
+
+def test_the_global_preference_opens_every_step_in_diy_mode(build):
+    app = build(*demo_args())
+
+    async def scenario():
+        async with app.run_test(size=(100, 32)) as pilot:
+            await ready(pilot)
+            app.action_command_palette()
+            await pilot.pause()
+            await pilot.press(*"yourself: every")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert backend.diy_always()
+            app.open_step("demo/config")
+            await pilot.pause()
+            assert app.screen.query("#diy-banner")
+            await pilot.press("escape")
+            app.action_diy_always()
+            assert not backend.diy_always()
+            app.open_step("demo/config")
+            await pilot.pause()
+            assert not app.screen.query("#diy-banner")
+
+    run(scenario())
+
+
+def test_snapshot_diy_step_80x24(snap_compare, build):
+    from tests.ui.test_snapshots import settle
+
+    async def before(pilot):
+        await settle(pilot)
+        pilot.app.open_step("demo/config")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(build(*demo_args()), terminal_size=(80, 24), run_before=before)
