@@ -213,7 +213,7 @@ def test_readme_key_table_matches_the_footers():
     documented = set(re.findall(r"`([^`]+)`", table))
     shown = {b.key for b in LessonsScreen.BINDINGS + StepScreen.BINDINGS + TutorialApp.BINDINGS if b.show}
     shown |= {item.split()[0] for item in step.more_keys(True).split(":", 1)[1].split("·")}
-    aliases = {"escape": "esc", "question_mark": "?", "ctrl+p": "ctrl+p", "enter": "enter"}
+    aliases = {"escape": "esc", "question_mark": "?", "exclamation_mark": "!", "ctrl+p": "ctrl+p", "enter": "enter"}
     shown = {aliases.get(k, k) for k in shown} | {"ctrl+p", "enter"}
     documented = {k for d in documented for k in d.split("/")}
     assert shown - documented == set(), f"shown but not in the README: {shown - documented}"

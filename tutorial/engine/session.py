@@ -229,6 +229,17 @@ class Engine:
         with journal.journaled(self, step):
             return self._run_step(step, solve, on_event or (lambda event: None), cancel, check_timeout)
 
+    def pack_check_commands(self, step: Step) -> list[list[str]]:
+        """A lesson pack's check commands on this step (none for the bundled lessons)."""
+        from tutorial.engine.pack import check_commands
+
+        return check_commands(self, step) if self.pack is not None else []
+
+    def confirm_pack_checks(self, step: Step) -> None:
+        """The learner's yes to the step's pack check commands (shown on the step), e.g. by watching it."""
+        if self.pack is not None:
+            self.pack.confirm(self.pack_check_commands(step))
+
     def _run_step(self, step: Step, solve: bool, emit: EventSink, cancel, check_timeout) -> StepOutcome:
         outcome = StepOutcome(step)
         verified = self.verify_instead(step)

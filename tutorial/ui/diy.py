@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from tutorial.ui.messages import StepFinished
 
-BANNER = ("[b]Do it yourself[/b]: run the commands below in your own terminal (e shows how to set it "
+BANNER = ("[b]Do it yourself[/b]: run the commands below in your own terminal (! shows how to set it "
           "up). The checks watch the cluster and turn ✔ by themselves as soon as it is right — no key "
           "needed. r runs them for you; d switches this off.")
 
@@ -33,11 +33,16 @@ def start(screen) -> None:
     if not screen.step.checks:
         screen.notify("This step has no checks to watch; read it, then n goes on.")
         return
+    banner = BANNER
+    if screen.engine.pack is not None and screen.engine.pack_check_commands(screen.step):
+        # d is the learner's yes to the pack's check commands listed on this step, as r is
+        screen.engine.confirm_pack_checks(screen.step)
+        banner += " Watching runs this lesson pack's check commands shown below."
     cancel = threading.Event()
     screen._diy_cancel = cancel
     screen.app.track_cancel(cancel)
     body = screen.query_one("#step-body")
-    body.mount(Static(Content.from_markup(BANNER), id="diy-banner"), before=0)
+    body.mount(Static(Content.from_markup(banner), id="diy-banner"), before=0)
     _checks_title(screen, "watching the cluster: they pass as soon as you are done")
     screen.run_worker(partial(_watch, screen, cancel), thread=True, group="diy", name="diy")
 
