@@ -306,15 +306,6 @@ def gateway_api_crds(client: ClusterClient) -> dict:
             "versions": versions, "channel": next((v["channel"] for v in found.values() if v["channel"]), None)}
 
 
-# Gateway API v1.5+ bundles add a ValidatingAdmissionPolicy that refuses a downgrade (same name for the
-# policy and its binding), and CRDs v1.3.0 does not have; both go before v1.3.0 can be applied.
-NEWER_CRDS_FIX = ("Remove what the newer bundle added, then apply v1.3.0: `kubectl delete "
-                  "validatingadmissionpolicybinding,validatingadmissionpolicy safe-upgrades.gateway.networking.k8s.io "
-                  "--ignore-not-found`, delete the gateway.networking.k8s.io CRDs v1.3.0 does not ship (`kubectl get "
-                  "crd | grep gateway.networking.k8s.io`; v1.3.0 has gatewayclasses, gateways, httproutes, grpcroutes "
-                  "and referencegrants), then run lesson 3.")
-
-
 def crd_version_finding(crds: dict) -> Finding:
     """Explain what lesson 3 will do with the CRDs already there."""
     version, channel = crds["bundle_version"], crds["channel"] or "unknown"
@@ -400,10 +391,12 @@ def crd_finding(report: Preflight, client: ClusterClient) -> None:
     pairing = pairing_finding(crds.get("bundle_version"), (report.facts.get("istio") or {}).get("version"))
     finding = crd_version_finding(crds)
     if pairing is not None and pairing.severity == "block":  # never "keep yours" next to a blocker
+        from tutorial.engine.preflight_crds import newer_crds_fix
+
         report.facts["gateway_api_blocked"] = True
         finding = Finding(finding.id, "block", finding.title, finding.found,
-                          "These CRDs are newer than the Istio here supports, so lesson 3 replaces them with v1.3.0.",
-                          NEWER_CRDS_FIX)
+                          "These CRDs are newer than the Istio here supports: remove what the newer bundle added, "
+                          "then lesson 3 installs v1.3.0.", newer_crds_fix(client))
     report.add(finding)
     report.add(pairing)
 
