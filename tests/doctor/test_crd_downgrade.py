@@ -16,7 +16,7 @@ import yaml
 
 from tutorial.engine.evidence import Gatherer
 from tutorial.engine.explain import explain_evidence, step_explanation
-from tutorial.engine.preflight import run_preflight
+from tutorial.engine.preflight import TUTORIAL_ISTIO, adaptation_facts, run_preflight
 from tutorial.engine.preflight_crds import V1_3_CRDS, V1_3_URL
 from tutorial.engine.runner import CommandSpec, run_command
 from tutorial.sandbox.bundles import gateway_api_bundle, resolve_url
@@ -119,3 +119,19 @@ def test_newer_bundle_refused_then_the_shown_commands_install_v1_3(sandbox_facto
     assert all(r.passed for r in engine.check_step(step)), "lesson 3's checks pass on v1.3.0"
     again = run_preflight(engine.target, engine.client, tools=False)
     assert next(f for f in again.findings if f.id == "gateway-api").severity == "ok"
+
+
+def test_newer_crds_before_istio_block_for_the_istio_lesson_2_installs(sandbox_factory):
+    """CRDs v1.6.1 on a cluster without Istio: not "keep yours", since lesson 2 installs Istio 1.27."""
+    _, engine = sandbox_factory()
+    applied = run_command(CommandSpec(argv=["kubectl", "apply", "-f", "-"], timeout=60, stdin=newer_bundle()),
+                          engine.target.run_target())
+    assert applied.ok, applied.stderr
+    report = run_preflight(engine.target, engine.client, tools=False)
+    crds, pairing = (next(f for f in report.findings if f.id == i) for i in ("gateway-api", "pairing"))
+    assert pairing.severity == "block" and pairing.found.startswith("no Istio yet; lesson 2 installs Istio 1.27.1")
+    assert crds.severity == "block" and "Keep yours" not in crds.fix
+    assert _commands(crds.fix)[1][:3] == ["kubectl", "delete", "crd"]
+    assert adaptation_facts(report)["gateway_api_newer"] is False  # lesson 3 replaces them, as doctor says
+    lesson_2_lines = (Path(__file__).resolve().parents[2] / "lessons" / "02-istio.yaml").read_text(encoding="utf-8")
+    assert f"istio_version: {TUTORIAL_ISTIO}" in lesson_2_lines

@@ -69,6 +69,7 @@ class Preflight:
 ISTIO_GATEWAY_API = {22: "v1.1.0", 23: "v1.1.0", 24: "v1.2.0", 25: "v1.2.1", 26: "v1.3.0", 27: "v1.3.0",
                      28: "v1.4.0", 29: "v1.4.0", 30: "v1.5.1"}
 TUTORIAL_GATEWAY_API = "v1.3.0"
+TUTORIAL_ISTIO = "1.27.1"  # lesson 2's istio_version (lessons/02-istio.yaml)
 GATEWAY_API_CRDS = ("gatewayclasses", "gateways", "httproutes", "referencegrants", "grpcroutes")
 BUNDLE_ANNOTATION = "gateway.networking.k8s.io/bundle-version"
 CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel"
@@ -388,7 +389,12 @@ def crd_finding(report: Preflight, client: ClusterClient) -> None:
         report.add(Finding("gateway-api", "ok", "Gateway API CRDs", "not installed",
                            "Lesson 3 installs the v1.3.0 standard channel."))
         return
-    pairing = pairing_finding(crds.get("bundle_version"), (report.facts.get("istio") or {}).get("version"))
+    istio = report.facts.get("istio") or {}
+    pairing = pairing_finding(crds.get("bundle_version"), istio.get("version") or TUTORIAL_ISTIO)
+    if pairing is not None and not istio:  # no Istio yet: what blocks the one lesson 2 installs matters
+        pairing = pairing if pairing.severity == "block" else None
+        if pairing is not None:
+            pairing.found = f"no Istio yet; lesson 2 installs {pairing.found}"
     finding = crd_version_finding(crds)
     if pairing is not None and pairing.severity == "block":  # never "keep yours" next to a blocker
         from tutorial.engine.preflight_crds import newer_crds_fix
