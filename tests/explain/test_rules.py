@@ -75,6 +75,13 @@ CASES = {
     "cli-missing-helm": cmd("", "helm", "install", missing="helm"),
     "cli-missing-istioctl": cmd("", "istioctl", "install", missing="istioctl"),
     "cli-missing-executable": cmd("", "curl", missing="curl"),
+    "cli-gateway-api-downgrade-refused": cmd(
+        'The customresourcedefinitions "gateways.gateway.networking.k8s.io" is invalid: : ValidatingAdmissionPolicy '
+        "'safe-upgrades.gateway.networking.k8s.io' with binding 'safe-upgrades.gateway.networking.k8s.io' denied "
+        "request: Installing CRDs with version before v1.5.0 is prohibited by default. Uninstall "
+        "ValidatingAdmissionPolicy safe-upgrades.gateway.networking.k8s.io to install older versions.",
+        "kubectl", "apply", "-f", "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.3.0/"
+        "standard-install.yaml"),
     "cli-kustomize-wrong-dir": cmd("error: must build at directory: not a valid directory: evalsymlink failure on "
                                    "'kustomize/' : lstat /home/u/kustomize: no such file or directory",
                                    "kubectl", "apply", "-k", "kustomize/"),

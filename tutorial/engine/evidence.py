@@ -23,6 +23,12 @@ GATEWAY_CRDS = ("gateways.gateway.networking.k8s.io", "httproutes.gateway.networ
 MAX_EVENTS = 8
 
 
+def _newer_than_pinned(version: str | None) -> bool:
+    from tutorial.engine.preflight import TUTORIAL_GATEWAY_API, version_tuple
+
+    return (version_tuple(version) or (0,)) > version_tuple(TUTORIAL_GATEWAY_API)
+
+
 def base_evidence(result, params: dict | None = None) -> dict[str, Any]:
     """What the check itself recorded, in the evidence format (no cluster calls)."""
     ev = dict(result.evidence or {})
@@ -225,6 +231,15 @@ class Gatherer:
             if crd is not None:
                 versions[name] = (crd["metadata"].get("annotations") or {}).get(BUNDLE_ANNOTATION)
         self.out.setdefault("crds", {})["bundle_versions"] = versions
+        if any(_newer_than_pinned(v) for v in versions.values()):
+            self.safe(self.newer_bundle)
+
+    def newer_bundle(self) -> None:
+        """What a bundle newer than v1.3.0 left that a downgrade must remove (see preflight_crds)."""
+        from tutorial.engine.preflight_crds import read_newer_bundle
+
+        extra, policy = read_newer_bundle(self.client)
+        self.out["crds"].update(extra=extra, safe_upgrades=policy)
 
     def flavor(self) -> None:
         cluster = self.out.setdefault("cluster", {})

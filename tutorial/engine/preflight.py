@@ -69,6 +69,7 @@ class Preflight:
 ISTIO_GATEWAY_API = {22: "v1.1.0", 23: "v1.1.0", 24: "v1.2.0", 25: "v1.2.1", 26: "v1.3.0", 27: "v1.3.0",
                      28: "v1.4.0", 29: "v1.4.0", 30: "v1.5.1"}
 TUTORIAL_GATEWAY_API = "v1.3.0"
+TUTORIAL_ISTIO = "1.27.1"  # lesson 2's istio_version (lessons/02-istio.yaml)
 GATEWAY_API_CRDS = ("gatewayclasses", "gateways", "httproutes", "referencegrants", "grpcroutes")
 BUNDLE_ANNOTATION = "gateway.networking.k8s.io/bundle-version"
 CHANNEL_ANNOTATION = "gateway.networking.k8s.io/channel"
@@ -306,15 +307,6 @@ def gateway_api_crds(client: ClusterClient) -> dict:
             "versions": versions, "channel": next((v["channel"] for v in found.values() if v["channel"]), None)}
 
 
-# Gateway API v1.5+ bundles add a ValidatingAdmissionPolicy that refuses a downgrade (same name for the
-# policy and its binding), and CRDs v1.3.0 does not have; both go before v1.3.0 can be applied.
-NEWER_CRDS_FIX = ("Remove what the newer bundle added, then apply v1.3.0: `kubectl delete "
-                  "validatingadmissionpolicybinding,validatingadmissionpolicy safe-upgrades.gateway.networking.k8s.io "
-                  "--ignore-not-found`, delete the gateway.networking.k8s.io CRDs v1.3.0 does not ship (`kubectl get "
-                  "crd | grep gateway.networking.k8s.io`; v1.3.0 has gatewayclasses, gateways, httproutes, grpcroutes "
-                  "and referencegrants), then run lesson 3.")
-
-
 def crd_version_finding(crds: dict) -> Finding:
     """Explain what lesson 3 will do with the CRDs already there."""
     version, channel = crds["bundle_version"], crds["channel"] or "unknown"
@@ -397,13 +389,20 @@ def crd_finding(report: Preflight, client: ClusterClient) -> None:
         report.add(Finding("gateway-api", "ok", "Gateway API CRDs", "not installed",
                            "Lesson 3 installs the v1.3.0 standard channel."))
         return
-    pairing = pairing_finding(crds.get("bundle_version"), (report.facts.get("istio") or {}).get("version"))
+    istio = report.facts.get("istio") or {}
+    pairing = pairing_finding(crds.get("bundle_version"), istio.get("version") or TUTORIAL_ISTIO)
+    if pairing is not None and not istio:  # no Istio yet: what blocks the one lesson 2 installs matters
+        pairing = pairing if pairing.severity == "block" else None
+        if pairing is not None:
+            pairing.found = f"no Istio yet; lesson 2 installs {pairing.found}"
     finding = crd_version_finding(crds)
     if pairing is not None and pairing.severity == "block":  # never "keep yours" next to a blocker
+        from tutorial.engine.preflight_crds import newer_crds_fix
+
         report.facts["gateway_api_blocked"] = True
         finding = Finding(finding.id, "block", finding.title, finding.found,
-                          "These CRDs are newer than the Istio here supports, so lesson 3 replaces them with v1.3.0.",
-                          NEWER_CRDS_FIX)
+                          "These CRDs are newer than the Istio here supports: remove what the newer bundle added, "
+                          "then lesson 3 installs v1.3.0.", newer_crds_fix(client))
     report.add(finding)
     report.add(pairing)
 

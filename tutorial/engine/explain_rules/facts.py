@@ -174,7 +174,13 @@ def version_facts(ev: dict) -> dict[str, Any]:
         else:
             skew = "ok"
     too_old_istio = bool(minor) and tuple(map(int, minor.split("."))) < (1, 22)
-    return {"istio_version": istio.get("version"), "istio_installed": istio.get("installed"),
+    downgrade = None
+    if skew == "crds-newer":  # the commands for what the cluster has, when that was gathered
+        from tutorial.engine.preflight_crds import advice_unread, downgrade_advice
+
+        downgrade = (downgrade_advice(crds.get("extra") or [], bool(crds.get("safe_upgrades")))
+                     if "extra" in crds else advice_unread())
+    return {"crd_downgrade": downgrade, "istio_version": istio.get("version"), "istio_installed": istio.get("installed"),
             "istio_installer": istio.get("installer"),
             "istio_ready": istio.get("ready"), "crd_version": crd_version, "istio_gateway_api": expected,
             "version_skew": "istio-too-old" if too_old_istio and crd_version else skew}
@@ -192,7 +198,16 @@ def command_facts(ev: dict) -> dict[str, Any]:
     return {"cmd": " ".join(argv), "tool": argv[0].rsplit("/", 1)[-1], "missing_executable": cmd.get("missing_executable"),
             "manifest": after("-f"), "kustomize_dir": after("-k"), "cmd_ns": after("-n") or after("--namespace"),
             "helm_release": argv[2] if len(argv) > 2 and argv[0].endswith("helm") and argv[1] in ("install", "upgrade") else None,
-            "exit_code": cmd.get("exit_code")}
+            "exit_code": cmd.get("exit_code"),
+            "crd_downgrade": _refused_downgrade(str(cmd.get("output") or ""))}
+
+
+def _refused_downgrade(output: str) -> str | None:
+    """The downgrade commands when the safe-upgrades policy refused a CRD (which extra CRDs exist
+    is not in a command's output, so the advice says how to list them)."""
+    from tutorial.engine.preflight_crds import SAFE_UPGRADES, advice_unread
+
+    return advice_unread() if f"Uninstall ValidatingAdmissionPolicy {SAFE_UPGRADES}" in output else None
 
 
 def facts_of(ev: dict) -> dict[str, Any]:

@@ -37,7 +37,7 @@ SHAPE: dict[str, Any] = {
              "service": {"name": S, "namespace": S, "type": S, "external": [S], "ports": [I]}},
     "command": {"argv": [S], "exit_code": I, "output": S, "missing_executable": S, "timed_out": B, "explanation": S},
     "istio": {"installed": B, "image": S, "version": S, "ready": B, "installer": S},
-    "crds": {"bundle_versions": {S: S}},
+    "crds": {"bundle_versions": {S: S}, "extra": [S], "safe_upgrades": B},
     "namespace": {"name": S, "found": B},
     "backends": [{"name": S, "namespace": S, "found": B}],
     "deployments": [{"name": S, "namespace": S, "replicas": I, "ready": I}],
