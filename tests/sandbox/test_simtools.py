@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -128,3 +129,32 @@ def test_global_flags_work_before_and_after_the_subcommand(blog):
     assert listing.splitlines()[1].split()[:2] == ["ingress", "gw"]
     wrong = blog.tool("helm --kube-context no-such-context list -n gw", check=False)
     assert wrong.returncode != 0
+
+
+def _kube_for(api):
+    from tutorial.sandbox.simtools.kube import Kube
+
+    return Kube({"server": api.url, "token": api.token, "namespace": "default",
+                 "ca_data": base64.b64encode(api.ca_pem.encode()).decode()})
+
+
+def test_the_tools_client_keeps_one_connection_and_reopens_one_the_server_closed(api):
+    """One TLS connection for all of a tool's requests; a kept connection the server has closed
+    meanwhile (its idle timeout) is reopened for a GET, not reported as an unreachable cluster."""
+    import socket
+
+    from tutorial.sandbox.simtools.kube import KubeError
+
+    kube = _kube_for(api)
+    kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept", "namespace": "default"}})
+    first = kube._conn.sock
+    assert kube.get("ConfigMap", "default", "kept")["metadata"]["name"] == "kept"
+    assert kube._conn.sock is first  # create, get and get again went over one connection
+    with api.server._conn_lock:
+        for conn in list(api.server._connections):
+            conn.shutdown(socket.SHUT_RDWR)  # the server hangs up, as at its idle timeout
+    assert kube.get("ConfigMap", "default", "kept")["metadata"]["name"] == "kept"
+    assert kube._conn.sock is not first
+    with pytest.raises(KubeError) as err:
+        kube.request("GET", "/api/v1/namespaces/default/configmaps/missing")
+    assert (err.value.code, err.value.reason) == (404, "NotFound") and "missing" in err.value.message

@@ -175,12 +175,14 @@ class Journal:
 
 # -- snapshots --------------------------------------------------------------------------------
 
-def snapshot(kube: Kube, namespaces: set[str]) -> Snapshot:
+def snapshot(kube: Kube, namespaces: set[str], before: Snapshot | None = None) -> Snapshot:
     """Cluster-scoped kinds, namespaced kinds in `namespaces`, and every Helm release.
 
     Namespaces are listed first: a namespace that does not exist holds nothing, so its 15
-    namespaced lists are not sent (before a step that creates istio-system, say). Each list is a
-    round trip to a possibly remote API server and CPU on both sides, on every step of every cluster.
+    namespaced lists are not sent (before a step that creates istio-system, say). After a step
+    (`before` given), a namespace the step created is not looked into either: what it holds goes
+    with it (diff), so those lists would be read for nothing. Each list is a round trip to a
+    possibly remote API server and CPU on both sides, on every step of every cluster.
     """
     served = _served(kube)
     with ThreadPoolExecutor(max_workers=LIST_WORKERS, thread_name_prefix="journal") as pool:
@@ -189,6 +191,8 @@ def snapshot(kube: Kube, namespaces: set[str]) -> Snapshot:
         secrets = pool.submit(kube.list_meta, "v1", "Secret", None, label_selector="owner=helm")
         results = list(first)
         existing = {s.ref.name for s in results[0]} if CLUSTER_KINDS[0][1] == "Namespace" else set(namespaces)
+        if before is not None and CLUSTER_KINDS[0][1] == "Namespace":
+            existing &= before.namespaces
         jobs = [(av, kind, ns) for ns in sorted(namespaces & existing) for av, kind in NAMESPACED_KINDS if served(av)]
         results += pool.map(lambda job: kube.list_meta(*job), jobs)
         secrets = secrets.result()
@@ -271,7 +275,7 @@ def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = F
         return None
     try:
         kube = watch.kube
-        after = watch.before if unchanged else snapshot(kube, watch.namespaces)
+        after = watch.before if unchanged else snapshot(kube, watch.namespaces, watch.before)
         journal = Journal(kube)
         result: list[StepEntry] = []
 

@@ -1,13 +1,12 @@
 """Lesson files: the format (spec, checkspec), loading, linting and target resolution.
 
-Plain Python only: this package never imports textual or kubernetes. The loader (and PyYAML) is
-imported on first use of load_files/load_lessons, so reading lessons from the cache
-(tutorial.lessons.cache) does not pay for them.
+Plain Python only: this package never imports textual or kubernetes. Every name below is
+imported on first use: reading lessons from the cache (tutorial.lessons.cache) does not pay for
+the loader, and the simulated helm and istioctl (which only need safeyaml) not for the models.
 """
 
-from tutorial.lessons.lessonset import LessonSet
-from tutorial.lessons.models import (Check, Command, Explanation, Lesson, LessonErrors,
-                                     LessonProblem, Manifest, Step, TargetError, Variant)
+_MODELS = {"Check", "Command", "Explanation", "Lesson", "LessonErrors", "LessonProblem", "Manifest", "Step",
+           "TargetError", "Variant"}
 
 __all__ = [
     "Check", "Command", "Explanation", "Lesson", "LessonErrors", "LessonProblem", "LessonSet",
@@ -20,4 +19,12 @@ def __getattr__(name: str):
         from tutorial.lessons import loader
 
         return getattr(loader, name)
+    if name == "LessonSet":
+        from tutorial.lessons.lessonset import LessonSet
+
+        return LessonSet
+    if name in _MODELS:
+        from tutorial.lessons import models
+
+        return getattr(models, name)
     raise AttributeError(f"module 'tutorial.lessons' has no attribute {name!r}")

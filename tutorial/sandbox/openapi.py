@@ -4,14 +4,22 @@ kubectl reads /openapi/v3, then the group/version document; a PATCH operation th
 x-kubernetes-group-version-kind and a fieldValidation parameter makes it send
 ?fieldValidation=Strict and leave validation to the server. The schemas (Kubernetes 1.32's for
 built-in kinds, see tutorial/sandbox/validation/builtin.py; the CRDs' own) serve `kubectl explain`.
+
+As kube-openapi's handler3 does, a document asked for by its current hash is answered as public and
+immutable for a year (so kubectl's HTTP cache keeps it: each later kubectl reads it from disk instead
+of fetching and parsing some 300 KB again), and one asked for by a stale hash is redirected (301)
+to its current URL.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
+import time
 
 from tutorial.sandbox.admission import crd_schema
+from tutorial.sandbox.apirequest import ApiError
 from tutorial.sandbox.resources import Registry, ResourceType
 from tutorial.sandbox.validation import builtin as openapi_defs
 
@@ -90,6 +98,35 @@ def root_doc(registry: Registry, store=None) -> dict:
             digest = _hash(registry, group, version, store)
             paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
     return {"paths": paths}
+
+
+def answer(registry: Registry, store, rest_parts: list[str], query: dict) -> tuple[int, bytes, dict]:
+    """(code, JSON body, headers) for GET /openapi/v3[/PATH]; ApiError 404 for a group/version not served."""
+    if not rest_parts:
+        return 200, _json(root_doc(registry, store)), {}
+    if rest_parts[0] == "api" and len(rest_parts) == 2:
+        group, version = "", rest_parts[1]
+    elif rest_parts[0] == "apis" and len(rest_parts) == 3:
+        group, version = rest_parts[1], rest_parts[2]
+    else:
+        group = version = None
+    doc = group_version_doc(registry, group, version, store) if version else None
+    if doc is None:
+        raise ApiError(404, "NotFound", "the server could not find the requested resource")
+    digest = _hash(registry, group, version, store)
+    headers = {"Etag": f'"{digest}"', "Vary": "Accept"}
+    asked = (query.get("hash") or [""])[0]
+    if asked and asked != digest:  # an older version of the document: where the current one is
+        location = f"/openapi/v3/{_gv_path(group, version)}?hash={digest}"
+        return 301, b"", dict(headers, Location=location)
+    if asked:
+        year = email.utils.formatdate(time.time() + 365 * 86400, usegmt=True)
+        headers.update({"Cache-Control": "public, immutable", "Expires": year})
+    return 200, _json(doc), headers
+
+
+def _json(doc: dict) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def _pb_string(field: int, text: str) -> bytes:

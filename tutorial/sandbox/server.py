@@ -357,18 +357,9 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def _openapi(self, rest_parts: list[str]) -> None:
-        reg = self.api.registry
-        if not rest_parts:
-            return self.send_json(200, openapi.root_doc(reg, self.api.store))
-        if rest_parts[0] == "api" and len(rest_parts) == 2:
-            doc = openapi.group_version_doc(reg, "", rest_parts[1], self.api.store)
-        elif rest_parts[0] == "apis" and len(rest_parts) == 3:
-            doc = openapi.group_version_doc(reg, rest_parts[1], rest_parts[2], self.api.store)
-        else:
-            doc = None
-        if doc is None:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        self.send_json(200, doc)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        code, payload, headers = openapi.answer(self.api.registry, self.api.store, rest_parts, query)
+        self.send_bytes(code, payload, "application/json", headers)
 
     # ---- writing answers ----
     def send_status(self, e: ApiError) -> None:
@@ -382,11 +373,14 @@ class Handler(BaseHTTPRequestHandler):
     def send_text(self, code: int, text: str) -> None:
         self.send_bytes(code, text.encode(), "text/plain; charset=utf-8")
 
-    def send_bytes(self, code: int, payload: bytes, ctype: str) -> None:
+    def send_bytes(self, code: int, payload: bytes, ctype: str, headers: dict | None = None) -> None:
+        """headers: extra ones (an OpenAPI document's caching), replacing the default Cache-Control."""
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("Cache-Control", "no-cache, private")
+        headers = headers or {}
+        for name, value in {"Cache-Control": "no-cache, private", **headers}.items():
+            self.send_header(name, value)
         for text in getattr(self, "warnings", ()):
             quoted = text.replace("\\", "\\\\").replace('"', '\\"')
             self.send_header("Warning", f'299 - "{quoted}"')

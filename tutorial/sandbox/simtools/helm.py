@@ -36,10 +36,11 @@ def _repo_file() -> Path:
 
 
 def _repos() -> dict[str, str]:
-    from tutorial.lessons.safeyaml import safe_load
+    from tutorial.lessons.safeyaml import fast_load_all
 
     path = _repo_file()
-    data = safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    docs = fast_load_all(path.read_text(encoding="utf-8")) if path.is_file() else []
+    data = docs[0] if docs else None
     return {r["name"]: r["url"] for r in (data or {}).get("repositories") or []}
 
 

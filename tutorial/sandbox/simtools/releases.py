@@ -106,13 +106,16 @@ def new_record(name: str, namespace: str, chart: str, version: str, values: dict
 
 
 def render_manifest(chart: str, objects: list[dict]) -> str:
+    """The release's manifest text. libyaml's emitter when present: the pure-Python one costs
+    ~0.1 s of CPU per chart, on every install of every cluster of a fleet."""
     import yaml
 
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return "".join(f"---\n# Source: {chart}/templates/{o['kind'].lower()}.yaml\n"
-                   + yaml.safe_dump(o, sort_keys=False) for o in objects)
+                   + yaml.dump(o, Dumper=dumper, sort_keys=False) for o in objects)
 
 
 def manifest_objects(release: dict) -> list[dict]:
-    from tutorial.lessons.safeyaml import safe_load_all
+    from tutorial.lessons.safeyaml import fast_load_all
 
-    return [d for d in safe_load_all(release.get("manifest") or "") if d]
+    return [d for d in fast_load_all(release.get("manifest") or "") if d]
