@@ -176,6 +176,10 @@ class Engine:
             return text
 
     def prepare(self, step: Step, *, solve: bool = False, cleanup: bool = False) -> list[PreparedCommand]:
+        if step.breaks is not None and not cleanup:
+            from tutorial.engine.challenge import full_run
+
+            return full_run(self, step)  # a challenge's run: break it, then the documented repair
         commands = step.cleanup if cleanup else (step.solve_commands if solve else step.commands)
         return [self._prepare(step, c) for c in commands]
 
