@@ -22,7 +22,8 @@ EXPECTED = {
     "web-scaled-down": ("web-available", "deployment-scaled-to-zero"),
     "image-typo": ("web-ready", "pod-image-pull-not-found"),
     "istiod-gone": ("istiod-available", "deployment-scaled-to-zero"),
-    "istiod-no-room": ("istiod-available", "istio-istiod-insufficient-memory"),
+    # the lab is built with istioctl, so the fix names istioctl's way to set the request
+    "istiod-no-room": ("istiod-available", "istio-istiod-insufficient-memory-istioctl"),
 }
 BROKEN_WAIT = 30  # seconds a broken check may take to settle; reaching it is a failure (not settled)
 
