@@ -176,6 +176,10 @@ class Engine:
             return text
 
     def prepare(self, step: Step, *, solve: bool = False, cleanup: bool = False) -> list[PreparedCommand]:
+        if step.breaks is not None and not cleanup:
+            from tutorial.engine.challenge import full_run
+
+            return full_run(self, step)  # a challenge's run: break it, then the documented repair
         commands = step.cleanup if cleanup else (step.solve_commands if solve else step.commands)
         return [self._prepare(step, c) for c in commands]
 
@@ -242,6 +246,13 @@ class Engine:
 
     def _run_step(self, step: Step, solve: bool, emit: EventSink, cancel, check_timeout) -> StepOutcome:
         outcome = StepOutcome(step)
+        if step.breaks is not None:
+            from tutorial.engine.challenge import offered
+
+            if offered(self, step):  # a sandbox-only challenge on a real cluster: never run its break
+                emit(StepNote(step, offered(self, step)))
+                self.record(step, "skipped", offered(self, step))
+                return outcome
         verified = self.verify_instead(step)
         if verified:
             emit(StepNote(step, verified))

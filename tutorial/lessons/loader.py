@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 
 from tutorial.lessons.checkspec import CHECK_KINDS, COMMON_FIELDS, default_title
 from tutorial.lessons.lessonset import LessonSet
-from tutorial.lessons.models import (Check, Command, Explanation, Lesson, LessonErrors,
+from tutorial.lessons.models import (Break, Check, Command, Explanation, Lesson, LessonErrors,
                                      LessonProblem, Manifest, Step, Variant)
 from tutorial.lessons.semantics import check_ids, check_lesson, check_set
 from tutorial.lessons.validate import BAD, validate_lesson
@@ -122,6 +122,14 @@ def _explanation(file: str, m: LMap) -> Explanation:
                        line=m.line)
 
 
+def _break(file: str, m: LMap | None) -> Break | None:
+    if m is None:
+        return None
+    return Break(symptom=m["symptom"], commands=_commands(file, m, "commands"),
+                 sandbox_only=m.get("sandbox_only", False), minutes=m.get("minutes"),
+                 objectives=tuple(m.get("objectives", [])), file=file, line=m.line)
+
+
 def _step(file: str, lesson_id: str, m: LMap, assets_dir: Path) -> Step:
     checks = list(m.get("checks", []))
     manifests = tuple(Manifest(id=x["id"], title=x.get("title"), file=x.get("file"),
@@ -136,7 +144,8 @@ def _step(file: str, lesson_id: str, m: LMap, assets_dir: Path) -> Step:
         solve=_commands(file, m, "solve") if "solve" in m else None,
         cleanup=_commands(file, m, "cleanup"),
         explanations=tuple(_explanation(file, e) for e in m.get("explanations", [])),
-        optional=m.get("optional", False), verify_when=m.get("verify_when"), file=file, line=m.line)
+        optional=m.get("optional", False), verify_when=m.get("verify_when"),
+        breaks=_break(file, m.get("break")), file=file, line=m.line)
 
 
 def build_lesson(file: str, doc: LMap, assets_dir: Path) -> Lesson:

@@ -125,6 +125,19 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A challenge's break: commands that damage the finished lab (shown as "something broke")."""
+
+    symptom: str
+    commands: tuple[Command, ...]
+    sandbox_only: bool = False  # switches a sandbox fault: not offered on a real cluster
+    minutes: int | None = None
+    objectives: tuple[str, ...] = ()
+    file: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     lesson_id: str
@@ -140,8 +153,13 @@ class Step:
     explanations: tuple[Explanation, ...] = ()
     optional: bool = False
     verify_when: str | None = None  # a doctor fact; when true, the step verifies instead of running
+    breaks: Break | None = None  # set: a break-and-fix challenge (the YAML key `break`)
     file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
+
+    @property
+    def is_challenge(self) -> bool:
+        return self.breaks is not None
 
     @property
     def target(self) -> str:

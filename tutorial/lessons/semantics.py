@@ -159,6 +159,20 @@ def _check_step(step: LMap, known: set, variant_ids: list, assets_dir: Path,
         _check_explanation(explanation, ids, known, issues)
         _check_prose(explanation, ["title", "why", "fix"], known, issues)
     _check_prose(step, ["title", "text", "hints"], known, issues)
+    if isinstance(step.get("break"), dict):
+        _check_break(step, manifest_ids, known, issues)
+
+
+def _check_break(step: LMap, manifest_ids: list, known: set, issues: list[YamlIssue]) -> None:
+    """A challenge: its break commands, minutes and objectives as for a lesson; checks to pass."""
+    brk = step["break"]
+    for command in _items(brk, "commands"):
+        _check_command(command, manifest_ids, known, issues)
+    _check_instructor(brk, issues)
+    _check_prose(brk, ["symptom"], known, issues)
+    if not _items(step, "checks"):
+        issues.append(YamlIssue(step.line_of("break"), "a challenge needs checks that pass when the "
+                                "lab works again", f"{step.path}.checks"))
 
 
 def _strings(value) -> list[str]:

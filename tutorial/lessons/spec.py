@@ -103,6 +103,17 @@ OBJECTS: dict[str, ObjSpec] = {
         "optional": Field(BOOLEAN, default=False),
         "verify_when": Field(STRING, doc="an environment fact (see VERIFY_FACTS): when doctor finds it "
                              "true, the step only verifies what is there instead of running its commands"),
+        "break": Field(Ref("break"), doc="makes the step a break-and-fix challenge: what breaks the "
+                       "finished lab; the checks pass when the learner has repaired it"),
+    }),
+    "break": ObjSpec({
+        "symptom": Field(STRING, True, doc="what the learner is told broke (never the cause)"),
+        "commands": Field(ListOf(Ref("command"), min_items=1), True,
+                          doc="what the tutorial runs to break the lab, shown as 'something broke'"),
+        "sandbox_only": Field(BOOLEAN, default=False, doc="the break switches a sandbox fault: the "
+                              "challenge is offered on the simulated cluster only"),
+        "minutes": Field(INTEGER, doc=f"expected minutes for a learner ({MINUTES[0]}-{MINUTES[1]})"),
+        "objectives": Field(ListOf(STRING, min_items=1), doc="what the learner practises, one sentence each"),
     }),
     "manifest": ObjSpec({
         "id": Field(SLUG, True), "title": Field(STRING),

@@ -202,6 +202,31 @@ def plan_reset(engine, step) -> list[str]:
     return plan_lines(plan)
 
 
+def break_commands(engine, step) -> list:
+    """A challenge's break, prepared for showing and running."""
+    return [engine._prepare(step, c) for c in step.breaks.commands]
+
+
+def symptom(engine, step) -> str:
+    from tutorial.engine.challenge import symptom as words
+
+    return words(engine, step)
+
+
+def break_lab(engine, step, emit, cancel) -> Finished:
+    """Break the finished lab for a challenge (refused for a sandbox-only one on a real cluster)."""
+    from tutorial.engine import challenge
+
+    refusal = challenge.offered(engine, step)
+    if refusal:
+        return Finished(False, [], failure=refusal)
+    results = challenge.break_lab(engine, step, on_event=emit, cancel=cancel)
+    if cancel.is_set() or any(r.cancelled for r in results):
+        return Finished(False, [], cancelled=True)
+    bad = next((r for r in results if not r.ok), None)
+    return Finished(False, [], failure=command_failure(bad)) if bad else Finished(True, [])
+
+
 def reset_step(engine, step, emit, cancel) -> Finished:
     """Undo this step and the ones after it: only what the journal says the tutorial created."""
     from tutorial.instructor.reset import undo_from

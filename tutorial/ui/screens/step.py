@@ -79,10 +79,9 @@ class StepScreen(Screen):
         with Horizontal(id="step-main"):
             with VerticalScroll(id="step-body"):
                 yield Markdown(self.engine.render(self.step, self.step.text), id="step-text")
-                for manifest in self.step.manifests:
+                for manifest in () if self.step.breaks else self.step.manifests:  # a challenge hides its cause
                     yield ManifestView(manifest.title or manifest.id, self.engine.manifest_text(self.step, manifest.id))
-                yield CommandList(self.engine.prepare(self.step) + backend.shown_check_commands(self.engine, self.step),
-                                  id="step-commands")
+                yield CommandList(self._shown_commands(), id="step-commands")
                 yield CheckList(self.step.checks, id="step-checks")
                 yield ExplanationPanel(id="explanation")
                 yield HintList([self.engine.render(self.step, h) for h in self.step.hints], id="hints")
@@ -90,6 +89,12 @@ class StepScreen(Screen):
             yield ResourcePane(id="resources")
         yield CommandOutput(id="output")
         yield Footer()
+
+    def _shown_commands(self) -> list:
+        """What r runs; for a challenge, the break only (its repair is the learner's to find)."""
+        if self.step.breaks:
+            return backend.break_commands(self.engine, self.step)
+        return self.engine.prepare(self.step) + backend.shown_check_commands(self.engine, self.step)
 
     def on_mount(self) -> None:
         self.app.update_cluster_bars()
@@ -187,6 +192,9 @@ class StepScreen(Screen):
 
     # -- actions ------------------------------------------------------------------------
     def action_run(self) -> None:
+        if self.step.breaks:  # a challenge: r breaks the lab, the learner repairs it in their shell
+            self._start("break", "Something is about to break (on purpose)…")
+            return
         self._start("run", "Running the step's commands…")
 
     def action_check(self) -> None:
@@ -272,6 +280,16 @@ class StepScreen(Screen):
         if target:
             self.app.switch_screen(StepScreen(target))
 
+    def _next_words(self) -> str:
+        """After a passing step: the next step, or the recap once the build is finished (only
+        challenges, or nothing, follow)."""
+        nxt = self._neighbour(+1)
+        if nxt is None:
+            return "That was the last step: well done! R shows the recap of what you built."
+        if self.step.breaks is None and self.app.engine.lessons.step(nxt).breaks is not None:
+            return "The lab is finished: well done! R shows the recap; n goes on to the troubleshooting challenges."
+        return "n goes to the next step."
+
     def _neighbour(self, delta: int) -> str | None:
         targets = [s.target for _, s in self.app.walk()]
         if self.step.target not in targets:
@@ -304,7 +322,8 @@ class StepScreen(Screen):
         self._set_busy(True)
         fix = list(self.query_one(ExplanationPanel).fix_command or [])
         self.query_one(ExplanationPanel).hide()
-        prepared = [] if mode == "reset" else self.engine.prepare(self.step, solve=(mode == "solve"))
+        prepared = [] if mode == "reset" else backend.break_commands(self.engine, self.step) if mode == "break" \
+            else self.engine.prepare(self.step, solve=(mode == "solve"))
         self._runnable = {"check": 0, "fix": 1}.get(mode, sum(1 for p in prepared if not p.show_only))
         self._ended = 0
         checking_now = mode == "check" or (mode in ("run", "solve") and not self._runnable)
@@ -323,6 +342,8 @@ class StepScreen(Screen):
                 done = backend.check_step(self.engine, self.step, emit, cancel)
             elif mode == "reset":
                 done = backend.reset_step(self.engine, self.step, emit, cancel)
+            elif mode == "break":
+                done = backend.break_lab(self.engine, self.step, emit, cancel)
             else:
                 done = backend.run_fix(self.engine, self.step, fix, emit, cancel)
             explanation = None
@@ -420,6 +441,11 @@ class StepScreen(Screen):
         self._cancel = None
         self._refresh_heading()
         self.query_one(CommandOutput).status(self._verdict(message))
+        if message.mode == "break" and message.ok:
+            from tutorial.ui import diy
+
+            if not diy.active(self):
+                diy.start(self)  # the checks watch while the learner repairs
         if message.explanation:
             self.query_one(ExplanationPanel).show(message.explanation)
             self.call_after_refresh(self.query_one(ExplanationPanel).scroll_visible, animate=False)
@@ -431,11 +457,14 @@ class StepScreen(Screen):
     def _verdict(self, message: StepFinished) -> str:
         if message.cancelled:
             return "Stopped. Nothing was recorded; r runs the step again."
+        if message.mode == "break":
+            return (f"✘ {backend.symptom(self.engine, self.step)} Investigate and repair it in your own shell "
+                    "(! shows how); the checks turn ✔ when the path works again. h hints, s solves.") \
+                if message.ok else f"✘ Could not break the lab. {message.failure or ''}"
         if message.mode == "reset":
             return "✔ The step is reset. r runs it again." if message.ok else f"✘ Reset failed. {message.failure}"
         if message.ok:
-            nxt = "n goes to the next step." if self._neighbour(+1) else \
-                "That was the last step: well done! R shows the recap of what you built."
+            nxt = self._next_words()
             return f"✔ All checks passed. {nxt}"
         if message.failure:
             return "✘ A command failed; the explanation above says what to do."
