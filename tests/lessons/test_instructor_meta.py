@@ -38,6 +38,13 @@ def test_lessons_instructor_shows_the_plan(capsys):
     assert doc["total_minutes"] == total
     first = doc["lessons"][0]
     assert first["objectives"] == list(lessons[0].objectives) and first["instructor_notes"]
+    # every challenge is in the plan with its own minutes and objectives
+    planned = {c["id"]: c for e in doc["lessons"] for c in e.get("challenges", [])}
+    challenges = [s for l in lessons for s in l.steps_for() if s.is_challenge]
+    assert challenges and set(planned) == {c.id for c in challenges}
+    for c in challenges:
+        assert planned[c.id]["minutes"] == c.breaks.minutes and planned[c.id]["objectives"] == list(c.breaks.objectives)
+        assert planned[c.id]["sandbox_only"] == c.breaks.sandbox_only
 
 
 def _add_meta(path, text: str) -> None:

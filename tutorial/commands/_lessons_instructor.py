@@ -14,10 +14,11 @@ def lesson_plan(lessons) -> list[dict]:
         entry = {"id": lesson.id, "order": lesson.order, "title": lesson.title, "minutes": lesson.minutes,
                  "objectives": list(lesson.objectives), "instructor_notes": lesson.instructor_notes,
                  "steps": len(lesson.steps_for())}
-        challenges = getattr(lesson, "challenges", ())
+        challenges = [s for s in lesson.steps_for() if s.is_challenge]
         if challenges:
-            entry["challenges"] = [{"id": c.id, "title": c.title, "minutes": c.minutes,
-                                    "objectives": list(c.objectives)} for c in challenges]
+            entry["challenges"] = [{"id": c.id, "title": c.title, "minutes": c.breaks.minutes,
+                                    "objectives": list(c.breaks.objectives),
+                                    "sandbox_only": c.breaks.sandbox_only} for c in challenges]
         plan.append(entry)
     return plan
 
@@ -45,7 +46,10 @@ def run(lessons, as_json: bool) -> int:
         for objective in e["objectives"] or ["(no objectives given)"]:
             out.print(f"   • {escape(objective)}")
         for c in e.get("challenges", []):
-            out.print(f"   ◆ challenge {escape(c['id'])}: {escape(c['title'])}  ~{c['minutes'] or '?'} min")
+            where = "  [dim](sandbox only)[/]" if c["sandbox_only"] else ""
+            out.print(f"   ◆ challenge {escape(c['id'])}: {escape(c['title'])}  ~{c['minutes'] or '?'} min{where}")
+            for objective in c["objectives"]:
+                out.print(f"       – {escape(objective)}")
         if e["instructor_notes"]:
             out.print("   [italic]Notes:[/] " + escape(" ".join(e["instructor_notes"].split())))
     return EXIT_OK
