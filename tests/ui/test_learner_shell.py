@@ -102,5 +102,10 @@ async def _open(pilot):
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_your_own_terminal(snap_compare, build, monkeypatch, tmp_path, size):
+    from tutorial.engine.shellenv import tutorial_bin_dir
+
     _masked(monkeypatch, tmp_path)
+    # as in an activated virtual environment (and CI): gateway-tutorial is on PATH, so the export
+    # line adds only the sandbox's tools, whoever runs the test
+    monkeypatch.setenv("PATH", f"{tutorial_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}")
     assert snap_compare(build("--sandbox"), terminal_size=size, run_before=_open)
