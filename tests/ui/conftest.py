@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -62,3 +64,23 @@ async def finished(pilot) -> None:
 
 def run(coro):
     return asyncio.run(coro)
+
+
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"  # a learner's shell: no virtual environment on PATH
+
+
+def needs_kubectl() -> None:
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+
+
+def type_in_learners_shell(app, line: str, tmp_path) -> None:
+    """Run `line` as the learner would: sh with the setup the TUI gives (its env file), real kubectl."""
+    from tutorial.ui import backend
+
+    setup = backend.shell_setup(app.engine)
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    done = subprocess.run(["sh", "-c", f". {setup.env_file}\n{line}"], capture_output=True, text=True,
+                          env={"PATH": SYSTEM_PATH, "HOME": str(home)}, timeout=60)
+    assert done.returncode == 0, done.stderr

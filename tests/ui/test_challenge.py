@@ -5,32 +5,17 @@ challenge at 80x24 and 120x40."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from tests.ui.conftest import ready, run, until
+from tests.ui.conftest import ready, run, until, needs_kubectl, type_in_learners_shell
 from tests.ui.test_snapshots import opened
-from tutorial.ui import backend
 
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 TARGET = "troubleshooting/web-scaled-down"
 
 
 @pytest.fixture(autouse=True)
 def _kubectl():
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not installed")
-
-
-def _type_in_learners_shell(app, line: str, tmp_path) -> None:
-    setup = backend.shell_setup(app.engine)
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    done = subprocess.run(["sh", "-c", f". {setup.env_file}\n{line}"], capture_output=True, text=True,
-                          env={"PATH": SYSTEM_PATH, "HOME": str(home)}, timeout=60)
-    assert done.returncode == 0, done.stderr
+    needs_kubectl()
 
 
 def test_challenge_breaks_the_lab_and_passes_when_the_learner_repairs_it(build, tmp_path):
@@ -52,7 +37,7 @@ def test_challenge_breaks_the_lab_and_passes_when_the_learner_repairs_it(build, 
             assert "Something broke: The app answers 503" in status, status
             await until(pilot, lambda: bool(app.screen.query("#diy-banner")), timeout=10)
             assert app.engine.progress.get(TARGET).state == "todo"
-            _type_in_learners_shell(app, "kubectl scale deployment/web -n emojivoto --replicas=1", tmp_path)
+            type_in_learners_shell(app, "kubectl scale deployment/web -n emojivoto --replicas=1", tmp_path)
             # no key pressed from here on: the watching checks see the path work again
             await until(pilot, lambda: app.engine.progress.get(TARGET).state == "done", timeout=90)
             await until(pilot, lambda: not app.screen.query("#diy-banner"), timeout=10)

@@ -4,30 +4,15 @@ step that way. (Typing is simulated: sh with the export line the TUI gives, real
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
-from tests.ui.conftest import demo_args, finished, ready, run, until
+from tests.ui.conftest import demo_args, finished, ready, run, until, needs_kubectl, type_in_learners_shell
 from tutorial.ui import backend
-
-SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 @pytest.fixture(autouse=True)
 def _kubectl():
-    if not shutil.which("kubectl"):
-        pytest.skip("kubectl is not installed")
-
-
-def _type_in_learners_shell(app, line: str, tmp_path) -> None:
-    setup = backend.shell_setup(app.engine)
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    done = subprocess.run(["sh", "-c", f". {setup.env_file}\n{line}"], capture_output=True, text=True,
-                          env={"PATH": SYSTEM_PATH, "HOME": str(home)}, timeout=60)
-    assert done.returncode == 0, done.stderr
+    needs_kubectl()
 
 
 def _classes(app, check_id: str) -> set:
@@ -47,7 +32,7 @@ def test_diy_step_passes_by_itself_when_the_learner_runs_the_shown_command(build
             assert app.screen.query("#diy-banner")
             assert app.engine.progress.get("demo/namespace").state == "todo"
             shown = app.engine.prepare(app.screen.step)[0].display  # kubectl apply -f - ... <<'EOF'
-            _type_in_learners_shell(app, shown, tmp_path)
+            type_in_learners_shell(app, shown, tmp_path)
             # no key pressed from here on
             await until(pilot, lambda: "-passed" in _classes(app, "demo-exists"), timeout=30)
             await until(pilot, lambda: app.engine.progress.get("demo/namespace").state == "done", timeout=10)
