@@ -31,7 +31,8 @@ def test_challenge_breaks_the_lab_and_passes_when_the_learner_repairs_it(build, 
             assert not app.screen.query("ManifestView")  # the cause is not shown
             await pilot.press("r")
             # not finished(): after the break the do-it-yourself watcher keeps running by design
-            await until(pilot, lambda: "Something broke" in str(app.screen.query_one("#output-status").render()),
+            # the final word ("Something broke: <symptom>"), not the running label ("Running: Something broke")
+            await until(pilot, lambda: "Something broke: " in str(app.screen.query_one("#output-status").render()),
                         timeout=60)
             status = str(app.screen.query_one("#output-status").render())
             assert "Something broke: The app answers 503" in status, status
