@@ -221,7 +221,8 @@ def _node_address(o: dict, kind: str) -> str:
     return ",".join(a for a in addrs if a) or "<none>"
 
 
-def _builtin_columns() -> dict[tuple[str, str], list]:
+def shared_columns() -> tuple:
+    """Columns and accessors every workload table uses: name, age, status, spec, images, containers, selector."""
     name = (NAME, lambda o: o["metadata"]["name"])
     age_ = (AGE, lambda o: age(o["metadata"].get("creationTimestamp")))
     st = lambda o: o.get("status") or {}  # noqa: E731
@@ -229,6 +230,11 @@ def _builtin_columns() -> dict[tuple[str, str], list]:
     images = (_col("Images", priority=1), lambda o: ",".join(c.get("image", "") for c in _containers(o)))
     conts = (_col("Containers", priority=1), lambda o: ",".join(c.get("name", "") for c in _containers(o)))
     sel = (_col("Selector", priority=1), _selector)
+    return name, age_, st, sp, images, conts, sel
+
+
+def _builtin_columns() -> dict[tuple[str, str], list]:
+    name, age_, st, sp, images, conts, sel = shared_columns()
     return {
         ("", "pods"): [name, (_col("Ready"), _pod_ready), (_col("Status"), pod_status),
                        (_col("Restarts", "integer"), _restarts), age_,

@@ -31,15 +31,9 @@ def _job_duration(o: dict) -> str:
 
 
 def workload_columns() -> dict[tuple[str, str], list]:
-    from tutorial.sandbox.tables import AGE, NAME, _col, _containers, _selector, age
+    from tutorial.sandbox.tables import _col, age, shared_columns
 
-    name = (NAME, lambda o: o["metadata"]["name"])
-    age_ = (AGE, lambda o: age(o["metadata"].get("creationTimestamp")))
-    st = lambda o: o.get("status") or {}  # noqa: E731
-    sp = lambda o: o.get("spec") or {}  # noqa: E731
-    images = (_col("Images", priority=1), lambda o: ",".join(c.get("image", "") for c in _containers(o)))
-    conts = (_col("Containers", priority=1), lambda o: ",".join(c.get("name", "") for c in _containers(o)))
-    sel = (_col("Selector", priority=1), _selector)
+    name, age_, st, sp, images, conts, sel = shared_columns()
     return {
         ("batch", "jobs"): [
             name, (_col("Status"), _job_status),
