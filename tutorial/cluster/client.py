@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from tutorial.cluster.kinds import KindTable
 from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after
 
 WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
@@ -139,7 +140,7 @@ class ClusterClient:
         self.context = context
         self._api = None
         self._lock = threading.Lock()
-        self._kinds: dict[tuple[str, str], ResourceRef] = {}
+        self._kinds = KindTable()
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -233,22 +234,23 @@ class ClusterClient:
         if key in BUILTIN_KINDS:
             plural, namespaced = BUILTIN_KINDS[key]
             return ResourceRef(api_version, plural, namespaced, kind)
-        if key not in self._kinds:
-            path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            try:
-                doc = self.get_json(path)
-            except ClusterError as exc:
-                if exc.status == 404:
-                    raise ClusterError(f"the server does not serve {api_version} (no such API group/version)",
-                                       status=404, reason="NotFound") from exc
-                raise
-            for res in doc.get("resources", []):
-                if "/" not in res["name"]:
-                    self._kinds[(api_version, res["kind"])] = ResourceRef(
-                        api_version, res["name"], res.get("namespaced", False), res["kind"])
-            if key not in self._kinds:
+        if key not in self._kinds.known:
+            self._kinds.discover(api_version, self._served_kinds)
+            if key not in self._kinds.known:
                 raise ClusterError(f'no kind "{kind}" is served in {api_version}', status=404, reason="NotFound")
-        return self._kinds[key]
+        return self._kinds.known[key]
+
+    def _served_kinds(self, api_version: str) -> list[tuple[str, ResourceRef]]:
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        try:
+            doc = self.get_json(path)
+        except ClusterError as exc:
+            if exc.status == 404:
+                raise ClusterError(f"the server does not serve {api_version} (no such API group/version)",
+                                   status=404, reason="NotFound") from exc
+            raise
+        return [(res["kind"], ResourceRef(api_version, res["name"], res.get("namespaced", False), res["kind"]))
+                for res in doc.get("resources", []) if "/" not in res["name"]]
 
     def forget_discovery(self) -> None:
         self._kinds.clear()

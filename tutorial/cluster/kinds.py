@@ -1,0 +1,68 @@
+"""Which kinds a cluster serves, from its discovery documents: one request per API group version.
+
+Shared by a ClusterClient and its siblings (the same cluster serves the same kinds). Checks of one
+cluster run concurrently and often ask about the same group at the same moment (ten Gateway API
+checks on a cluster without its CRDs): while one discovery request is in flight, the others wait
+for its answer instead of sending their own. A group the cluster does not serve is not
+remembered after that answer: its CRDs may come with the next step.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+
+class _Flight:
+    """One discovery request in flight: its waiters wake when it ends, with its error if any."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: Exception | None = None
+
+
+class KindTable:
+    """(apiVersion, kind) -> ResourceRef for one cluster, filled from discovery on demand."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, str], object] = {}
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        self.known.clear()
+
+    def discover(self, api_version: str, fetch: Callable[[str], list[tuple[str, object]]]) -> None:
+        """Add what fetch(api_version) -> [(kind, ref)] finds, or raise its error; concurrent
+        callers for the same api_version share one fetch (and get a copy of its error)."""
+        with self._lock:
+            flight = self._flights.get(api_version)
+            leader = flight is None
+            if leader:
+                flight = self._flights[api_version] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise _copy(flight.error)
+            return
+        try:
+            for kind, ref in fetch(api_version):
+                self.known[(api_version, kind)] = ref
+        except Exception as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[api_version]
+            flight.done.set()
+
+
+def _copy(exc: Exception) -> Exception:
+    """A fresh exception like exc for another thread to raise (one instance raised in several
+    threads at once would share, and garble, its traceback)."""
+    from tutorial.cluster.client import ClusterError
+
+    if isinstance(exc, ClusterError):
+        return ClusterError(str(exc), status=exc.status, reason=exc.reason, body=exc.body, reset=exc.reset,
+                            retry_after=exc.retry_after)
+    return type(exc)(*exc.args)
