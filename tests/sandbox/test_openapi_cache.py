@@ -65,3 +65,41 @@ def test_kubectl_fetches_a_document_once_then_reads_its_cache(api, caplog):
     fetched = [r for r in caplog.records if "/openapi/v3/api/v1?hash=" in r.getMessage()]
     assert len(fetched) == 1, [r.getMessage() for r in fetched]
     assert api.kubectl("get", "configmap", "c", "-o", "jsonpath={.data.k}").stdout == "c"
+
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.cache.example.com}
+spec:
+  group: cache.example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties: {%s: {type: string}}
+"""
+
+
+def test_a_changed_crd_schema_changes_its_document_hash(api):
+    """The index's digests are remembered between requests; a CRD changed since is hashed anew."""
+    api.kubectl("apply", "-f", "-", input=CRD % "size")
+    api.kubectl("wait", "--for=condition=Established", "crd/widgets.cache.example.com", "--timeout=30s")
+    first = _index(api)["apis/cache.example.com/v1"]["serverRelativeURL"]
+    assert _index(api)["apis/cache.example.com/v1"]["serverRelativeURL"] == first  # unchanged: same digest
+    api.kubectl("apply", "-f", "-", input=CRD % "colour")
+    second = _index(api)["apis/cache.example.com/v1"]["serverRelativeURL"]
+    assert second != first
+    status, _, body = _get(api, second)
+    spec = json.loads(body)["components"]["schemas"]["com.example.cache.v1.Widget"]["properties"]["spec"]
+    assert status == 200 and "colour" in spec["properties"] and "size" not in spec["properties"]
+    status, headers, _ = _get(api, first)
+    assert status == 301 and headers["Location"] == second
+    api.kubectl("delete", "crd", "widgets.cache.example.com")

@@ -17,8 +17,9 @@ import email.utils
 import hashlib
 import json
 import time
+import weakref
 
-from tutorial.sandbox.admission import crd_schema
+from tutorial.sandbox.admission import CRDS, crd_schema
 from tutorial.sandbox.apirequest import ApiError
 from tutorial.sandbox.resources import Registry, ResourceType
 from tutorial.sandbox.validation import builtin as openapi_defs
@@ -81,12 +82,35 @@ def group_version_doc(registry: Registry, group: str, version: str, store=None, 
             "paths": paths, "components": {"schemas": schemas}}
 
 
+_DIGESTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # registry -> {fingerprint: digest}
+
+
 def _hash(registry: Registry, group: str, version: str, store=None) -> str:
-    # the built-in schemas never change in a process: their digest is computed once
-    doc = group_version_doc(registry, group, version, store, builtin=False) or {}
-    kinds = _builtin_kinds(registry.in_group_version(group, version))
-    data = json.dumps(doc, sort_keys=True) + openapi_defs.digest(group, version, kinds)
-    return hashlib.sha256(data.encode()).hexdigest()[:32].upper()
+    """The document's digest, computed again only when what it is made of changed: the kinds served
+    in the group/version and the resourceVersion of each CRD behind them. Every kubectl apply reads
+    the /openapi/v3 index, which holds the digest of every group/version; building each document
+    to hash it (CRD schemas copied out of the store) cost 8-30 ms of the server's CPU per apply."""
+    types = registry.in_group_version(group, version)
+    key = (group, version, tuple(sorted((rt.plural, rt.kind, _crd_version(store, rt)) for rt in types)))
+    known = _DIGESTS.setdefault(registry, {})
+    digest = known.get(key)
+    if digest is None:
+        # the built-in schemas never change in a process: their digest is computed once
+        doc = group_version_doc(registry, group, version, store, builtin=False) or {}
+        data = json.dumps(doc, sort_keys=True) + openapi_defs.digest(group, version, _builtin_kinds(types))
+        digest = hashlib.sha256(data.encode()).hexdigest()[:32].upper()
+        if len(known) > 512:  # CRDs replaced many times over: forget the old fingerprints
+            known.clear()
+        known[key] = digest
+    return digest
+
+
+def _crd_version(store, rt: ResourceType) -> str:
+    """The resourceVersion of the CRD defining rt (its schema is in the document); '' for built-ins."""
+    if not rt.crd or store is None:
+        return ""
+    crd = store.peek(CRDS, None, f"{rt.plural}.{rt.group}")  # read only: no copy of the schema
+    return str(((crd or {}).get("metadata") or {}).get("resourceVersion", "")) + f"@{id(store)}"
 
 
 def root_doc(registry: Registry, store=None) -> dict:
