@@ -86,3 +86,69 @@ def api_resource_list(registry: Registry, group: str, version: str) -> dict | No
         resources.extend(_subresource_entry(rt, s) for s in rt.subresources)
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+
+
+# -- aggregated discovery (apidiscovery.k8s.io/v2, GA in Kubernetes 1.30) -------------------------
+# kubectl 1.32 asks /api and /apis for it first; answered, its discovery is those two requests
+# instead of one more per group/version (each a TLS connection of its own over HTTP/1.1).
+
+AGGREGATED_VERSIONS = ("v2", "v2beta1")  # what a 1.32 API server serves, preferred first
+
+
+def aggregated_version(accept: str) -> str | None:
+    """The apidiscovery version the Accept header asks for ('v2', 'v2beta1'), or None for the
+    classic documents. Ranges are taken in the client's order, as the API server's negotiation does."""
+    for media_range in (accept or "").split(","):
+        kind, *params = [p.strip() for p in media_range.split(";")]
+        if kind not in ("application/json", "*/*", "application/*"):
+            continue
+        values = dict(p.split("=", 1) for p in params if "=" in p)
+        if values.get("g") == "apidiscovery.k8s.io" and values.get("as") == "APIGroupDiscoveryList":
+            if values.get("v") in AGGREGATED_VERSIONS:
+                return values["v"]
+        elif kind == "application/json" and not values.get("as"):
+            return None  # plain JSON comes first in the client's order
+    return None
+
+
+def aggregated_content_type(version: str) -> str:
+    return f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+
+
+def aggregated_list(registry: Registry, core: bool, version: str = "v2") -> dict:
+    """The APIGroupDiscoveryList of /api (core: the legacy group, named "") or /apis (every other group,
+    each with its versions in preference order and every resource of each version)."""
+    if core:
+        groups = [("", ["v1"])]
+    else:
+        groups = [(g, sorted_versions(vs)) for g, vs in sorted(registry.group_versions().items()) if g]
+    items = [{"metadata": {"name": group, "creationTimestamp": None} if group else {"creationTimestamp": None},
+              "versions": [_version_discovery(registry, group, v) for v in versions]}
+             for group, versions in groups]
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {},
+            "items": items}
+
+
+def _version_discovery(registry: Registry, group: str, version: str) -> dict:
+    types = sorted(registry.in_group_version(group, version), key=lambda rt: rt.plural)
+    return {"version": version, "resources": [_resource_discovery(rt) for rt in types], "freshness": "Current"}
+
+
+def _resource_discovery(rt: ResourceType) -> dict:
+    # responseKind's group and version are empty when they are the resource's own (as the API
+    # server writes them); a subresource of another kind (scale: autoscaling/v1 Scale) names its own.
+    entry = {"resource": rt.plural, "responseKind": {"group": "", "version": "", "kind": rt.kind},
+             "scope": "Namespaced" if rt.namespaced else "Cluster", "singularResource": rt.singular,
+             "verbs": list(rt.verbs)}
+    if rt.short_names:
+        entry["shortNames"] = list(rt.short_names)
+    if rt.categories:
+        entry["categories"] = list(rt.categories)
+    subs = []
+    for sub in rt.subresources:
+        kind, group, version, verbs = SUBRESOURCES.get(sub, ("", "", "", ["get"]))
+        subs.append({"subresource": sub, "responseKind": {"group": group, "version": version, "kind": kind or rt.kind},
+                     "verbs": list(verbs)})
+    if subs:
+        entry["subresources"] = subs
+    return entry

@@ -335,6 +335,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_text(200, "ok")
         elif parts == ["version"]:
             self.send_json(200, discovery.VERSION_INFO)
+        elif parts in (["api"], ["apis"]) and discovery.aggregated_version(self.headers.get("Accept", "")):
+            version = discovery.aggregated_version(self.headers.get("Accept", ""))
+            body = json.dumps(discovery.aggregated_list(reg, parts == ["api"], version), separators=(",", ":"))
+            self.send_bytes(200, body.encode(), discovery.aggregated_content_type(version), {"Vary": "Accept"})
         elif parts == ["api"]:
             self.send_json(200, discovery.api_versions(f"{self.api.host}:{self.api.port}"))
         elif parts == ["apis"]:
