@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 from tutorial.cluster.kinds import KindTable
 from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after
+from tutorial.cluster.tls import share_context
 
 WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
 # Answers worth asking again, as client-go does: overload (429) and server-side trouble (5xx),
@@ -154,6 +155,7 @@ class ClusterClient:
                 except Exception as exc:  # ConfigException, file errors, bad YAML
                     raise ClusterError(f"cannot load kubeconfig: {exc}") from exc
                 self._api = ApiClient(configuration=configuration)
+                share_context(self._api)
             return self._api
 
     @classmethod
@@ -163,6 +165,7 @@ class ClusterClient:
 
         client = cls(kubeconfig, context)
         client._api = ApiClient(configuration=configuration)
+        share_context(client._api)
         return client
 
     def sibling(self) -> "ClusterClient":
