@@ -117,10 +117,11 @@ def _page(req: Request, items: list[dict]) -> tuple[list[dict], str | None]:
 
 
 def do_list(h: Handler, req: Request) -> None:
+    meta_only = accepts(h, "PartialObjectMetadataList")  # the journal's snapshots: names, uids, labels
     items, rv = h.api.store.list(req.rt.storage_gr, req.namespace, label_selector=req.q("labelSelector") or None,
-                                 field_selector=req.q("fieldSelector") or None)
+                                 field_selector=req.q("fieldSelector") or None, metadata_only=meta_only)
     items, token = _page(req, items)
-    items = [out(req, i) for i in items]
+    items = items if meta_only else [out(req, i) for i in items]
     if accepts(h, "Table"):
         return h.send_json(200, tables.build_table(req.rt, items, str(rv), token))
     meta = {"resourceVersion": str(rv)}

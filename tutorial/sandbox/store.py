@@ -220,8 +220,9 @@ class Store:
             return copy_json(obj) if obj is not None else None
 
     def list(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
-             field_selector: str | None = None) -> tuple[list[dict], int]:
-        """Copies of the matching objects sorted by namespace/name, and the store's resourceVersion."""
+             field_selector: str | None = None, metadata_only: bool = False) -> tuple[list[dict], int]:
+        """Copies of the matching objects sorted by namespace/name, and the store's resourceVersion.
+        metadata_only: each copy is {"metadata": ...} alone (a CRD's schema is not copied for nothing)."""
         labels, fields = parse_label_selector(label_selector), parse_field_selector(field_selector)
         with self._lock:
             bucket = self._data.get(tuple(gr), {})
@@ -233,7 +234,7 @@ class Store:
                     continue
                 meta = obj.get("metadata") or {}
                 if labels.matches_labels(meta.get("labels") or {}) and fields.matches_object(obj):
-                    out.append(copy_json(obj))
+                    out.append({"metadata": copy_json(meta)} if metadata_only else copy_json(obj))
             return out, self._rv
 
     def kinds(self) -> list[GR]:
