@@ -335,8 +335,9 @@ class Engine:
             self.record_checks(step, results, ran)
         return results
 
-    def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None, ran: bool = False) -> list[CheckResult]:
-        """Run checks concurrently; Ctrl-C (or `cancel`) ends every waiting check.
+    def run_checks(self, pairs, *, on_event=None, cancel=None, timeout=None, ran: bool = False,
+                   workers: int = CHECK_WORKERS) -> list[CheckResult]:
+        """Run checks concurrently (`workers` at a time); Ctrl-C (or `cancel`) ends every waiting check.
 
         `ran`: the steps' commands just succeeded, so an object they make that is still missing
         is a settled failure. While a check waits, CheckWaiting events say what it sees.
@@ -367,7 +368,7 @@ class Engine:
 
         if not pairs:
             return []
-        pool = ThreadPoolExecutor(max_workers=min(CHECK_WORKERS, len(pairs)), thread_name_prefix="check")
+        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(pairs))), thread_name_prefix="check")
         futures = [pool.submit(one, pair) for pair in pairs]
         try:
             pending = set(futures)
