@@ -110,8 +110,8 @@ class Fleet:
         from tutorial.engine.target import ClusterTarget
 
         c = run.cluster
-        target = ClusterTarget(context=c.context, server=c.server, kubeconfig=c.kubeconfig, sandbox=run.sandbox,
-                               extra_path=_simtools() if run.sandbox else [], env=self._env(run))
+        target = ClusterTarget(context=c.context, server=c.server, kubeconfig=self._tool_kubeconfig(run),
+                               sandbox=run.sandbox, extra_path=_simtools() if run.sandbox else [], env=self._env(run))
         progress = ProgressStore.for_cluster(c.context, c.server, state_dir=self.state_dir)
         check_variants(progress, self.lessons)
         if progress.warning:  # said, never silently: both paths are in the message
@@ -120,6 +120,16 @@ class Fleet:
         engine = Engine(self.lessons, target, progress)
         engine.use_client(client)  # reuse the probe's connection pool
         return engine
+
+    def _tool_kubeconfig(self, run: ClusterRun) -> str | None:
+        """The kubeconfig the cluster's tools read: a copy with its context alone (instructor/toolconfig.py),
+        or the original when the copy cannot be made safely."""
+        from tutorial.instructor import toolconfig
+
+        one = toolconfig.one_context(self._config[0], run.context)
+        if one is None:
+            return run.cluster.kubeconfig
+        return toolconfig.write(one, Path(self._scratch.name) / _safe(run.context) / "kubeconfig")
 
     def _env(self, run: ClusterRun) -> dict[str, str]:
         """Sandbox clusters: private kubectl cache and Helm repository file per cluster.
