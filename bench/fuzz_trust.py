@@ -1,5 +1,5 @@
 """The 10,000-case version of tests/lessons/test_fuzz_trust.py (lesson files, progress files and
-journal ConfigMaps from outside). Same fixed seed and the same per-case limits as CI (2 s deadline,
+journal ConfigMaps from outside). Same fixed seed and the same per-case limits as CI (2 s of CPU,
 200 MB tracemalloc peak); CI runs 60 cases per target.
 
     python bench/fuzz_trust.py [CASES] [--workers N]
