@@ -53,6 +53,11 @@ class TutorialApp(App):
         self._cancels: set[threading.Event] = set()
         self._watch_cancel: threading.Event | None = None
 
+    def get_driver_class(self):
+        from tutorial.ui.terminal import driver_class
+
+        return driver_class(super().get_driver_class())  # notices a terminal that went away
+
     def get_default_screen(self) -> LessonsScreen:
         return LessonsScreen()
 
@@ -345,7 +350,7 @@ class TutorialApp(App):
     def untrack_cancel(self, event: threading.Event) -> None:
         self._cancels.discard(event)
 
-    async def action_quit(self) -> None:
+    async def action_quit(self, return_code: int = 0) -> None:
         """Stop what runs (its process group ends), wait for the workers, keep progress, exit."""
         for event in list(self._cancels):
             event.set()
@@ -355,7 +360,12 @@ class TutorialApp(App):
                     await worker.wait()
                 except Exception:  # it failed or was cancelled: it has stopped either way
                     pass
-        self.exit()
+        self.exit(return_code=return_code)
+
+    def terminal_gone(self, reason: str) -> None:
+        """(terminal.TerminalDriver) The terminal went away: leave as q does, exit 129 (128+SIGHUP)."""
+        self.log.warning(f"leaving: {reason}")
+        self.run_worker(self.action_quit(return_code=129), group="leave", exclusive=True)
 
     def on_unmount(self) -> None:
         for event in list(self._cancels):
