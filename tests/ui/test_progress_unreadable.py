@@ -44,3 +44,29 @@ def test_the_tui_starts_says_what_happened_and_stays_usable(build, state_dir, fo
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["format"] == 1 and doc["steps"][next(iter(doc["steps"]))]["state"] == "skipped"
     assert len(aside(path)) == 1  # moved aside once, not again by the engine's own read
+
+
+@pytest.mark.parametrize("form", ["utf16", "directory"])
+def test_a_file_that_becomes_unreadable_while_the_tui_runs_is_said_and_it_goes_on(build, state_dir, form):
+    app = build("--sandbox")
+
+    async def scenario():
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            path = app.engine.progress.path
+            app.engine.progress.set("before-you-start/cluster", "skipped")
+            path.unlink()
+            plant(path, form)  # another program wrote it
+            await until(pilot, lambda: aside(path), timeout=20)  # the list follows the file every second
+            await pilot.pause()
+            (moved,) = aside(path)
+            notice = " ".join(str(app.screen.query_one("#notice").render()).split())
+            assert f"moved to {moved}" in notice and "not kept" in notice, notice
+            assert app.engine.progress.all() == {}
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, StepScreen))
+            await pilot.press("k")
+            await finished(pilot)
+            assert len(app.engine.progress.all()) == 1
+
+    run(scenario())

@@ -52,6 +52,7 @@ class TutorialApp(App):
         self.resource_rows: dict[str, tuple[list[dict], str | None]] = {}
         self._cancels: set[threading.Event] = set()
         self._watch_cancel: threading.Event | None = None
+        self.progress_warning_shown: str | None = None  # the engine's progress file moved aside, as said
 
     def get_driver_class(self):
         from tutorial.ui.terminal import driver_class
@@ -122,6 +123,7 @@ class TutorialApp(App):
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
         self.engine = message.engine
+        self.progress_warning_shown = self.engine.progress.warning  # in message.notice
         self.update_cluster_bars()
         lessons_screen = self._lessons_screen()
         early = self.early_progress.warning if self.early_progress is not None else None
