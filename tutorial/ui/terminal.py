@@ -3,8 +3,8 @@
 Textual's LinuxDriver does not: after a hang-up its input thread reads end-of-file in a loop
 (about half a core, for hours, as an orphaned TUI did), and the first write that fails with EIO
 ends its writer thread, after which the app blocks on the writer's full queue. TerminalDriver
-adds what a terminal program needs: SIGHUP, a hung-up terminal (POLLHUP on stdin or the output)
-and a failed write all call app.terminal_gone(reason) once, on the app's event loop. From then
+adds what a terminal program needs: SIGHUP, a hung-up terminal (POLLHUP on stdin or the output,
+on Linux) and a failed write all call app.terminal_gone(reason) once, on the app's event loop. From then
 on stdin, stdout and stderr are /dev/null, so the app, its children and Python's own shutdown
 can still write, and the app leaves the way `q` does (commands stopped, progress kept, the
 embedded sandbox stopped).
@@ -16,12 +16,16 @@ import asyncio
 import os
 import select
 import signal
+import sys
 import threading
 
 from textual.drivers.linux_driver import LinuxDriver
 
 WATCH_INTERVAL_MS = 500  # a poll() for POLLHUP every half second: nothing to read, no CPU to speak of
-_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL
+_GONE = select.POLLHUP | select.POLLERR
+# poll() answers for terminals as documented on Linux; macOS's has reported POLLNVAL for devices,
+# so elsewhere SIGHUP and a failed write tell (a hung-up terminal there is only seen on writing)
+WATCH_POLL = sys.platform.startswith("linux")
 
 
 class _TerminalFile:
@@ -72,7 +76,7 @@ class TerminalDriver(LinuxDriver):
     def start_application_mode(self) -> None:
         self._loop = asyncio.get_running_loop()  # the app's loop: called from it
         self._loop.add_signal_handler(signal.SIGHUP, self._gone, "the terminal hung up (SIGHUP)")
-        fds = sorted({fd for fd in (self.fileno, self._file.fileno()) if os.isatty(fd)})
+        fds = sorted({fd for fd in (self.fileno, self._file.fileno()) if os.isatty(fd)}) if WATCH_POLL else []
         self._stop_watch = stop = threading.Event()  # a fresh one: start follows stop after Ctrl-Z
         if fds:
             threading.Thread(target=self._watch, args=(fds, stop), name="terminal-watch", daemon=True).start()
@@ -83,7 +87,7 @@ class TerminalDriver(LinuxDriver):
         super().stop_application_mode()
 
     def _watch(self, fds: list[int], stop: threading.Event) -> None:
-        """POLLHUP, POLLERR or POLLNVAL on the terminal: it went away (nothing else is asked for)."""
+        """POLLHUP or POLLERR on the terminal: it went away (nothing else is asked for)."""
         poller = select.poll()
         for fd in fds:
             poller.register(fd, 0)
