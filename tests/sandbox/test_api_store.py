@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import store as st
 
 PODS = ("", "pods")
 NS = ("", "namespaces")

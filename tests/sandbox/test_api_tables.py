@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tutorial.sandbox import tables
-from tutorial.sandbox.resources import Registry, crd_resource_type
+from tutorial.sandbox.api import tables
+from tutorial.sandbox.api.resources import Registry, crd_resource_type
 
 GATEWAY = {"metadata": {"name": "g", "creationTimestamp": "2020-01-01T00:00:00Z"},
            "spec": {"gatewayClassName": "istio"},

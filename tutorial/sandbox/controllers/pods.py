@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import store as st
 from tutorial.sandbox.controllers import podstatus as ps
 from tutorial.sandbox.controllers import scheduler
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.kubelet import runs
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
 FREE_MEMORY_MI = 1024  # free memory on the simulated node under the istiod-unschedulable fault

@@ -12,7 +12,7 @@ def controllers() -> list[type]:
 
     The data plane controller holds listening sockets: call its `close()` when the cluster stops.
     """
-    from tutorial.sandbox.dataplane import DataPlaneController
+    from tutorial.sandbox.dataplane.proxy import DataPlaneController
     from tutorial.sandbox.istio.controller import IstiodController
 
     return [IstiodController, DataPlaneController]
