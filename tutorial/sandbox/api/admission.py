@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tutorial.sandbox.storage.store import GR, Invalid, Store, StoreError, copy_json
+from tutorial.sandbox.storage.objects import GR, Invalid, StoreError, copy_json
+
+from tutorial.sandbox.storage.store import Store
 from tutorial.sandbox.api.validation import crdschema, policies
 from tutorial.sandbox.api.validation.errors import invalid_message
 

@@ -15,7 +15,7 @@ import yaml
 from tutorial.lessons.safeyaml import JsonishLoader, Limits
 from tutorial.sandbox.api import protobuf, resources
 from tutorial.sandbox.api.resources import Registry, ResourceType
-from tutorial.sandbox.storage.store import StoreError
+from tutorial.sandbox.storage.objects import StoreError
 
 if TYPE_CHECKING:
     from tutorial.sandbox.api.server import Handler

@@ -9,7 +9,9 @@ DeleteOptions: a scheduled pod gets a grace period (Terminating until the kubele
 
 from __future__ import annotations
 
-from tutorial.sandbox.storage.store import Store, copy_json
+from tutorial.sandbox.storage.objects import copy_json
+
+from tutorial.sandbox.storage.store import Store
 
 PODS = ("", "pods")
 ORPHAN, FOREGROUND = "orphan", "foregroundDeletion"

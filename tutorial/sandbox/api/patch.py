@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutorial.sandbox.storage.store import copy_json
+from tutorial.sandbox.storage.objects import copy_json
 
 # list field name -> merge key; "ports" is decided per list (containerPort vs port).
 MERGE_KEYS = {

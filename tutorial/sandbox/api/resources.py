@@ -10,7 +10,9 @@ import base64
 import dataclasses
 import threading
 
-from tutorial.sandbox.storage.store import GR, Store, now_iso
+from tutorial.sandbox.storage.objects import GR, now_iso
+
+from tutorial.sandbox.storage.store import Store
 
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 CREATE_ONLY = ["create"]

@@ -15,7 +15,7 @@ from tutorial.sandbox.api import execws, lifecycle, patch, podlogs, requestcheck
 from tutorial.sandbox.api.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.api.rest_write import do_patch, do_replace, prepare_new
-from tutorial.sandbox.storage.store import NAMESPACES, StoreError
+from tutorial.sandbox.storage.objects import NAMESPACES, StoreError
 from tutorial.sandbox.api.watchstream import do_watch
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tutorial.sandbox.api import lifecycle, patch, requestcheck, resources, ssa
 from tutorial.sandbox.api.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
                                          object_body, out)
-from tutorial.sandbox.storage.store import NAMESPACES, StoreError, copy_json, now_iso
+from tutorial.sandbox.storage.objects import NAMESPACES, StoreError, copy_json, now_iso
 from tutorial.sandbox.api.validation import writes
 
 if TYPE_CHECKING:

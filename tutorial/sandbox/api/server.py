@@ -27,7 +27,8 @@ from tutorial.sandbox.api.admission import DEFAULT as DEFAULT_ADMISSION, Admissi
 from tutorial.sandbox.api.apirequest import ApiError, Request, decode_body, parse_resource_path, status_body
 from tutorial.sandbox.api.resources import Registry, attach_crd_sync
 from tutorial.sandbox.api.rest import dispatch
-from tutorial.sandbox.storage.store import NAMESPACES, Store, StoreError
+from tutorial.sandbox.storage.objects import NAMESPACES, StoreError
+from tutorial.sandbox.storage.store import Store
 from tutorial.sandbox.api.watchstream import BOOKMARK_INTERVAL, DEFAULT_WATCH_SECONDS
 
 __all__ = ["ApiServer", "Handler", "ApiError", "Request", "status_body", "decode_body", "parse_resource_path",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tutorial.sandbox.api import tables
 from tutorial.sandbox.api.apirequest import ApiError, Request, accepts, out, status_body
-from tutorial.sandbox.storage.store import StoreError
+from tutorial.sandbox.storage.objects import StoreError
 
 if TYPE_CHECKING:
     from tutorial.sandbox.api.server import ApiServer, Handler

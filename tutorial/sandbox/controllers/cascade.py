@@ -10,7 +10,7 @@ the simulated kubelet has stopped its containers (a compressed grace period), th
 
 from __future__ import annotations
 
-from tutorial.sandbox.storage import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.api.lifecycle import FOREGROUND, ORPHAN
 from tutorial.sandbox.controllers.runtime import Controller

@@ -6,7 +6,7 @@ every core controller so `controllers.core` is the one place that lists them.
 
 from __future__ import annotations
 
-from tutorial.sandbox.storage import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.cascade import CascadeController
 from tutorial.sandbox.controllers.cronjobs import CronJobController

@@ -14,7 +14,7 @@ import datetime
 import re
 import zoneinfo
 
-from tutorial.sandbox.storage import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.jobs import JOBS, finished
 from tutorial.sandbox.controllers.runtime import Controller

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from tutorial.sandbox.dataplane import addresses
-from tutorial.sandbox.storage import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.podstatus import IpPool
 from tutorial.sandbox.controllers.workloads import is_ready, namespace_active

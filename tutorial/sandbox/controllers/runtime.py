@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from tutorial.sandbox.faults import FaultSet
-from tutorial.sandbox.storage.store import copy_json
+from tutorial.sandbox.storage.objects import copy_json
 
 GR = tuple[str, str]
 LOG = logging.getLogger("tutorial.sandbox.controllers.runtime")

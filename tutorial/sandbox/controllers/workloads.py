@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from tutorial.sandbox.storage import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import rollout
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.runtime import Controller

@@ -10,85 +10,15 @@ from __future__ import annotations
 import collections
 import datetime
 import queue
-import re
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-GR = tuple[str, str]
-NAMESPACES: GR = ("", "namespaces")
+from tutorial.sandbox.storage.objects import (GR, NAMESPACES, AlreadyExists, Conflict, Gone, Invalid, NotFound,
+                                              copy_json, now_iso, resource_label)
+from tutorial.sandbox.storage.selectors import Selector, parse_field_selector, parse_label_selector
+
 HISTORY_SIZE = 5000
-
-
-class StoreError(Exception):
-    """Base of store errors; carries the HTTP code and Kubernetes reason for a Status."""
-
-    code = 500
-    reason = "InternalError"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(StoreError):
-    code, reason = 404, "NotFound"
-
-
-class AlreadyExists(StoreError):
-    code, reason = 409, "AlreadyExists"
-
-
-class Conflict(StoreError):
-    code, reason = 409, "Conflict"
-
-
-class Gone(StoreError):
-    code, reason = 410, "Expired"
-
-
-class Invalid(StoreError):
-    """422 with field causes: a list of (field path, message)."""
-
-    code, reason = 422, "Invalid"
-
-    def __init__(self, causes: list[tuple[str, str]], message: str | None = None, name: str = ""):
-        self.causes, self.name = list(causes), name
-        text = "; ".join(f"{f}: {m}" for f, m in self.causes)
-        super().__init__(message or f"the object is invalid: {text}")
-
-
-def now_iso() -> str:
-    """Current UTC time as Kubernetes prints it (RFC 3339, seconds, Z)."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def copy_json(value: Any) -> Any:
-    """Deep copy of JSON-shaped data (dicts and lists; leaves are shared, being immutable).
-
-    The hottest function of a busy sandbox: it recurses only into containers and never calls
-    itself for a leaf; plain dicts, lists and strings are recognised by type alone (subclasses
-    still go through isinstance). Unlike marshal or pickle round trips it never keeps two paths
-    to one shared list.
-    """
-    if type(value) is dict or (type(value) is not list and isinstance(value, dict)):
-        out = {}
-        for k, v in value.items():
-            t = type(v)
-            out[k] = copy_json(v) if (t is dict or t is list or (t is not str and _container(v))) else v
-        return out
-    if isinstance(value, list):
-        out_list = []
-        for v in value:
-            t = type(v)
-            out_list.append(copy_json(v) if (t is dict or t is list or (t is not str and _container(v))) else v)
-        return out_list
-    return value
-
-
-def _container(value: Any) -> bool:
-    return isinstance(value, (dict, list))
 
 
 def _restamped(obj: dict) -> dict:
@@ -98,12 +28,6 @@ def _restamped(obj: dict) -> dict:
     can share their nested parts; only what _commit writes (metadata) must be its own.
     """
     return {**obj, "metadata": dict(obj["metadata"])}
-
-
-def resource_label(gr: GR) -> str:
-    """The name Kubernetes uses in messages: "pods", "deployments.apps"."""
-    group, plural = gr
-    return f"{plural}.{group}" if group else plural
 
 
 def _key(obj: dict) -> tuple[str | None, str]:
@@ -458,93 +382,3 @@ class Store:
             self._rv = top
             self._history.clear()
             self._floor = top
-
-
-# ---- selectors ----
-class Selector:
-    """A parsed label or field selector: a list of (key, op, values) requirements."""
-
-    def __init__(self, reqs: list[tuple[str, str, tuple[str, ...]]]):
-        self.reqs = reqs
-
-    def matches_labels(self, labels: dict) -> bool:
-        return all(_req_matches(op, key in labels, str(labels.get(key, "")), vals)
-                   for key, op, vals in self.reqs)
-
-    def matches_object(self, obj: dict) -> bool:
-        return all(_req_matches(op, True, field_value(obj, key), vals) for key, op, vals in self.reqs)
-
-
-def _req_matches(op: str, present: bool, value: str, vals: tuple[str, ...]) -> bool:
-    if op == "exists":
-        return present
-    if op == "!exists":
-        return not present
-    if op in ("=", "==", "in"):
-        return present and value in vals
-    return not present or value not in vals  # != and notin
-
-
-def field_value(obj: dict, path: str) -> str:
-    """The string value at a dotted path (metadata.name, status.phase); "" when absent."""
-    cur: Any = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return ""
-        cur = cur.get(part)
-    if cur is None:
-        return ""
-    if isinstance(cur, bool):
-        return "true" if cur else "false"
-    return str(cur)
-
-
-def _split_top(text: str) -> list[str]:
-    """Split on commas that are not inside parentheses."""
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
-
-
-class SelectorError(StoreError):
-    code, reason = 400, "BadRequest"
-
-
-def parse_label_selector(text: str | None) -> Selector:
-    """Parse a=b, a==b, a!=b, a in (x,y), a notin (x), a, !a."""
-    reqs = []
-    for part in _split_top(text or ""):
-        m = re.fullmatch(r"([^\s!=(),]+)\s+(in|notin)\s*\(([^)]*)\)", part)
-        if m:
-            vals = tuple(v.strip() for v in m.group(3).split(",") if v.strip())
-            reqs.append((m.group(1), m.group(2), vals))
-            continue
-        m = re.fullmatch(r"([^\s!=]+)\s*(==|!=|=)\s*([^\s,=!]*)", part)
-        if m:
-            reqs.append((m.group(1), m.group(2), (m.group(3),)))
-        elif re.fullmatch(r"![^\s!=(),]+", part):
-            reqs.append((part[1:], "!exists", ()))
-        elif re.fullmatch(r"[^\s!=(),]+", part):
-            reqs.append((part, "exists", ()))
-        else:
-            raise SelectorError(f"unable to parse requirement: {part!r} in selector {text!r}")
-    return Selector(reqs)
-
-
-def parse_field_selector(text: str | None) -> Selector:
-    """Parse field=value, field==value, field!=value (comma-separated, all must hold)."""
-    reqs = []
-    for part in _split_top(text or ""):
-        m = re.fullmatch(r"([^\s!=]+)\s*(==|!=|=)\s*(.*)", part)
-        if not m:
-            raise SelectorError(f"invalid field selector: {part!r}; use field=value or field!=value")
-        reqs.append((m.group(1), m.group(2), (m.group(3).strip(),)))
-    return Selector(reqs)

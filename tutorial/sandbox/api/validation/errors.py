@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tutorial.sandbox.storage.store import StoreError
+from tutorial.sandbox.storage.objects import StoreError
 
 
 def qualified_kind(kind: str, group: str) -> str:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutorial.sandbox.storage.store import GR, Store, StoreError
+from tutorial.sandbox.storage.objects import GR, StoreError
+
+from tutorial.sandbox.storage.store import Store
 from tutorial.sandbox.api.validation.celengine import CelError, CelUnsupported, evaluate
 
 GROUP = "admissionregistration.k8s.io"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from tutorial.sandbox.api.validation import builtin, fields
-from tutorial.sandbox.storage.store import StoreError
+from tutorial.sandbox.storage.objects import StoreError
 from tutorial.sandbox.api.validation.errors import DecodeError
 
 STATS = {"writes": 0, "seconds": 0.0}  # bench/bench_validation.py reads these
