@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from tutorial.lessons.safeyaml import JsonishLoader, Limits
-from tutorial.sandbox.api import protobuf, resources
+from tutorial.sandbox.api import kinds, protobuf
 from tutorial.sandbox.api.resources import Registry, ResourceType
 from tutorial.sandbox.storage.objects import StoreError
 
@@ -192,7 +192,7 @@ def accepts(h: Handler, what: str) -> bool:
 def out(req: Request, obj: dict) -> dict:
     """An object as the requested group/version shows it."""
     if req.rt.group == "events.k8s.io":
-        return resources.event_to_events_v1(obj)
+        return kinds.event_to_events_v1(obj)
     obj["apiVersion"] = req.rt.api_version_for(req.version)
     obj["kind"] = req.rt.kind
     return obj

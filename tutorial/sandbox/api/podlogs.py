@@ -14,7 +14,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox.api import resources
+from tutorial.sandbox.api import kinds
 
 from tutorial.sandbox.kubelet import servedlogs
 from tutorial.sandbox.api.apirequest import ApiError, Request
@@ -89,7 +89,7 @@ def _main_name(pod: dict) -> str | None:
 def _lines(pod: dict, container: dict, start, end, current: bool) -> list[logs.Line]:
     lines = logs.container_lines(pod, container, start, end)
     main = _main_name(pod)
-    extra = ((pod.get("metadata") or {}).get("annotations") or {}).get(resources.LOG_ANNOTATION)
+    extra = ((pod.get("metadata") or {}).get("annotations") or {}).get(kinds.LOG_ANNOTATION)
     if current and extra and container.get("name") == main:  # what the simulated apps logged later
         lines += [(end, text) for text in extra.splitlines()]
     if current and container.get("name") == main:  # requests the workload served (servedlogs.py)

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox.api import execws, lifecycle, patch, podlogs, requestcheck, resources, tables, websocket
+from tutorial.sandbox.api import execws, kinds, lifecycle, patch, podlogs, requestcheck, resources, tables, websocket
 from tutorial.sandbox.api.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.api.rest_write import do_patch, do_replace, prepare_new
@@ -82,7 +82,7 @@ def do_get(h: Handler, req: Request) -> None:
     if req.sub == "log":
         return podlogs.serve(h, req, obj)
     if req.sub == "scale":
-        return h.send_json(200, resources.scale_of(obj))
+        return h.send_json(200, kinds.scale_of(obj))
     obj = out(req, obj)
     if accepts(h, "Table"):
         return h.send_json(200, tables.build_table(req.rt, [obj], obj["metadata"].get("resourceVersion")))
@@ -137,7 +137,7 @@ def do_create(h: Handler, req: Request) -> None:
     obj = object_body(req)
     rt = req.rt
     if rt.verbs == resources.CREATE_ONLY:
-        return h.send_json(201, resources.review_response(rt, obj))
+        return h.send_json(201, kinds.review_response(rt, obj))
     if req.sub:
         return _create_sub(h, req, obj)
     obj = prepare_new(h, req, obj)

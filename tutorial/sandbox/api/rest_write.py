@@ -10,7 +10,7 @@ import random
 import string
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox.api import lifecycle, patch, requestcheck, resources, ssa
+from tutorial.sandbox.api import kinds, lifecycle, patch, requestcheck, resources, ssa
 from tutorial.sandbox.api.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
                                          object_body, out)
 from tutorial.sandbox.storage.objects import NAMESPACES, StoreError, copy_json, now_iso
@@ -60,9 +60,9 @@ def _check_name(req: Request, name: str) -> None:
 
 def _check_shape(req: Request, obj: dict, old: dict | None = None) -> None:
     """422 with causes when the object is ill-typed (or, for a CRD update, drops a stored version)."""
-    causes = resources.validate_shape(req.rt, obj)
+    causes = kinds.validate_shape(req.rt, obj)
     if not causes and old is not None and req.rt.gr == resources.CRDS:
-        causes = resources.crd_update_causes(obj, old)
+        causes = kinds.crd_update_causes(obj, old)
     if causes:
         name = (obj.get("metadata") or {}).get("name") if isinstance(obj.get("metadata"), dict) else None
         name = name if isinstance(name, str) else ""
@@ -86,7 +86,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     rt = req.rt
     _decode_check(h, req, obj, req.body)
     if rt.group == "events.k8s.io":
-        obj = resources.event_from_events_v1(obj)
+        obj = kinds.event_from_events_v1(obj)
     else:
         requestcheck.check_type(rt, req.version, obj)
         obj.update(apiVersion=rt.api_version_for(req.version), kind=rt.kind)
@@ -98,7 +98,7 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
     _place(h, req, meta)
     if "status" in rt.subresources and rt.gr != NAMESPACES:
         obj.pop("status", None)
-    resources.builtin_defaults(rt, obj)
+    kinds.builtin_defaults(rt, obj)
     lifecycle.initial_status(rt.gr, obj)
     return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
                                  field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None),
@@ -144,7 +144,7 @@ def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) ->
     store, rt, gr = h.api.store, req.rt, req.rt.storage_gr
     _decode_check(h, req, new, req.body if req.method == "PUT" else None, old)
     if rt.group == "events.k8s.io":
-        new = resources.event_from_events_v1(new)
+        new = kinds.event_from_events_v1(new)
     _check_shape(req, new, old)
     meta = new.setdefault("metadata", {})
     if meta.get("name", req.name) != req.name:
@@ -161,8 +161,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) ->
     if rt.gr == NAMESPACES:
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = req.name
     else:
-        resources.keep_allocated(rt, new, old)
-        resources.builtin_defaults(rt, new)
+        kinds.keep_allocated(rt, new, old)
+        kinds.builtin_defaults(rt, new)
     if req.sub != "finalize":
         h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"),
                               warnings=getattr(h, "warnings", None),
@@ -177,7 +177,7 @@ def _write_scale(h: Handler, req: Request, new: dict, old: dict) -> dict:
     old = copy_json(old)
     old.setdefault("spec", {})["replicas"] = (new.get("spec") or {}).get("replicas", 1)
     old["metadata"]["resourceVersion"] = new["metadata"].get("resourceVersion") or old["metadata"]["resourceVersion"]
-    return resources.scale_of(h.api.store.update(req.rt.storage_gr, old))
+    return kinds.scale_of(h.api.store.update(req.rt.storage_gr, old))
 
 
 def _keep_status(h: Handler, req: Request, new: dict, result: dict) -> dict:
@@ -217,7 +217,7 @@ def do_patch(h: Handler, req: Request) -> None:
     explicit_rv = isinstance(data, dict) and bool((data.get("metadata") or {}).get("resourceVersion"))
     for attempt in range(5):
         old = current(h, req)
-        base = resources.scale_of(old) if req.sub == "scale" else out(req, copy_json(old))
+        base = kinds.scale_of(old) if req.sub == "scale" else out(req, copy_json(old))
         new = _patched(ctype, base, data)
         if not explicit_rv:
             new.setdefault("metadata", {})["resourceVersion"] = old["metadata"]["resourceVersion"]

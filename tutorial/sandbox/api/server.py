@@ -21,7 +21,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tutorial.sandbox.api import discovery, openapi, requestcheck, resources
+from tutorial.sandbox.api import discovery, kinds, openapi, requestcheck, resources
 from tutorial.sandbox.api.admission import DEFAULT as DEFAULT_ADMISSION, Admission
 # names below that this module does not use itself are re-exported (see __all__): they lived here before the split
 from tutorial.sandbox.api.apirequest import ApiError, Request, decode_body, parse_resource_path, status_body
@@ -419,7 +419,7 @@ def ensure_system_namespaces(store: Store) -> None:
     for name in SYSTEM_NAMESPACES:
         if store.get(NAMESPACES, None, name) is None:
             obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-            resources.builtin_defaults(rt, obj)
+            kinds.builtin_defaults(rt, obj)
             try:
                 store.create(NAMESPACES, obj)
             except StoreError:
