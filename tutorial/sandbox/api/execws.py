@@ -9,14 +9,10 @@ it), then a close frame. SPDY (the older fallback) and attach/port-forward stay 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from tutorial.sandbox.api import websocket
-from tutorial.sandbox.api.apirequest import ApiError, Request, current
+from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, current
 from tutorial.sandbox.kubelet import exec as kexec
-
-if TYPE_CHECKING:
-    from tutorial.sandbox.api.server import Handler
 
 STDIN, STDOUT, STDERR, ERROR, CLOSE = 0, 1, 2, 3, 255
 STDIN_WAIT = 300.0  # seconds an exec may wait for input before it is ended

@@ -12,16 +12,10 @@ import datetime
 import select
 import socket
 import time
-from typing import TYPE_CHECKING
 
 from tutorial.sandbox.api import kinds
-
-from tutorial.sandbox.kubelet import servedlogs
-from tutorial.sandbox.api.apirequest import ApiError, Request
-from tutorial.sandbox.kubelet import logs
-
-if TYPE_CHECKING:
-    from tutorial.sandbox.api.server import Handler
+from tutorial.sandbox.api.apirequest import ApiError, Handler, Request
+from tutorial.sandbox.kubelet import logs, servedlogs
 
 FOLLOW_POLL = 0.25  # seconds between looks at the pod while following
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from typing import TYPE_CHECKING
 
 from tutorial.sandbox.api import execws, kinds, lifecycle, patch, podlogs, requestcheck, resources, tables, websocket
-from tutorial.sandbox.api.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
-                                         partial)
+from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, accepts, current, from_store_error, out, partial
+from tutorial.sandbox.api.bodies import object_body
 from tutorial.sandbox.api.rest_write import do_patch, do_replace, prepare_new
-from tutorial.sandbox.storage.objects import NAMESPACES, StoreError
 from tutorial.sandbox.api.watchstream import do_watch
-
-if TYPE_CHECKING:
-    from tutorial.sandbox.api.server import Handler
+from tutorial.sandbox.storage.objects import NAMESPACES, StoreError
 
 log = logging.getLogger(__name__)
 STREAMING = {"exec", "attach", "portforward", "proxy"}

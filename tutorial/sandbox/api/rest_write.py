@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import random
 import string
-from typing import TYPE_CHECKING
 
 from tutorial.sandbox.api import kinds, lifecycle, patch, requestcheck, resources, ssa
-from tutorial.sandbox.api.apirequest import (ApiError, Request, content_type, current, decode_body, not_found,
-                                         object_body, out)
-from tutorial.sandbox.storage.objects import NAMESPACES, StoreError, copy_json, now_iso
+from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, content_type, current, not_found, out
+from tutorial.sandbox.api.bodies import decode_body, object_body
 from tutorial.sandbox.api.validation import writes
-
-if TYPE_CHECKING:
-    from tutorial.sandbox.api.server import Handler
+from tutorial.sandbox.storage.objects import NAMESPACES, StoreError, copy_json, now_iso
 
 APPLY = "application/apply-patch+yaml"
 PATCH_TYPES = {"application/json-patch+json", "application/merge-patch+json",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from tutorial.sandbox.api.tablecells import _col, age, human_duration, shared_columns
+
 
 def _seconds(ts: str | None) -> float | None:
     if not ts:
@@ -20,8 +22,6 @@ def _job_status(o: dict) -> str:
 
 
 def _job_duration(o: dict) -> str:
-    from tutorial.sandbox.api.tables import human_duration
-
     status = o.get("status") or {}
     start = _seconds(status.get("startTime"))
     if start is None:
@@ -31,8 +31,6 @@ def _job_duration(o: dict) -> str:
 
 
 def workload_columns() -> dict[tuple[str, str], list]:
-    from tutorial.sandbox.api.tables import _col, age, shared_columns
-
     name, age_, st, sp, images, conts, sel = shared_columns()
     return {
         ("batch", "jobs"): [

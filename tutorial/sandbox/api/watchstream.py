@@ -10,14 +10,11 @@ import json
 import select
 import socket
 import time
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tutorial.sandbox.api import tables
-from tutorial.sandbox.api.apirequest import ApiError, Request, accepts, out, status_body
+from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, accepts, out, status_body
 from tutorial.sandbox.storage.objects import StoreError
-
-if TYPE_CHECKING:
-    from tutorial.sandbox.api.server import ApiServer, Handler
 
 BOOKMARK_INTERVAL = 5.0
 DEFAULT_WATCH_SECONDS = 1800
@@ -76,7 +73,7 @@ def do_watch(h: Handler, req: Request) -> None:
         _count_watch(api, -1)
 
 
-def _count_watch(api: ApiServer, delta: int) -> None:
+def _count_watch(api: Any, delta: int) -> None:  # api: the ApiServer (Handler.api)
     with api.watch_changed:
         api.open_watches += delta
         api.watch_changed.notify_all()
