@@ -56,7 +56,7 @@ def test_plain_json_still_gets_the_classic_documents(api):
 
 
 def test_kubectl_discovers_new_crds_without_asking_each_group(api, caplog):
-    with caplog.at_level(logging.DEBUG, logger="tutorial.sandbox.server"):
+    with caplog.at_level(logging.DEBUG, logger="tutorial.sandbox.api.handler"):
         api.kubectl("apply", "-f", "-", input=gateway_api.text())
         api.kubectl("wait", "--for=condition=Established", "crd/gateways.gateway.networking.k8s.io", "--timeout=30s")
         api.kubectl("apply", "-f", "-", input="apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from tutorial.cluster.kinds import KindTable
-from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after
+from tutorial.cluster.kinds import KindTable, served_kinds
+from tutorial.cluster.retry import (RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after,
+                                    urllib3_retries)
 from tutorial.cluster.tls import share_context
 
 WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
@@ -130,6 +131,7 @@ def load_configuration(kubeconfig: str | None, context: str | None, *, config_di
     loader.load_and_set(configuration)
     if "expiry" not in vars(loader):
         configuration.refresh_api_key_hook = None
+    configuration.retries = urllib3_retries()  # 429/503 are the Retrier's to ask again
     return configuration
 
 
@@ -238,22 +240,10 @@ class ClusterClient:
             plural, namespaced = BUILTIN_KINDS[key]
             return ResourceRef(api_version, plural, namespaced, kind)
         if key not in self._kinds.known:
-            self._kinds.discover(api_version, self._served_kinds)
+            self._kinds.discover(api_version, lambda version: served_kinds(self.get_json, version))
             if key not in self._kinds.known:
                 raise ClusterError(f'no kind "{kind}" is served in {api_version}', status=404, reason="NotFound")
         return self._kinds.known[key]
-
-    def _served_kinds(self, api_version: str) -> list[tuple[str, ResourceRef]]:
-        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-        try:
-            doc = self.get_json(path)
-        except ClusterError as exc:
-            if exc.status == 404:
-                raise ClusterError(f"the server does not serve {api_version} (no such API group/version)",
-                                   status=404, reason="NotFound") from exc
-            raise
-        return [(res["kind"], ResourceRef(api_version, res["name"], res.get("namespaced", False), res["kind"]))
-                for res in doc.get("resources", []) if "/" not in res["name"]]
 
     def forget_discovery(self) -> None:
         self._kinds.clear()

@@ -57,6 +57,23 @@ class KindTable:
             flight.done.set()
 
 
+def served_kinds(get_json, api_version: str) -> list[tuple[str, object]]:
+    """[(kind, ResourceRef)] from the cluster's discovery document of api_version (subresources left
+    out); ClusterError 404 'does not serve' when the group/version is not served."""
+    from tutorial.cluster.client import ClusterError, ResourceRef
+
+    path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    try:
+        doc = get_json(path)
+    except ClusterError as exc:
+        if exc.status == 404:
+            raise ClusterError(f"the server does not serve {api_version} (no such API group/version)",
+                               status=404, reason="NotFound") from exc
+        raise
+    return [(res["kind"], ResourceRef(api_version, res["name"], res.get("namespaced", False), res["kind"]))
+            for res in doc.get("resources", []) if "/" not in res["name"]]
+
+
 def _copy(exc: Exception) -> Exception:
     """A fresh exception like exc for another thread to raise (one instance raised in several
     threads at once would share, and garble, its traceback)."""
