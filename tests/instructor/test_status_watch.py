@@ -119,3 +119,11 @@ def _until(predicate, timeout: float = 60.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "the board never got there"
         time.sleep(0.05)
+
+
+def test_a_cluster_not_answered_yet_says_checking_not_at_the_start(pairs):
+    board = StatusBoard(_runs(3), pairs)
+    board.update(_status("lab002", pairs, 0))
+    lines = {line.split()[1]: line for line in _lines(board, width=100, height=40) if " lab00" in line}
+    assert "checking…" in lines["lab001"] and "/" not in lines["lab001"].split("│")[4]  # no done count yet
+    assert "at the start" in lines["lab002"] and "0/" in lines["lab002"]

@@ -98,6 +98,7 @@ def compact(statuses, pairs, *, title: str = "Lab clusters", width: int = 80):
             i += size
         counted = [c for c in st.cells if c.state != "n/a"]
         done = f"{sum(1 for c in counted if c.state == 'done')}/{len(counted)}" if st.reachable else ""
+        done = "" if _unanswered(st) else done
         table.add_row(escape(_fit(st.context, name_width)), reach, " ".join(strip), done, escape(_where(st)))
     return table
 
@@ -107,7 +108,14 @@ def _fit(name: str, width: int) -> str:
     return name if len(name) <= width else "…" + name[-(width - 1):]
 
 
+def _unanswered(st) -> bool:
+    """`status --watch` before a cluster's first answer: its row holds only queued cells."""
+    return bool(st.cells) and all(c.state == "queued" for c in st.cells)
+
+
 def _where(st) -> str:
+    if _unanswered(st):
+        return "checking…"
     if not st.reachable:
         return "unreachable (see below)"
     if st.stuck_on:
