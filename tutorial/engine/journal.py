@@ -15,14 +15,14 @@ import json
 import logging
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from tutorial.engine.journalcheck import (BASELINE_KEY, FORMAT, OWNER_ANNOTATION, STEP_PREFIX, JournalInvalid,
                                           baseline_from, check_baseline, check_data)
-from tutorial.instructor.kubeapi import Kube, ObjRef, Seen
+from tutorial.engine.snapshot import CLUSTER_KINDS, NAMESPACED_KINDS, Snapshot, snapshot  # noqa: F401 - re-exported
+from tutorial.instructor.kubeapi import Kube, ObjRef
 from tutorial.instructor.stepscope import changes_cluster, interest, namespaces_of
 
 LOG = logging.getLogger("tutorial.engine.journal")
@@ -30,38 +30,6 @@ LOG = logging.getLogger("tutorial.engine.journal")
 JOURNAL_NAMESPACE = "kube-system"
 JOURNAL_NAME = "gateway-tutorial-journal"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gateway-tutorial"}
-
-# Kinds whose new objects a step may leave behind; kinds a cluster does not serve are skipped.
-CLUSTER_KINDS = [
-    ("v1", "Namespace"),
-    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
-    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
-    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
-    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
-    ("gateway.networking.k8s.io/v1", "GatewayClass"),
-]
-NAMESPACED_KINDS = [
-    ("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"), ("apps/v1", "StatefulSet"),
-    ("v1", "Service"), ("v1", "ServiceAccount"), ("v1", "ConfigMap"), ("v1", "Secret"),
-    ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "RoleBinding"),
-    ("policy/v1", "PodDisruptionBudget"), ("autoscaling/v2", "HorizontalPodAutoscaler"),
-    ("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
-    ("gateway.networking.k8s.io/v1", "GRPCRoute"), ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
-]
-LIST_WORKERS = 8
-
-
-@dataclass
-class Snapshot:
-    """Objects of interest at one moment, and the Helm releases (namespace/name -> status)."""
-
-    objects: dict[str, Seen] = field(default_factory=dict)
-    releases: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def namespaces(self) -> set[str]:
-        return {s.ref.name for s in self.objects.values() if s.ref.kind == "Namespace"}
 
 
 @dataclass
@@ -173,58 +141,6 @@ class Journal:
         return True
 
 
-# -- snapshots --------------------------------------------------------------------------------
-
-def snapshot(kube: Kube, namespaces: set[str], before: Snapshot | None = None) -> Snapshot:
-    """Cluster-scoped kinds, namespaced kinds in `namespaces`, and every Helm release.
-
-    Namespaces are listed first: a namespace that does not exist holds nothing, so its 15
-    namespaced lists are not sent (before a step that creates istio-system, say). After a step
-    (`before` given), a namespace the step created is not looked into either: what it holds goes
-    with it (diff), so those lists would be read for nothing. Each list is a round trip to a
-    possibly remote API server and CPU on both sides, on every step of every cluster.
-    """
-    served = _served(kube)
-    with ThreadPoolExecutor(max_workers=LIST_WORKERS, thread_name_prefix="journal") as pool:
-        first = pool.map(lambda job: kube.list_meta(*job),
-                         [(av, kind, None) for av, kind in CLUSTER_KINDS if served(av)])
-        secrets = pool.submit(kube.list_meta, "v1", "Secret", None, label_selector="owner=helm")
-        results = list(first)
-        existing = {s.ref.name for s in results[0]} if CLUSTER_KINDS[0][1] == "Namespace" else set(namespaces)
-        if before is not None and CLUSTER_KINDS[0][1] == "Namespace":
-            existing &= before.namespaces
-        jobs = [(av, kind, ns) for ns in sorted(namespaces & existing) for av, kind in NAMESPACED_KINDS if served(av)]
-        results += pool.map(lambda job: kube.list_meta(*job), jobs)
-        secrets = secrets.result()
-    snap = Snapshot()
-    for seen_list in results:
-        for seen in seen_list:
-            if seen.labels.get("owner") == "helm" and seen.ref.kind == "Secret":
-                continue  # Helm's release records are accounted for as releases
-            snap.objects[seen.ref.key] = seen
-    for seen in secrets:
-        name, status = seen.labels.get("name"), seen.labels.get("status", "")
-        if name:
-            key = f"{seen.ref.namespace}/{name}"
-            if status == "deployed" or key not in snap.releases:
-                snap.releases[key] = status
-    return snap
-
-
-def _served(kube: Kube):
-    """served(api_version) -> bool from one request for the API groups: a group the cluster does not
-    serve yet (Gateway API before its CRDs) would otherwise cost a discovery request per kind and
-    namespace in every snapshot, since a 404 is not remembered (the CRDs may come with the next step)."""
-    from tutorial.cluster.client import ClusterError
-
-    try:
-        groups = kube.client.get_json("/apis").get("groups", [])
-    except ClusterError:
-        return lambda api_version: True  # cannot tell: ask per kind, as before
-    versions = {v["groupVersion"] for g in groups for v in g.get("versions", [])}
-    return lambda api_version: api_version == "v1" or api_version in versions
-
-
 # -- the hook ---------------------------------------------------------------------------------
 
 @dataclass
@@ -234,6 +150,7 @@ class StepWatch:
     kube: Kube
     namespaces: set[str]
     before: Snapshot
+    after: Snapshot | None = None  # once recorded: what the next step of a prepare may start from
 
 
 def record_satisfied(engine, step, *, strict: bool = False) -> StepEntry | None:
@@ -250,13 +167,13 @@ def record_before_step(engine, step, *, strict: bool = False) -> StepWatch | Non
     return _before(engine, step, strict)
 
 
-def _before(engine, step, strict: bool) -> StepWatch | None:
+def _before(engine, step, strict: bool, previous: Snapshot | None = None) -> StepWatch | None:
     try:
         if not changes_cluster(engine, step):
             return None
         kube = kube_for(engine)
         namespaces = namespaces_of(engine, step)
-        return StepWatch(kube, namespaces, snapshot(kube, namespaces))
+        return StepWatch(kube, namespaces, snapshot(kube, namespaces, reuse=previous))
     except Exception as exc:  # never let bookkeeping break a learner's step
         if strict:
             raise
@@ -276,6 +193,7 @@ def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = F
     try:
         kube = watch.kube
         after = watch.before if unchanged else snapshot(kube, watch.namespaces, watch.before)
+        watch.after = after
         journal = Journal(kube)
         result: list[StepEntry] = []
 
@@ -334,8 +252,11 @@ def _active() -> set:
 
 
 @contextmanager
-def journaled(engine, step, *, strict: bool = False):
-    """`with journaled(engine, step):` around a step's commands and checks records what they created."""
+def journaled(engine, step, *, strict: bool = False, previous: Snapshot | None = None):
+    """`with journaled(engine, step):` around a step's commands and checks records what they created.
+
+    previous: the after-snapshot of the step run just before on this cluster (a fleet prepare, where
+    nothing else acts between two steps), taken as this step's before-snapshot (snapshot.py)."""
     active = _active()
     key = (id(engine), step.target)
     if key in active:
@@ -343,7 +264,7 @@ def journaled(engine, step, *, strict: bool = False):
         return
     active.add(key)
     try:
-        watch = _before(engine, step, strict)
+        watch = _before(engine, step, strict, previous)
         try:
             yield watch
         finally:

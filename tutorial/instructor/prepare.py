@@ -33,6 +33,7 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
     engine = run.engine
     pairs = engine.steps(target)
     done = Prepared(total=len(pairs))
+    previous = None  # the last journaled step's after-snapshot: the next one starts from it
     for index, (_, step) in enumerate(pairs):
         if run.cancel.is_set():
             run.state, run.detail = "cancelled", f"stopped before {step.target}"
@@ -46,9 +47,11 @@ def prepare_cluster(run: ClusterRun, target: str, on_step=None) -> Prepared:
             done.skipped.append(step.target)
             journal.record_satisfied(engine, step, strict=True)
             _local_setup(engine, step, run.cancel)
+            previous = None
             continue
-        with journal.journaled(engine, step, strict=True):
+        with journal.journaled(engine, step, strict=True, previous=previous) as watch:
             outcome = run_solve(engine, step, run.cancel)
+        previous = watch.after if watch is not None else None
         if not outcome.ok:
             done.failed_step, done.reason = step.target, explain_failure(outcome)
             run.state, run.detail = "failed", f"{step.target}: {done.reason}"
