@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import execws, lifecycle, patch, podlogs, requestcheck, resources, tables, websocket
+from tutorial.sandbox import execws, lifecycle, patch, podlogs, portforward, requestcheck, resources, tables, websocket
 from tutorial.sandbox.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.rest_write import do_patch, do_replace, prepare_new
@@ -31,6 +31,8 @@ def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
     if req.sub == "exec" and websocket.wants_upgrade(h.headers):
         return execws.serve(h, req)
+    if req.sub == "portforward" and req.rt.plural == "pods":
+        return portforward.serve(h, req)
     if req.sub in STREAMING:
         hint = ("reach a LoadBalancer Service at its EXTERNAL-IP (kubectl get svc -A) instead"
                 if req.sub in ("portforward", "proxy") else "use kubectl get, describe or logs to inspect them")
