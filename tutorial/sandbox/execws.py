@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tutorial.sandbox import websocket
 from tutorial.sandbox.apirequest import ApiError, Request, current
 from tutorial.sandbox.kubelet import exec as kexec
+from tutorial.sandbox.kubelet import shell
 
 if TYPE_CHECKING:
     from tutorial.sandbox.server import Handler
@@ -59,23 +60,27 @@ def serve(h: Handler, req: Request) -> None:
     def read_stdin() -> bytes | None:
         nonlocal stdin_open
         while stdin_open:
-            frame = websocket.read_frame(h, STDIN_WAIT)
-            if frame is None or frame[0] == 0x8:
+            message = websocket.read_message(h, STDIN_WAIT)
+            if message is None or message[0] == 0x8:
                 stdin_open = False
-            elif frame[0] in (0x1, 0x2) and frame[1][:1] == bytes([STDIN]):
-                return frame[1][1:]
-            elif frame[0] in (0x1, 0x2) and frame[1][:1] == bytes([CLOSE]):
+            elif message[0] in (0x1, 0x2) and message[1][:1] == bytes([STDIN]):
+                return message[1][1:]
+            elif message[0] in (0x1, 0x2) and message[1][:1] == bytes([CLOSE]):
                 stdin_open = False  # v5: the client closed stdin
         return None
 
-    def write_out(data: bytes) -> None:
-        websocket.send(h, STDOUT, data)
-
-    result = kexec.run(pod, container, argv, read_stdin, write_out)
-    if result.stdout and _flag(req, "stdout"):
-        websocket.send(h, STDOUT, result.stdout)
-    if result.stderr:
-        websocket.send(h, STDERR if _flag(req, "stderr") else STDOUT, result.stderr)
+    tty = _flag(req, "tty")
+    out = (lambda data: websocket.send(h, STDOUT, data)) if _flag(req, "stdout") else _drop
+    err = out if tty else ((lambda data: websocket.send(h, STDERR, data)) if _flag(req, "stderr") else _drop)
+    code = kexec.run(pod, container, argv, shell.IO(read_stdin, _nonempty(out), _nonempty(err)))
     if protocol != "channel.k8s.io":
-        websocket.send(h, ERROR, json.dumps(exit_status(argv, result.code)).encode())
+        websocket.send(h, ERROR, json.dumps(exit_status(argv, code)).encode())
     websocket.close(h)
+
+
+def _drop(data: bytes) -> None:
+    pass
+
+
+def _nonempty(write):
+    return lambda data: write(data) if data else None
