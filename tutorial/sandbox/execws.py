@@ -27,7 +27,7 @@ def _flag(req: Request, key: str) -> bool:
     return req.q(key) in ("true", "1")
 
 
-def _container(pod: dict, wanted: str) -> dict:
+def running_container(pod: dict, wanted: str) -> dict:
     containers = (pod.get("spec") or {}).get("containers") or []
     found = next((c for c in containers if c.get("name") == wanted), None) if wanted else (containers or [None])[0]
     running = {s.get("name") for s in (pod.get("status") or {}).get("containerStatuses") or []
@@ -49,7 +49,7 @@ def exit_status(argv: list[str], code: int) -> dict:
 def serve(h: Handler, req: Request) -> None:
     """Run one exec session on an upgraded connection."""
     pod = current(h, req)
-    container = _container(pod, req.q("container"))
+    container = running_container(pod, req.q("container"))
     protocol = websocket.choose_protocol(h.headers)
     if protocol is None:
         raise ApiError(400, "BadRequest", "exec over WebSockets needs a channel.k8s.io subprotocol (v4 or v5)")

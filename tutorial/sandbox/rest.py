@@ -11,7 +11,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from tutorial.sandbox import execws, lifecycle, patch, podlogs, portforward, requestcheck, resources, tables, websocket
+from tutorial.sandbox import attach, execws, lifecycle, patch, podlogs, portforward, requestcheck, resources, tables, websocket
 from tutorial.sandbox.apirequest import (ApiError, Request, accepts, current, from_store_error, object_body, out,
                                          partial)
 from tutorial.sandbox.rest_write import do_patch, do_replace, prepare_new
@@ -33,11 +33,16 @@ def dispatch(h: Handler, req: Request) -> None:
         return execws.serve(h, req)
     if req.sub == "portforward" and req.rt.plural == "pods":
         return portforward.serve(h, req)
+    if req.sub == "attach" and req.rt.plural == "pods" and (websocket.wants_upgrade(h.headers) or req.q("stdin")):
+        return attach.serve(h, req)
+    if req.sub in ("exec", "attach") and req.rt.plural == "pods":
+        raise ApiError(400, "BadRequest", f"pods/{req.sub} over SPDY is not simulated by the sandbox: it serves "
+                                          f"{req.sub} over WebSockets, which kubectl 1.32 uses unless "
+                                          "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false")
     if req.sub in STREAMING:
-        hint = ("reach a LoadBalancer Service at its EXTERNAL-IP (kubectl get svc -A) instead"
-                if req.sub in ("portforward", "proxy") else "use kubectl get, describe or logs to inspect them")
         raise ApiError(400, "BadRequest", f"{req.rt.plural}/{req.sub} is not simulated by the sandbox: it simulates "
-                                          f"its containers, so nothing runs inside them; {hint}")
+                                          "its containers, so nothing runs inside them; reach a LoadBalancer Service "
+                                          "at its EXTERNAL-IP (kubectl get svc -A), or use kubectl port-forward")
     verb = _verb(req)
     if verb not in req.rt.verbs and not req.sub:
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "

@@ -63,7 +63,11 @@ def run(files, busybox: bool, args: list[str], io: IO) -> int:
         if path.startswith("/"):
             io.err(b"tar: Removing leading `/' from member names\n" if not busybox
                    else b"tar: removing leading '/' from member names\n")
-    io.out(files.archive(found))
+    if found:
+        io.out(files.archive(found))
+    if code:
+        io.err(b"tar: Exiting with failure status due to previous errors\n" if not busybox
+               else b"tar: error exit delayed from previous errors\n")
     return code
 
 
