@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import pty
 import select
 import subprocess
 
@@ -50,6 +52,30 @@ def test_exec_sh_runs_loops_pipes_and_redirections(sandbox):  # noqa: F811
     proc = sandbox.kubectl("exec", "-i", "p", "--", "sh", input="echo one\necho two >&2\nexit 4\necho never\n",
                            check=False)
     assert (proc.returncode, proc.stdout) == (4, "one\n") and proc.stderr.startswith("two\n")
+
+
+def test_exec_it_gives_a_terminal_with_a_prompt_and_echo(sandbox):  # noqa: F811
+    _running(sandbox)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([require_kubectl(), "exec", "-it", "p", "--", "sh"], stdin=slave, stdout=slave,
+                            stderr=slave, env=kubectl_env(sandbox.home, sandbox.kubeconfig), close_fds=True)
+    os.close(slave)
+    try:
+        assert _read_until(master, b"/ # ").endswith(b"/ # ")
+        os.write(master, b"echo $GREETING\r")
+        assert _read_until(master, b"/ # ") == b"echo $GREETING\r\nhello\r\n/ # "  # echoed, run, prompt again
+        os.write(master, b"exit 3\r")
+        assert proc.wait(timeout=30) == 3
+    finally:
+        proc.kill() if proc.poll() is None else None
+        os.close(master)
+
+
+def _read_until(fd: int, end: bytes) -> bytes:
+    data = b""
+    while not data.endswith(end) and select.select([fd], [], [], 30)[0]:
+        data += os.read(fd, 1024)
+    return data
 
 
 def test_python_client_exec_as_the_e2e_suite_does(sandbox):  # noqa: F811

@@ -2,8 +2,9 @@
 
 The upgrade is accepted for a running container; the command runs through kubelet/exec.py (a
 small honest set, "not simulated by the sandbox" for the rest); stdout and stderr go out on their
-channels, then the status on the error channel (exit code in details.causes, as the kubelet sends
-it), then a close frame. SPDY (the older fallback) and attach/port-forward stay not simulated.
+channels as they are written (merged, with CR LF line ends, when a tty is asked for), then the
+status on the error channel (exit code in details.causes, as the kubelet sends it), then a close
+frame. exec over SPDY (kubectl's older fallback) is not simulated.
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ def serve(h: Handler, req: Request) -> None:
         return None
 
     tty = _flag(req, "tty")
-    out = (lambda data: websocket.send(h, STDOUT, data)) if _flag(req, "stdout") else _drop
+    out = (lambda data: websocket.send(h, STDOUT, _crlf(data) if tty else data)) if _flag(req, "stdout") else _drop
     err = out if tty else ((lambda data: websocket.send(h, STDERR, data)) if _flag(req, "stderr") else _drop)
-    code = kexec.run(pod, container, argv, shell.IO(read_stdin, _nonempty(out), _nonempty(err)))
+    code = kexec.run(pod, container, argv, shell.IO(read_stdin, _nonempty(out), _nonempty(err), tty))
     if protocol != "channel.k8s.io":
         websocket.send(h, ERROR, json.dumps(exit_status(argv, code)).encode())
     websocket.close(h)
@@ -84,3 +85,8 @@ def _drop(data: bytes) -> None:
 
 def _nonempty(write):
     return lambda data: write(data) if data else None
+
+
+def _crlf(data: bytes) -> bytes:
+    """A pty's output line ends (onlcr)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

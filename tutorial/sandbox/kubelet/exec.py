@@ -4,7 +4,8 @@ No process runs in the sandbox, so exec answers what it can know: `env`/`printen
 plus what the kubelet adds), `hostname`, `cat` of the container's files (kubelet/files.py) or of
 stdin, `echo`, `date`, `uptime`, `seq`, `pwd`, `whoami`, `ls`, `sleep N`, `test`/`[`, `true`,
 `false`, `gzip` (stdin to stdout), `wc -l/-w/-c` (of stdin), `tar cf -` / `tar xf -` (what `kubectl cp` runs), and `sh`:
-`sh -c SCRIPT`, or a shell reading commands from stdin, through the tiny sh of kubelet/shell.py.
+`sh -c SCRIPT`, a shell reading commands from stdin, or one at a terminal (kubelet/terminal.py),
+through the tiny sh of kubelet/shell.py.
 Anything else fails with exit code 127 and a message saying it is not simulated by the sandbox.
 """
 
@@ -74,6 +75,10 @@ class _Container:
         if args:
             io.err(not_simulated("sh " + " ".join(args)))
             return 127
+        if io.tty:
+            from tutorial.sandbox.kubelet import terminal
+
+            return terminal.run(sh, io, b"/ # " if self.busybox else b"# ")
         return _interactive(sh, io)
 
     def _env(self, args, io) -> int:

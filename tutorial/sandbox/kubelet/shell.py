@@ -37,6 +37,7 @@ class IO:
     read: Callable[[], bytes | None]
     out: Callable[[bytes], None]
     err: Callable[[bytes], None]
+    tty: bool = False  # a terminal is attached (kubectl exec -t): an interactive sh serves it
 
 
 @dataclass
