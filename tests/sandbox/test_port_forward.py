@@ -28,12 +28,12 @@ FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)")
 
 
 @contextmanager
-def port_forward(sb, target: str, remote: int, websockets: bool = True):
+def port_forward(sb, target: str, remote: int, websockets: bool = True, namespace: str = "default"):
     """Run `kubectl port-forward TARGET 0:REMOTE`; yield (local port, pod port, process); stop it after."""
     env = kubectl_env(sb.home, sb.kubeconfig)
     if not websockets:
         env["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false"
-    proc = subprocess.Popen([require_kubectl(), "port-forward", target, f"0:{remote}"], env=env,
+    proc = subprocess.Popen([require_kubectl(), "port-forward", "-n", namespace, target, f"0:{remote}"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -80,6 +80,16 @@ def test_kubectl_port_forward_to_a_service_picks_a_pod_and_its_target_port(sandb
         assert pod_port == 8080  # kubectl turned the Service's port into the pod's target port
         status, _, body = _get(port, "/api/list")
         assert status == 200 and {"shortcode": ":joy:", "unicode": "\U0001F602"} in json.loads(body)
+        assert _get(port, "/api/vote?choice=:doughnut:")[0] == 500
+
+
+def test_kubectl_port_forward_to_the_gateway_service_routes_as_that_gateway(blog):
+    """The learner's fallback without a load balancer: the Gateway's Envoy answers through its pod."""
+    with port_forward(blog, "svc/emojivoto-istio", 8080, namespace="istio-ingress") as (port, pod_port, _):
+        assert pod_port == 8080
+        status, headers, body = _get(port)
+        assert status == 200 and "<title>Emoji Vote</title>" in body and headers["Server"] == "istio-envoy"
+        assert "x-envoy-upstream-service-time" in {k.lower() for k in headers}
         assert _get(port, "/api/vote?choice=:doughnut:")[0] == 500
 
 

@@ -69,7 +69,7 @@ def serve(h: Handler, req: Request) -> None:
         offered = [p.strip() for p in (h.headers.get("Sec-WebSocket-Protocol") or "").split(",")]
         if TUNNEL in offered:
             websocket.accept(h, TUNNEL)
-            return _spdy(h, pod, _WsPipe(h))
+            return _spdy(h, pod, _WsPipe(h), h.api.store)
         chosen = next((p for p in CHANNEL_PROTOCOLS if p in offered), None)
         if chosen is None:
             raise ApiError(400, "BadRequest", f"port-forward over WebSockets needs the subprotocol {TUNNEL} or "
@@ -77,7 +77,7 @@ def serve(h: Handler, req: Request) -> None:
         return _channels(h, pod, req, chosen)
     if "spdy/3.1" in (h.headers.get("Upgrade") or "").lower():
         _accept_spdy(h)
-        return _spdy(h, pod, _RawPipe(h))
+        return _spdy(h, pod, _RawPipe(h), h.api.store)
     raise ApiError(400, "BadRequest", "Upgrade request required")
 
 
@@ -97,7 +97,7 @@ def _channels(h: Handler, pod: dict, req: Request, protocol: str) -> None:
         websocket.send(h, 2 * i, prefix)
         websocket.send(h, 2 * i + 1, prefix)
         try:
-            conns[i] = listeners.connect(pod, port)
+            conns[i] = listeners.connect(pod, port, h.api.store)
         except listeners.Refused as e:
             websocket.send(h, 2 * i + 1, str(e).encode())
     reader = _Reader(lambda: _ws_message(h))
@@ -175,7 +175,7 @@ class _Forward:
         self.port, self.error, self.data, self.conn = port, 0, 0, None
 
 
-def _spdy(h: Handler, pod: dict, pipe) -> None:
+def _spdy(h: Handler, pod: dict, pipe, store) -> None:
     session = spdy.Session()
     forwards: dict[str, _Forward] = {}
     by_stream: dict[int, _Forward] = {}
@@ -191,7 +191,7 @@ def _spdy(h: Handler, pod: dict, pipe) -> None:
             for frame in session.feed(data):
                 if frame.kind == spdy.GOAWAY:
                     return
-                out += _on_frame(session, pod, frame, forwards, by_stream)
+                out += _on_frame(session, (pod, store), frame, forwards, by_stream)
             if out:
                 pipe.write(out)
     except (spdy.ProtocolError, OSError):
@@ -200,11 +200,11 @@ def _spdy(h: Handler, pod: dict, pipe) -> None:
         pipe.close()
 
 
-def _on_frame(session: spdy.Session, pod: dict, frame: spdy.Frame, forwards: dict, by_stream: dict) -> bytes:
+def _on_frame(session: spdy.Session, target: tuple, frame: spdy.Frame, forwards: dict, by_stream: dict) -> bytes:
     if frame.kind == spdy.PING:
         return spdy.ping(frame.value)
     if frame.kind == spdy.SYN_STREAM:
-        return _new_stream(session, pod, frame, forwards, by_stream)
+        return _new_stream(session, target, frame, forwards, by_stream)
     fwd = by_stream.get(frame.stream)
     if fwd is None or fwd.conn is None:
         return b""
@@ -219,7 +219,7 @@ def _on_frame(session: spdy.Session, pod: dict, frame: spdy.Frame, forwards: dic
     return b""
 
 
-def _new_stream(session: spdy.Session, pod: dict, frame: spdy.Frame, forwards: dict, by_stream: dict) -> bytes:
+def _new_stream(session: spdy.Session, target: tuple, frame: spdy.Frame, forwards: dict, by_stream: dict) -> bytes:
     out = session.syn_reply(frame.stream)
     headers = frame.headers
     if not headers.get("port", "").isdigit():
@@ -232,7 +232,7 @@ def _new_stream(session: spdy.Session, pod: dict, frame: spdy.Frame, forwards: d
         fwd.data = frame.stream
     if fwd.error and fwd.data and fwd.conn is None:  # both streams are here: dial the pod's port
         try:
-            fwd.conn = listeners.connect(pod, fwd.port)
+            fwd.conn = listeners.connect(target[0], fwd.port, target[1])
         except listeners.Refused as e:
             fwd.conn = listeners.Echo()
             fwd.conn.closed = True

@@ -3,7 +3,8 @@
 No process runs in the sandbox, so a connection to a pod's port reaches a model of the program:
 - known applications on their real ports: nginx (80, its welcome page and 404 page), httpd (80),
   Emojivoto's web app (WEB_PORT, default 8080; the same answers the gateway data plane gives),
-  the Gateway API echo server (echo-basic, 3000; JSON naming this pod);
+  the Gateway API echo server (echo-basic, 3000; JSON naming this pod), and an Istio gateway's
+  Envoy (each HTTP listener port of its Gateway, routed by istio/envoy.py as that Gateway);
 - a program the sandbox does not know listens on the ports its spec names (containerPort, a
   tcpSocket/httpGet probe, a port number on its command line); raw bytes sent there are echoed
   back, and an HTTP request gets a 501 saying the program is not simulated by the sandbox;
@@ -50,6 +51,7 @@ HTTPD_INDEX = "<html><body><h1>It works!</h1></body></html>\n"
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Not Allowed", 500: "Internal Server Error",
             501: "Not Implemented"}
 _PORT_ARG = re.compile(r"^\d{2,5}$")
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 
 
 class Refused(Exception):
@@ -109,10 +111,12 @@ class Http(Connection):
             self.log(method, target, status, len(body.encode() if isinstance(body, str) else body), headers)
         return self._response(status, ctype, body, close, head=method == "HEAD")
 
-    def _response(self, status: int, ctype: str, body: str | bytes, close: bool, head: bool = False) -> bytes:
+    def _response(self, status: int, ctype: str | list, body: str | bytes, close: bool, head: bool = False) -> bytes:
+        """ctype is a Content-Type, or the program's own header list."""
         payload = body.encode() if isinstance(body, str) else body
+        own = [f"{k}: {v}" for k, v in ctype] if isinstance(ctype, list) else [f"Content-Type: {ctype}"]
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}", f"Server: {self.server}" if self.server else "",
-                 f"Date: {formatdate(usegmt=True)}", f"Content-Type: {ctype}", f"Content-Length: {len(payload)}",
+                 f"Date: {formatdate(usegmt=True)}", *own, f"Content-Length: {len(payload)}",
                  f"Connection: {'close' if close else 'keep-alive'}"]
         return ("\r\n".join(line for line in lines if line) + "\r\n\r\n").encode() + (b"" if head else payload)
 
@@ -175,14 +179,43 @@ def _echo(pod: dict, port: int):
     return app
 
 
+def _gateway(store, pod: dict) -> dict[int, object]:
+    """An Istio gateway pod: its Envoy answers on the Gateway's HTTP listener ports, as that Gateway."""
+    from tutorial.sandbox.istio import binding
+    from tutorial.sandbox.istio.model import World
+
+    ns = pod["metadata"].get("namespace", "default")
+    name = (pod["metadata"].get("labels") or {}).get(GATEWAY_NAME_LABEL, "")
+    gateway = World.from_store(store).gateway(ns, name) if store is not None else None
+    ports = {lst.port for lst in binding.listeners_of(gateway or {}) if lst.protocol in ("HTTP", "HTTPS")}
+    return {port: (lambda port=port: Http(_envoy(store, ns, name, port), "istio-envoy")) for port in ports}
+
+
+def _envoy(store, ns: str, name: str, port: int):
+    def app(method: str, target: str, headers: dict) -> tuple[int, list, bytes]:
+        from tutorial.sandbox.istio import envoy
+        from tutorial.sandbox.istio.model import World
+
+        world = World.from_store(store, with_pods=True)
+        gateway = world.gateway(ns, name)
+        if gateway is None:
+            return 404, [("content-type", "text/plain")], b""
+        request = envoy.Request(method, target, list(headers.items()), port=port, client="127.0.0.1")
+        response = envoy.handle(world, "", port, request, gateway=gateway)
+        return response.status, list(response.headers), response.body
+    return app
+
+
 def _env(container: dict, name: str, default: str) -> str:
     return next((str(e.get("value")) for e in container.get("env") or [] if e.get("name") == name), default)
 
 
-def _known(pod: dict, container: dict) -> dict[int, Connection.__class__] | None:
+def _known(pod: dict, container: dict, store=None) -> dict[int, Connection.__class__] | None:
     """port -> connection factory for the applications the sandbox models, None for any other image."""
     image = container.get("image", "")
     _, path, tag = reference(image)
+    if path.endswith("/proxyv2") and GATEWAY_NAME_LABEL in (pod["metadata"].get("labels") or {}):
+        return _gateway(store, pod)
     if path.endswith("nginx"):
         version = tag if tag[:1].isdigit() else "1.27.3"
         return {80: lambda: Http(_nginx(version), f"nginx/{version}", _access_log(pod))}
@@ -210,10 +243,10 @@ def named_ports(container: dict) -> set[int]:
     return ports
 
 
-def connect(pod: dict, port: int) -> Connection:
+def connect(pod: dict, port: int, store=None) -> Connection:
     """A connection to localhost:port in the pod's network namespace, or Refused with the runtime's words."""
     for container in (pod.get("spec") or {}).get("containers") or []:
-        known = _known(pod, container)
+        known = _known(pod, container, store)
         if known is not None and port in known:
             return known[port]()
         if known is None and port in named_ports(container):
