@@ -160,3 +160,24 @@ def test_run_rm_it_falls_back_and_cleans_up(sandbox):  # noqa: F811
     proc = sandbox.kubectl("run", "tmp", "--rm", "-it", "--image=busybox:1.36", "--restart=Never", "--", "sh")
     assert f"pods/attach with stdin is {NOT_SIMULATED}" in proc.stderr
     assert 'pod "tmp" deleted' in proc.stdout
+
+
+def test_curl_and_wget_reach_in_cluster_services_through_the_simulated_network(sandbox):  # noqa: F811
+    _running(sandbox)
+    sandbox.kubectl("create", "namespace", "site")
+    sandbox.kubectl("-n", "site", "run", "web", "--image=nginx:1.27", "--labels=app=web")
+    sandbox.kubectl("-n", "site", "expose", "pod", "web", "--port=8000", "--target-port=80")
+    sandbox.wait("-n", "site", "--for=condition=Ready", "pod/web")
+    page = sandbox.kubectl("exec", "p", "--", "wget", "-qO-", "http://web.site:8000/").stdout
+    assert "<h1>Welcome to nginx!</h1>" in page
+    code = sandbox.kubectl("exec", "p", "--", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                           "web.site.svc.cluster.local:8000/missing").stdout
+    assert code == "404"
+    head = sandbox.kubectl("exec", "p", "--", "curl", "-sI", "web.site:8000").stdout
+    assert head.startswith("HTTP/1.1 200 OK\n") and "Server: nginx/1.27\n" in head  # text mode: CR LF read as LF
+    proc = sandbox.kubectl("exec", "p", "--", "curl", "-sS", "web:8000", check=False)  # not in this namespace
+    assert proc.returncode == 6 and "Could not resolve host: web" in proc.stderr
+    proc = sandbox.kubectl("exec", "p", "--", "curl", "-sS", "web.site:9999", check=False)
+    assert proc.returncode == 7 and "Failed to connect to web.site port 9999" in proc.stderr
+    proc = sandbox.kubectl("exec", "p", "--", "curl", "-sS", "https://example.com", check=False)
+    assert proc.returncode == 1 and f"https is {NOT_SIMULATED}" in proc.stderr

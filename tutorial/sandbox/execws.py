@@ -73,7 +73,8 @@ def serve(h: Handler, req: Request) -> None:
     tty = _flag(req, "tty")
     out = (lambda data: websocket.send(h, STDOUT, _crlf(data) if tty else data)) if _flag(req, "stdout") else _drop
     err = out if tty else ((lambda data: websocket.send(h, STDERR, data)) if _flag(req, "stderr") else _drop)
-    code = kexec.run(pod, container, argv, shell.IO(read_stdin, _nonempty(out), _nonempty(err), tty))
+    code = kexec.run(pod, container, argv, shell.IO(read_stdin, _nonempty(out), _nonempty(err), tty),
+                     h.api.store)
     if protocol != "channel.k8s.io":
         websocket.send(h, ERROR, json.dumps(exit_status(argv, code)).encode())
     websocket.close(h)

@@ -3,7 +3,8 @@
 No process runs in the sandbox, so exec answers what it can know: `env`/`printenv` (the pod's env
 plus what the kubelet adds), `hostname`, `cat` of the container's files (kubelet/files.py) or of
 stdin, `echo`, `date`, `uptime`, `seq`, `pwd`, `whoami`, `ls`, `sleep N`, `test`/`[`, `true`,
-`false`, `gzip` (stdin to stdout), `wc -l/-w/-c` (of stdin), `tar cf -` / `tar xf -` (what `kubectl cp` runs), and `sh`:
+`false`, `gzip` (stdin to stdout), `wc -l/-w/-c` (of stdin), `curl`/`wget` to in-cluster
+Services and pods (kubelet/curl.py), `tar cf -` / `tar xf -` (what `kubectl cp` runs), and `sh`:
 `sh -c SCRIPT`, a shell reading commands from stdin, or one at a terminal (kubelet/terminal.py),
 through the tiny sh of kubelet/shell.py.
 Anything else fails with exit code 127 and a message saying it is not simulated by the sandbox.
@@ -22,10 +23,10 @@ from tutorial.sandbox.kubelet.files import ROOT_DIRS, Files
 from tutorial.sandbox.kubelet.images import reference
 
 SIMULATED = ("env, printenv, hostname, cat, echo, date, uptime, seq, pwd, whoami, ls, sleep, test, true, false, "
-             "gzip, wc, tar, exit, and sh scripts of those (pipes, redirections, for loops)")
+             "gzip, wc, tar, curl and wget to in-cluster Services, exit, and sh scripts of those (pipes, redirections, for loops)")
 SHELLS = ("sh", "bash", "ash")
 COMMANDS = {"env", "printenv", "true", "false", "pwd", "whoami", "hostname", "echo", "date", "uptime", "seq",
-            "sleep", "ls", "cat", "test", "[", "gzip", "tar", "wc"}
+            "sleep", "ls", "cat", "test", "[", "gzip", "tar", "wc", "curl", "wget"}
 BOOTED = time.time()  # the simulated node came up with the sandbox
 
 
@@ -43,9 +44,9 @@ def environment(pod: dict, container: dict) -> list[tuple[str, str]]:
     return env
 
 
-def run(pod: dict, container: dict, argv: list[str], io: shell.IO) -> int:
+def run(pod: dict, container: dict, argv: list[str], io: shell.IO, store=None) -> int:
     """Run argv as the sandbox can, streaming output through io; the exit code."""
-    return _Container(pod, container).command(argv, io)
+    return _Container(pod, container, store).command(argv, io)
 
 
 def not_simulated(command: str) -> bytes:
@@ -53,8 +54,8 @@ def not_simulated(command: str) -> bytes:
 
 
 class _Container:
-    def __init__(self, pod: dict, container: dict) -> None:
-        self.pod, self.container = pod, container
+    def __init__(self, pod: dict, container: dict, store=None) -> None:
+        self.pod, self.container, self.store = pod, container, store
         self.files = Files(pod, container)
         self.busybox = any(k in reference(container.get("image", ""))[1] for k in ("busybox", "alpine"))
 
@@ -217,6 +218,16 @@ class _Container:
         wanted = [counts[a] for a in ("-l", "-w", "-c") if a in args] or [counts["-l"], counts["-w"], counts["-c"]]
         io.out((" ".join(f"{n:7d}" if len(wanted) > 1 else str(n) for n in wanted) + "\n").encode())
         return 0
+
+    def _curl(self, args, io) -> int:
+        from tutorial.sandbox.kubelet import curl
+
+        return curl.curl(self.store, self.pod, args, io)
+
+    def _wget(self, args, io) -> int:
+        from tutorial.sandbox.kubelet import curl
+
+        return curl.wget(self.store, self.pod, args, io)
 
     def _tar(self, args, io) -> int:
         from tutorial.sandbox.kubelet import tarcmd
