@@ -14,7 +14,7 @@ from tutorial.engine.target import ClusterTarget
 from tutorial.lessons import load_lessons
 from tutorial.paths import assets_dir, lessons_dir
 from tutorial.sandbox.cluster import SandboxCluster, pick_lb_address
-from tutorial.sandbox.runtime import SandboxSettings
+from tutorial.sandbox.controllers.runtime import SandboxSettings
 
 
 def require_kubectl() -> None:

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.faults import FaultSet
-from tutorial.sandbox.runtime import ControllerRuntime, SandboxSettings
+from tutorial.sandbox.controllers.runtime import ControllerRuntime, SandboxSettings
 
 LOG = logging.getLogger("tutorial.sandbox.cluster")
 
@@ -47,8 +47,8 @@ class SandboxCluster:
                  settings: SandboxSettings | None = None,
                  faults: FaultSet | Iterable[str] | None = None,
                  controllers: list[type] | None = None, token: str | None = None) -> None:
-        from tutorial.sandbox.resources import Registry
-        from tutorial.sandbox.store import Store
+        from tutorial.sandbox.api.resources import Registry
+        from tutorial.sandbox.storage.store import Store
 
         from tutorial.sandbox.kubeconfig import new_token
 
@@ -144,7 +144,7 @@ class SandboxCluster:
 
     # ---- internals ----
     def _load_state(self) -> None:
-        from tutorial.sandbox.persist import Persister
+        from tutorial.sandbox.storage.persist import Persister
 
         self.persister = Persister(self.store, self.state_path)
         notice = self.persister.load()
@@ -154,7 +154,7 @@ class SandboxCluster:
         self.persister.start()
 
     def _start_server(self) -> None:
-        from tutorial.sandbox.server import ApiServer
+        from tutorial.sandbox.api.server import ApiServer
 
         with self._lock:
             if self.server is not None:

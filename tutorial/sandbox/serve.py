@@ -15,7 +15,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.sandbox import addresses, kubeconfig
+from tutorial.sandbox.dataplane import addresses
+
+from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.cluster import SandboxCluster, SandboxError
 from tutorial.sandbox.faults import FaultSet
 

@@ -269,7 +269,7 @@ def refused_message(pod: dict, port: int) -> str:
 def _access_log(pod: dict):
     """nginx writes one line per request to its stdout (combined format); port-forward comes from 127.0.0.1."""
     def log(method: str, target: str, status: int, size: int, headers: dict) -> None:
-        from tutorial.sandbox import servedlogs
+        from tutorial.sandbox.kubelet import servedlogs
 
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
         agent = headers.get("user-agent", "-")

@@ -1,0 +1,154 @@
+"""A CRD's `x-kubernetes-validations` rules, evaluated over an object the way the API server does.
+
+Each rule runs with `self` bound to the value at the schema node that carries it. Transition
+rules (those that mention `oldSelf`) run only on an update where the old value can be correlated
+(object properties, map values, items of `x-kubernetes-list-type: map` lists by their keys), unless
+the rule sets `optionalOldSelf`. A failed rule becomes a cause in the API server's words:
+`spec.rules[0]: Invalid value: "object": <message>` (message, messageExpression, or
+`failed rule: <rule>`; `reason` and `fieldPath` honoured).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tutorial.sandbox.api.validation.celengine import CelError, CelUnsupported, escape, evaluate, optional
+
+Cause = tuple[str, str]
+_ABSENT = object()
+_OLD_SELF = re.compile(r"\boldSelf\b")
+
+
+def to_cel(value: Any, schema: dict) -> Any:
+    """The value as a rule sees it: object property names escaped, map keys left alone."""
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        if props is not None:
+            return {escape(k): to_cel(v, props.get(k) or {}) for k, v in value.items()}
+        extra = schema.get("additionalProperties")
+        sub = extra if isinstance(extra, dict) else {}
+        return {k: to_cel(v, sub) for k, v in value.items()}
+    if isinstance(value, list):
+        sub = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return [to_cel(v, sub) for v in value]
+    return value
+
+
+def _type_name(schema: dict, value: Any) -> str:
+    if schema.get("type"):
+        return schema["type"]
+    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "string"
+
+
+def _cause(path: str, schema: dict, value: Any, rule: dict, message: str) -> Cause:
+    field = (path + rule["fieldPath"]) if rule.get("fieldPath") else path
+    reason = rule.get("reason") or "FieldValueInvalid"
+    if reason == "FieldValueForbidden":
+        return field, f"Forbidden: {message}"
+    if reason == "FieldValueRequired":
+        return field, f"Required value: {message}"
+    if reason == "FieldValueDuplicate":
+        return field, f'Duplicate value: "{_type_name(schema, value)}"'
+    return field, f'Invalid value: "{_type_name(schema, value)}": {message}'
+
+
+def _message(rule: dict, variables: dict) -> str:
+    if rule.get("messageExpression"):
+        try:
+            text = evaluate(rule["messageExpression"], variables)
+            if isinstance(text, str) and text.strip():
+                return text
+        except CelError:
+            pass  # the API server falls back to the static message too
+    return rule.get("message") or f"failed rule: {rule['rule']}"
+
+
+def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None) -> list[Cause]:
+    causes: list[Cause] = []
+    for rule in schema.get("x-kubernetes-validations") or []:
+        text = rule.get("rule", "")
+        transition = bool(_OLD_SELF.search(text))
+        if not transition and old is not _ABSENT and old == value:
+            continue  # validation ratcheting (on in v1.32): an unchanged value keeps passing
+        variables = {"self": to_cel(value, schema)}
+        if transition:
+            if rule.get("optionalOldSelf"):
+                variables["oldSelf"] = optional(None if old is _ABSENT else to_cel(old, schema))
+            elif old is _ABSENT:
+                continue
+            else:
+                variables["oldSelf"] = to_cel(old, schema)
+        try:
+            ok = evaluate(text, variables)
+        except CelUnsupported as e:
+            if notes is not None:
+                notes.append(f"x-kubernetes-validations rule at {path} was not checked: {e} "
+                             "(not simulated by the sandbox's CEL engine)")
+            continue
+        except CelError as e:
+            causes.append(_cause(path, schema, value, {}, f"{e} evaluating rule: {text}"))
+            continue
+        if ok is not True:
+            causes.append(_cause(path, schema, value, rule, _message(rule, variables)))
+    return causes
+
+
+def _list_key(item: Any, keys: list[str]) -> tuple | None:
+    if not isinstance(item, dict):
+        return None
+    return tuple(item.get(k) for k in keys)
+
+
+def _old_items(schema: dict, old: Any) -> dict | None:
+    """Old items of a list-type=map list by key, for correlating transition rules; None otherwise."""
+    keys = schema.get("x-kubernetes-list-map-keys")
+    if schema.get("x-kubernetes-list-type") != "map" or not keys or not isinstance(old, list):
+        return None
+    return {_list_key(item, keys): item for item in old}
+
+
+def _children(schema: dict, value: Any, old: Any, path: str, notes: list | None) -> list[Cause]:
+    causes: list[Cause] = []
+    if isinstance(value, dict):
+        props = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        old_map = old if isinstance(old, dict) else {}
+        for key, sub in value.items():
+            node = props.get(key)
+            if node is not None:
+                if not path and key == "metadata":
+                    continue
+                causes += check(node, sub, old_map.get(key, _ABSENT), f"{path}.{key}" if path else key, notes)
+            elif isinstance(extra, dict):
+                causes += check(extra, sub, old_map.get(key, _ABSENT), f"{path}[{key}]", notes)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        olds = _old_items(schema, old)
+        keys = schema.get("x-kubernetes-list-map-keys") or []
+        for n, item in enumerate(value):
+            before = olds.get(_list_key(item, keys), _ABSENT) if olds is not None else _ABSENT
+            causes += check(schema["items"], item, before, f"{path}[{n}]", notes)
+    return causes
+
+
+def check(schema: dict, value: Any, old: Any = _ABSENT, path: str = "", notes: list | None = None) -> list[Cause]:
+    """Causes for every failing rule in schema over value (old is the stored value, or absent);
+    rules the engine cannot run are skipped with a line in notes (a Warning header)."""
+    if value is None or not isinstance(schema, dict):
+        return []
+    return _run_rules(schema, value, old, path or "<root>", notes) + _children(schema, value, old, path, notes)
+
+
+def check_object(schema: dict, obj: dict, old: dict | None, notes: list | None = None) -> list[Cause]:
+    """Causes for a whole custom object against its version's openAPIV3Schema."""
+    return check(schema, obj, old if old is not None else _ABSENT, "", notes)
+
+
+def has_rules(schema: Any) -> bool:
+    """True when any node of schema carries x-kubernetes-validations (cheap skip for plain CRDs)."""
+    if not isinstance(schema, dict):
+        return False
+    if schema.get("x-kubernetes-validations"):
+        return True
+    subs = list((schema.get("properties") or {}).values()) + [schema.get("items"), schema.get("additionalProperties")]
+    return any(has_rules(s) for s in subs)
