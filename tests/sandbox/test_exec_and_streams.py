@@ -17,7 +17,7 @@ import select
 import subprocess
 
 import pytest
-from cluster_fixtures import kubectl_env, require_kubectl, sandbox  # noqa: F401 - the fixture
+from cluster_fixtures import http_get, kubectl_env, port_forward, require_kubectl, sandbox  # noqa: F401 - the fixture
 
 NOT_SIMULATED = "not simulated by the sandbox"
 
@@ -112,8 +112,6 @@ def test_python_client_exec_as_the_e2e_suite_does(sandbox):  # noqa: F811
 
 
 def test_attach_streams_what_the_container_writes_from_then_on(sandbox):  # noqa: F811
-    from test_port_forward import _get, port_forward
-
     sandbox.kubectl("run", "web", "--image=nginx:1.27")
     sandbox.wait("--for=condition=Ready", "pod/web")
     attach = subprocess.Popen([require_kubectl(), "attach", "web"], env=kubectl_env(sandbox.home, sandbox.kubeconfig),
@@ -122,7 +120,7 @@ def test_attach_streams_what_the_container_writes_from_then_on(sandbox):  # noqa
     try:
         with port_forward(sandbox, "pod/web", 80) as (port, _, _):
             for _ in range(40):  # attach shows only what is written once it is connected: ask until it shows
-                assert _get(port, "/from-attach")[0] == 404
+                assert http_get(port, "/from-attach")[0] == 404
                 if select.select([attach.stdout], [], [], 0.5)[0]:
                     line = attach.stdout.readline()
                     break

@@ -9,49 +9,17 @@ listens on gets containerd's "connection refused" as on a real node.
 from __future__ import annotations
 
 import json
-import re
 import select
-import subprocess
 import time
 import urllib.error
-import urllib.request
-from contextlib import contextmanager
 
 import pytest
-from cluster_fixtures import deployment_yaml, kubectl_env, require_kubectl, sandbox  # noqa: F401 - the fixture
+from cluster_fixtures import deployment_yaml, port_forward, sandbox  # noqa: F401 - the fixture
+from cluster_fixtures import http_get as _get
 
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client, config  # noqa: E402
 from kubernetes.stream import portforward  # noqa: E402
-
-FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)")
-
-
-@contextmanager
-def port_forward(sb, target: str, remote: int, websockets: bool = True, namespace: str = "default"):
-    """Run `kubectl port-forward TARGET 0:REMOTE`; yield (local port, pod port, process); stop it after."""
-    env = kubectl_env(sb.home, sb.kubeconfig)
-    if not websockets:
-        env["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false"
-    proc = subprocess.Popen([require_kubectl(), "port-forward", "-n", namespace, target, f"0:{remote}"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        match = FORWARDING.search(line)
-        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
-        yield int(match.group(1)), int(match.group(2)), proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _get(port: int, path: str = "/"):
-    """(status, headers, body) of a plain HTTP GET through the forwarded port."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
 
 
 def _nginx(sb) -> None:
