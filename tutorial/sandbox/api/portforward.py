@@ -141,10 +141,10 @@ class _RawPipe:
         self.h = h
 
     def read(self) -> bytes | None:
-        self.h.connection.settimeout(None)
         try:
+            self.h.connection.settimeout(None)
             return self.h.rfile.read1(65536) or None
-        except OSError:
+        except (OSError, ValueError):  # closed, reset, or the session already hung up
             return None
 
     def write(self, data: bytes) -> None:

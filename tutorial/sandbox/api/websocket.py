@@ -102,8 +102,8 @@ def read_frame(h, timeout: float) -> tuple[int, bytes] | None:
 def _read(h, timeout: float | None) -> tuple[bool, int, bytes] | None:
     """One frame; a timeout ends the connection's reading for good (the socket file refuses more)."""
     conn: socket.socket = h.connection
-    conn.settimeout(timeout)
     try:
+        conn.settimeout(timeout)
         head = h.rfile.read(2)
         if len(head) < 2:
             return None
@@ -115,10 +115,13 @@ def _read(h, timeout: float | None) -> tuple[bool, int, bytes] | None:
         mask = h.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
         data = h.rfile.read(length)
         return bool(head[0] & 0x80), opcode, _unmask(data, mask)
-    except (OSError, struct.error):
+    except (OSError, ValueError, struct.error):  # closed, reset, or the session already hung up
         return None
     finally:
-        conn.settimeout(None)
+        try:
+            conn.settimeout(None)
+        except OSError:
+            pass
 
 
 def _unmask(data: bytes, mask: bytes) -> bytes:
