@@ -81,12 +81,16 @@ def serve(h: Handler, req: Request) -> None:
 # --- WebSocket channels (the kubernetes python client) ---------------------------------------------
 
 def _channels(h: Handler, pod: dict, req: Request, protocol: str) -> None:
-    try:
-        ports = [int(p) for p in ",".join(req.query.get("ports") or []).split(",") if p.strip()]
-    except ValueError:
-        raise ApiError(400, "BadRequest", "ports must be port numbers") from None
+    ports = []
+    for text in (p.strip() for p in ",".join(req.query.get("ports") or []).split(",") if p.strip()):
+        if not text.isdigit() or int(text) > 65535:  # the kubelet's words (portforward.parsePortForwardRequest)
+            raise ApiError(400, "BadRequest", f'unable to parse "{text}" as a port: strconv.ParseUint: parsing '
+                                              f'"{text}": invalid syntax')
+        if int(text) == 0:
+            raise ApiError(400, "BadRequest", f'port "{text}" must be > 0')
+        ports.append(int(text))
     if not ports:
-        raise ApiError(400, "BadRequest", "query parameter \"port\" is required")
+        raise ApiError(400, "BadRequest", 'query parameter "port" is required')
     websocket.accept(h, protocol)
     conns: dict[int, listeners.Connection] = {}
     for i, port in enumerate(ports):

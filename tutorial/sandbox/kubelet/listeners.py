@@ -188,7 +188,13 @@ def _gateway(store, pod: dict) -> dict[int, object]:
     name = (pod["metadata"].get("labels") or {}).get(GATEWAY_NAME_LABEL, "")
     gateway = World.from_store(store).gateway(ns, name) if store is not None else None
     ports = {lst.port for lst in binding.listeners_of(gateway or {}) if lst.protocol in ("HTTP", "HTTPS")}
-    return {port: (lambda port=port: Http(_envoy(store, ns, name, port), "istio-envoy")) for port in ports}
+    out = {port: (lambda port=port: Http(_envoy(store, ns, name, port), "istio-envoy")) for port in ports}
+    out.setdefault(15021, lambda: Http(_status_port, "envoy"))  # the readiness probe's port
+    return out
+
+
+def _status_port(method: str, target: str, headers: dict) -> tuple[int, str, str]:
+    return (200, "text/plain", "") if target.split("?")[0] == "/healthz/ready" else (404, "text/plain", "")
 
 
 def _envoy(store, ns: str, name: str, port: int):
