@@ -179,3 +179,23 @@ def test_curl_and_wget_reach_in_cluster_services_through_the_simulated_network(s
     assert proc.returncode == 7 and "Failed to connect to web.site port 9999" in proc.stderr
     proc = sandbox.kubectl("exec", "p", "--", "curl", "-sS", "https://example.com", check=False)
     assert proc.returncode == 1 and f"https is {NOT_SIMULATED}" in proc.stderr
+
+
+def test_exec_cp_and_attach_over_spdy_as_older_kubectl_speaks(sandbox, tmp_path):  # noqa: F811
+    """KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false: kubectl 1.32 speaks SPDY, as kubectl before 1.30 does by default."""
+    env = {**kubectl_env(sandbox.home, sandbox.kubeconfig), "KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"}
+
+    def kubectl(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([require_kubectl(), *args], input=input, capture_output=True, text=True, env=env,
+                              timeout=60)
+
+    _running(sandbox)
+    proc = kubectl("exec", "p", "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (proc.returncode, proc.stdout) == (3, "out\n") and proc.stderr.startswith("err\n")
+    assert "command terminated with exit code 3" in proc.stderr
+    assert kubectl("exec", "-i", "p", "--", "cat", input="over spdy\n").stdout == "over spdy\n"
+    (tmp_path / "up.txt").write_text("uploaded\n")
+    assert kubectl("cp", str(tmp_path / "up.txt"), "p:/tmp/up.txt").returncode == 0
+    assert kubectl("exec", "p", "--", "cat", "/tmp/up.txt").stdout == "uploaded\n"
+    proc = kubectl("attach", "-i", "p")
+    assert proc.returncode == 1 and f"pods/attach with stdin is {NOT_SIMULATED}" in proc.stderr

@@ -49,8 +49,6 @@ def test_kubectl_port_forward_to_a_service_picks_a_pod_and_its_target_port(sandb
         status, _, body = _get(port, "/api/list")
         assert status == 200 and {"shortcode": ":joy:", "unicode": "\U0001F602"} in json.loads(body)
         assert _get(port, "/api/vote?choice=:doughnut:")[0] == 500
-    with port_forward(blog, "svc/emojivoto-istio", 15021, namespace="istio-ingress") as (port, _, _):
-        assert _get(port, "/healthz/ready")[0] == 200  # what its readiness probe asks
 
 
 def test_kubectl_port_forward_to_the_gateway_service_routes_as_that_gateway(blog):
@@ -61,6 +59,8 @@ def test_kubectl_port_forward_to_the_gateway_service_routes_as_that_gateway(blog
         assert status == 200 and "<title>Emoji Vote</title>" in body and headers["Server"] == "istio-envoy"
         assert "x-envoy-upstream-service-time" in {k.lower() for k in headers}
         assert _get(port, "/api/vote?choice=:doughnut:")[0] == 500
+    with port_forward(blog, "svc/emojivoto-istio", 15021, namespace="istio-ingress") as (port, _, _):
+        assert _get(port, "/healthz/ready")[0] == 200  # what its readiness probe asks
 
 
 def test_a_closed_port_is_refused_as_containerd_words_it(sandbox):  # noqa: F811

@@ -1,4 +1,5 @@
-"""pods/attach over WebSockets: the container's output from the moment kubectl attaches.
+"""pods/attach over WebSockets (or SPDY, see spdystreams.py): the container's output from the moment
+kubectl attaches.
 
 A real attach connects to the main process's stdio. The sandbox runs no process, so attach
 streams what the container writes from now on - the same lines `kubectl logs -f` shows (nginx
@@ -14,10 +15,11 @@ import json
 import threading
 import time
 
-from tutorial.sandbox.api import execws, podlogs, websocket
+from tutorial.sandbox.api import execws, podlogs, spdystreams, websocket
 from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, current
 
 POLL = 0.25  # seconds between looks for new output
+SUCCESS = json.dumps({"metadata": {}, "status": "Success"}).encode()
 
 
 def serve(h: Handler, req: Request) -> None:
@@ -27,12 +29,30 @@ def serve(h: Handler, req: Request) -> None:
         raise ApiError(400, "BadRequest", "pods/attach with stdin is not simulated by the sandbox: nothing reads a "
                                           "simulated container's stdin; `kubectl attach` without -i shows its output, "
                                           "`kubectl exec -i` runs commands")
+    if spdystreams.wants(h):
+        return _serve_spdy(h, req, pod, container)
     protocol = websocket.choose_protocol(h.headers)
     if protocol is None:
         raise ApiError(400, "BadRequest", "attach over WebSockets needs a channel.k8s.io subprotocol (v4 or v5)")
     websocket.accept(h, protocol)
     gone = threading.Event()
     threading.Thread(target=_watch_client, args=(h, gone), daemon=True).start()
+    _stream(h, pod, container, gone, lambda data: websocket.send(h, execws.STDOUT, data))
+    if not gone.is_set() and protocol != "channel.k8s.io":
+        websocket.send(h, execws.ERROR, SUCCESS)
+    websocket.close(h)
+
+
+def _serve_spdy(h: Handler, req: Request, pod: dict, container: dict) -> None:
+    streams = spdystreams.Streams(h)
+    if streams.wait_for(spdystreams.expected(False, req.q("stdout") in ("true", "1"),
+                                             req.q("stderr") in ("true", "1"), req.q("tty") in ("true", "1"))):
+        _stream(h, pod, container, streams.gone, streams.writer("stdout"))
+    streams.finish(None if streams.gone.is_set() else SUCCESS)
+
+
+def _stream(h: Handler, pod: dict, container: dict, gone: threading.Event, write) -> None:
+    """Send what the container writes from now on until it stops, the client goes or the server stops."""
     since = datetime.datetime.now(datetime.timezone.utc)
     ns, name, uid = pod["metadata"].get("namespace"), pod["metadata"]["name"], pod["metadata"]["uid"]
     while not gone.is_set() and not h.api.stopping.is_set():
@@ -41,12 +61,9 @@ def serve(h: Handler, req: Request) -> None:
         if fresh is None:
             break
         if fresh:
-            websocket.send(h, execws.STDOUT, "".join(text + "\n" for _, text in fresh).encode())
+            write("".join(text + "\n" for _, text in fresh).encode())
             since = fresh[-1][0]
         time.sleep(POLL)
-    if not gone.is_set() and protocol != "channel.k8s.io":
-        websocket.send(h, execws.ERROR, json.dumps({"metadata": {}, "status": "Success"}).encode())
-    websocket.close(h)
 
 
 def _watch_client(h: Handler, gone: threading.Event) -> None:

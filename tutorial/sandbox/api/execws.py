@@ -1,17 +1,18 @@
-"""pods/exec over WebSockets (the channel protocols kubectl 1.32 and the kubernetes client speak).
+"""pods/exec over WebSockets (the channel protocols kubectl 1.32 and the kubernetes client speak) and SPDY.
 
 The upgrade is accepted for a running container; the command runs through kubelet/exec.py (a
 small honest set, "not simulated by the sandbox" for the rest); stdout and stderr go out on their
 channels as they are written (merged, with CR LF line ends, when a tty is asked for), then the
 status on the error channel (exit code in details.causes, as the kubelet sends it), then a close
-frame. exec over SPDY (kubectl's older fallback) is not simulated.
+frame. Over SPDY (kubectl's fallback, the default before kubectl 1.30) the same run goes through
+spdystreams.py.
 """
 
 from __future__ import annotations
 
 import json
 
-from tutorial.sandbox.api import websocket
+from tutorial.sandbox.api import spdystreams, websocket
 from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, current
 from tutorial.sandbox.kubelet import exec as kexec
 from tutorial.sandbox.kubelet import shell
@@ -47,6 +48,8 @@ def serve(h: Handler, req: Request) -> None:
     """Run one exec session on an upgraded connection."""
     pod = current(h, req)
     container = running_container(pod, req.q("container"))
+    if spdystreams.wants(h):
+        return _serve_spdy(h, req, pod, container)
     protocol = websocket.choose_protocol(h.headers)
     if protocol is None:
         raise ApiError(400, "BadRequest", "exec over WebSockets needs a channel.k8s.io subprotocol (v4 or v5)")
@@ -74,6 +77,18 @@ def serve(h: Handler, req: Request) -> None:
     if protocol != "channel.k8s.io":
         websocket.send(h, ERROR, json.dumps(exit_status(argv, code)).encode())
     websocket.close(h)
+
+
+def _serve_spdy(h: Handler, req: Request, pod: dict, container: dict) -> None:
+    argv, tty = list(req.query.get("command") or []), _flag(req, "tty")
+    streams = spdystreams.Streams(h)
+    if not streams.wait_for(spdystreams.expected(_flag(req, "stdin"), _flag(req, "stdout"), _flag(req, "stderr"), tty)):
+        return streams.finish(None)
+    out = streams.writer("stdout")
+    out = (lambda data: streams.writer("stdout")(_crlf(data))) if tty else out
+    err = out if tty else streams.writer("stderr")
+    code = kexec.run(pod, container, argv, shell.IO(streams.read_stdin, out, err, tty), h.api.store)
+    streams.finish(json.dumps(exit_status(argv, code)).encode())
 
 
 def _drop(data: bytes) -> None:

@@ -11,7 +11,7 @@ import json
 import logging
 
 from tutorial.sandbox.api import (attach, execws, kinds, lifecycle, patch, podlogs, portforward, requestcheck, resources,
-                                  tables, websocket)
+                                  spdystreams, tables, websocket)
 from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, accepts, current, from_store_error, out, partial
 from tutorial.sandbox.api.bodies import object_body
 from tutorial.sandbox.api.rest_write import do_patch, do_replace, prepare_new
@@ -26,16 +26,15 @@ PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-leas
 
 def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
-    if req.sub == "exec" and websocket.wants_upgrade(h.headers):
+    upgrade = websocket.wants_upgrade(h.headers) or spdystreams.wants(h)
+    if req.sub == "exec" and upgrade:
         return execws.serve(h, req)
     if req.sub == "portforward" and req.rt.plural == "pods":
         return portforward.serve(h, req)
-    if req.sub == "attach" and req.rt.plural == "pods" and (websocket.wants_upgrade(h.headers) or req.q("stdin")):
+    if req.sub == "attach" and req.rt.plural == "pods" and (upgrade or req.q("stdin")):
         return attach.serve(h, req)
     if req.sub in ("exec", "attach") and req.rt.plural == "pods":
-        raise ApiError(400, "BadRequest", f"pods/{req.sub} over SPDY is not simulated by the sandbox: it serves "
-                                          f"{req.sub} over WebSockets, which kubectl 1.32 uses unless "
-                                          "KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false")
+        raise ApiError(400, "BadRequest", "Upgrade request required")
     if req.sub in STREAMING:
         raise ApiError(400, "BadRequest", f"{req.rt.plural}/{req.sub} is not simulated by the sandbox: it simulates "
                                           "its containers, so nothing runs inside them; reach a LoadBalancer Service "

@@ -113,7 +113,8 @@ def fetch(store, pod: dict, method: str, url: str, tool: str, headers: list[str]
                        f"{parts.scheme} is not simulated by the sandbox (plain http:// only)")
     target_pod, target_port = _resolve(store, pod, host, port)
     try:
-        conn = listeners.connect(target_pod, target_port, store)
+        client = "127.0.0.1" if target_pod is pod else (pod.get("status") or {}).get("podIP", "")
+        conn = listeners.connect(target_pod, target_port, store, client)
     except listeners.Refused:
         raise NetError(7, f"Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server",
                        f"can't connect to remote host: Connection refused") from None

@@ -216,7 +216,7 @@ def _env(container: dict, name: str, default: str) -> str:
     return next((str(e.get("value")) for e in container.get("env") or [] if e.get("name") == name), default)
 
 
-def _known(pod: dict, container: dict, store=None) -> dict[int, Connection.__class__] | None:
+def _known(pod: dict, container: dict, store=None, client: str = "127.0.0.1") -> dict[int, object] | None:
     """port -> connection factory for the applications the sandbox models, None for any other image."""
     image = container.get("image", "")
     _, path, tag = reference(image)
@@ -224,7 +224,7 @@ def _known(pod: dict, container: dict, store=None) -> dict[int, Connection.__cla
         return _gateway(store, pod)
     if path.endswith("nginx"):
         version = tag if tag[:1].isdigit() else "1.27.3"
-        return {80: lambda: Http(_nginx(version), f"nginx/{version}", _access_log(pod))}
+        return {80: lambda: Http(_nginx(version), f"nginx/{version}", _access_log(pod, client))}
     if path.endswith("library/httpd"):
         return {80: lambda: Http(_httpd, "Apache/2.4.62 (Unix)")}
     if path.endswith("emojivoto-web"):
@@ -249,10 +249,11 @@ def named_ports(container: dict) -> set[int]:
     return ports
 
 
-def connect(pod: dict, port: int, store=None) -> Connection:
-    """A connection to localhost:port in the pod's network namespace, or Refused with the runtime's words."""
+def connect(pod: dict, port: int, store=None, client: str = "127.0.0.1") -> Connection:
+    """A connection to port in the pod's network namespace (from localhost, or from the pod IP `client`),
+    or Refused with the runtime's words."""
     for container in (pod.get("spec") or {}).get("containers") or []:
-        known = _known(pod, container, store)
+        known = _known(pod, container, store, client)
         if known is not None and port in known:
             return known[port]()
         if known is None and port in named_ports(container):
@@ -272,7 +273,7 @@ def refused_message(pod: dict, port: int) -> str:
             f"IPv6 dial tcp6 [::1]:{port}: connect: connection refused ")
 
 
-def _access_log(pod: dict):
+def _access_log(pod: dict, client: str):
     """nginx writes one line per request to its stdout (combined format); port-forward comes from 127.0.0.1."""
     def log(method: str, target: str, status: int, size: int, headers: dict) -> None:
         from tutorial.sandbox.kubelet import servedlogs
@@ -280,5 +281,5 @@ def _access_log(pod: dict):
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
         agent = headers.get("user-agent", "-")
         servedlogs.append(pod["metadata"].get("uid", ""),
-                          f'127.0.0.1 - - [{stamp}] "{method} {target} HTTP/1.1" {status} {size} "-" "{agent}" "-"')
+                          f'{client} - - [{stamp}] "{method} {target} HTTP/1.1" {status} {size} "-" "{agent}" "-"')
     return log
