@@ -18,6 +18,7 @@ import time
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 ROOT_DIRS = ("bin", "dev", "etc", "home", "lib", "proc", "root", "sys", "tmp", "usr", "var")
 _WRITTEN: dict[tuple[str, str], dict[str, bytes]] = {}
+MAX_CONTAINERS = 500  # writable layers kept; the oldest goes first (deleted pods never come back)
 _LOCK = threading.Lock()
 
 
@@ -50,6 +51,8 @@ class Files:
     def write(self, path: str, data: bytes, append: bool = False) -> None:
         path = normal(path)
         with _LOCK:
+            if self.key not in _WRITTEN and len(_WRITTEN) >= MAX_CONTAINERS:
+                del _WRITTEN[next(iter(_WRITTEN))]
             mine = _WRITTEN.setdefault(self.key, {})
             mine[path] = (mine.get(path, self.base.get(path, b"")) if append else b"") + data
 
