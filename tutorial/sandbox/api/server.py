@@ -123,6 +123,11 @@ class ApiServer:
         return f"https://{self.host}:{self.port}"
 
     @property
+    def refused(self) -> int:
+        """Connections answered 429 because all `workers` were busy (since start)."""
+        return self._httpd.refused if self._httpd else 0
+
+    @property
     def cert(self):
         """The server's TLS certificate (tlscert.ServerCert): clients trust it as their CA."""
         if self._cert is None:
