@@ -302,7 +302,7 @@ def test_nodes_table_and_exec_is_explained(k):
     k.kubectl("create", "ns", "execing")
     k.kubectl("-n", "execing", "run", "p", "--image=busybox:1.36")
     proc = k.kubectl("-n", "execing", "exec", "p", "--", "ls", check=False)
-    assert proc.returncode != 0 and "pods/exec is not simulated by the sandbox" in proc.stderr  # not running: SPDY fallback
+    assert proc.returncode != 0 and 'container not found ("p")' in proc.stderr  # not running yet
 
 
 def test_get_watch_prints_table_rows_as_objects_change(k):
