@@ -306,9 +306,10 @@ def test_nodes_table_and_exec_is_explained(k):
 
 
 def test_get_watch_prints_table_rows_as_objects_change(k):
+    import shutil
     import subprocess
 
-    from conftest import KUBECTL
+    KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"  # not `from conftest`: another dir's conftest may be the one imported
     k.kubectl("create", "ns", "watched")
     k.kubectl("-n", "watched", "create", "configmap", "first", "--from-literal=a=b")
     proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(k.kubeconfig), "-n", "watched", "get", "cm", "-w",
