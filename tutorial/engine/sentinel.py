@@ -18,7 +18,10 @@ class pod_sentinel:
         self.thread: threading.Thread | None = None
 
     def __enter__(self):
-        if self.ctx.watch is not None:
+        # A check that looks once (timeout 0: status, "is this step already done?") does not wait,
+        # so there is nothing to watch beside it: the pods' look would only race the Deployment's
+        # (and cost a list and a thread per check; explanations gather the pods themselves).
+        if self.ctx.watch is not None and self.timeout > 0:
             self.thread = threading.Thread(target=self._follow, name="check-pods", daemon=True)
             self.thread.start()
         return self
