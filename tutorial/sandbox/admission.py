@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tutorial.sandbox.store import GR, Invalid, Store, StoreError, copy_json
-from tutorial.sandbox.validation import crdschema, policies
+from tutorial.sandbox.validation import crdcompile, crdschema, policies
 from tutorial.sandbox.validation.errors import invalid_message
 
 Defaulter = Callable[[dict], None]
@@ -64,6 +64,11 @@ class Admission:
         causes = [c for fn in validators for c in (fn(obj, old) or [])]
         if causes:
             raise Invalid(causes, _message(obj, causes), _name(obj))
+        if gr == CRDS:  # rules that do not compile refuse the CRD itself
+            causes = crdcompile.crd_causes(obj, old)
+            if causes:
+                raise Invalid(causes, invalid_message("CustomResourceDefinition", CRDS[0], _name(obj), causes),
+                              _name(obj))
         if store is not None:  # ValidatingAdmissionPolicies run after the object's own validation
             label = f"{gr[1]}.{gr[0]}" if gr[0] else gr[1]
             policies.check(store, gr, obj, old, label, warnings)

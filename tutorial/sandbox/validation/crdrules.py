@@ -87,7 +87,9 @@ def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None
                              "(not simulated by the sandbox's CEL engine)")
             continue
         except CelError as e:
-            causes.append(_cause(path, schema, value, {}, f"{e} evaluating rule: {text}"))
+            # apiextensions schema/cel/validation.go: ruleErrorString (the message when set, else the rule)
+            shown = (rule.get("message") or "").strip() or text.strip()
+            causes.append(_cause(path, schema, value, {}, f"{e} evaluating rule: {shown}"))
             continue
         if ok is not True:
             causes.append(_cause(path, schema, value, rule, _message(rule, variables)))

@@ -1,0 +1,146 @@
+"""A CRD's x-kubernetes-validations checked when the CRD is written, as the API server compiles them.
+
+apiextensions validation (pkg/apis/apiextensions/validation/validation.go at v0.32) compiles every
+rule against the schema it sits on and refuses the CRD when one does not compile:
+`<path>.x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{...}:
+compilation failed: ERROR: <input>:1:5: undefined field 'replicaz'` with cel-go's source snippet.
+Syntax errors come from the engine's parser (the same ANTLR grammar as cel-go, so the same words);
+the type check here covers field references on `self`/`oldSelf` against the schema (the common
+mistake); other type errors are not simulated. Rules whose
+text the stored CRD already had are not re-checked (the server compiles those leniently).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tutorial.sandbox.validation.celengine import _cel, escape
+
+Cause = tuple[str, str]
+_CHAIN = re.compile(r"(?<![\w.])(self|oldSelf)\b")
+_STRING = re.compile(r"""(?s)[rR]?('''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""")
+
+
+def _go_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def rule_value(rule: dict) -> str:
+    """The rule as Go's %#v prints the internal apiextensions.ValidationRule in a field error."""
+    reason = "(*apiextensions.FieldValueErrorReason)(nil)" if rule.get("reason") is None else \
+        "(*apiextensions.FieldValueErrorReason)(0xc000b1a2c0)"
+    old_self = "(*bool)(nil)" if rule.get("optionalOldSelf") is None else "(*bool)(0xc000b1a2c8)"
+    return (f"apiextensions.ValidationRule{{Rule:{_go_string(rule.get('rule', ''))}, "
+            f"Message:{_go_string(rule.get('message', ''))}, "
+            f"MessageExpression:{_go_string(rule.get('messageExpression', ''))}, Reason:{reason}, "
+            f"FieldPath:{_go_string(rule.get('fieldPath', ''))}, OptionalOldSelf:{old_self}}}")
+
+
+def display(text: str, column: int, message: str) -> str:
+    """One cel-go issue: `ERROR: <input>:line:col: message` then the line and a caret (common/errors.go)."""
+    line_no = text.count("\n", 0, column) + 1
+    start = text.rfind("\n", 0, column) + 1
+    line = text[start:].split("\n", 1)[0].replace("\t", " ")
+    col = column - start
+    return f"ERROR: <input>:{line_no}:{col + 1}: {message}\n | {line}\n | {'.' * col}^"
+
+
+def syntax_issues(text: str) -> str | None:
+    """The parser's issues for a rule that does not parse, in cel-go's layout; None when it parses."""
+    try:
+        _cel().compile(text)
+    except Exception as e:  # noqa: BLE001 - the engine raises several types for syntax errors
+        found = str(e)
+        found = found[found.index("ERROR:"):] if "ERROR:" in found else found
+        return "\n".join(" " + line if line.startswith("|") else line for line in found.split("\n"))
+    return None
+
+
+def _blank_strings(text: str) -> str:
+    return _STRING.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], text)
+
+
+def _property(schema: dict, name: str) -> tuple[bool, dict | None]:
+    """(known, sub-schema) for a field selected on a value of this schema; sub None: stop checking."""
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields") or \
+            schema.get("x-kubernetes-int-or-string") or schema.get("x-kubernetes-embedded-resource"):
+        return True, None
+    props = schema.get("properties")
+    if props is None:
+        return True, None  # a map (additionalProperties) or a scalar: not a field selection we check
+    for key, sub in props.items():
+        if escape(key) == name:
+            return True, sub
+    if name in ("apiVersion", "kind", "metadata") and schema is not None and schema.get("_root"):
+        return True, None
+    return False, None
+
+
+def field_issues(text: str, schema: dict, root: bool) -> list[str]:
+    """`undefined field 'x'` for each self.a.b chain that names a field the schema lacks."""
+    blank, issues = _blank_strings(text), []
+    schema = dict(schema, _root=True) if root else schema
+    for match in _CHAIN.finditer(blank):
+        node, pos = schema, match.end()
+        while node is not None:
+            step = re.match(r"\s*\.\s*([A-Za-z_]\w*)", blank[pos:])
+            if not step or re.match(r"\s*\(", blank[pos + step.end():]):
+                break
+            known, sub = _property(node, step.group(1))
+            if not known:
+                issues.append((pos + blank[pos:].index("."), f"undefined field '{step.group(1)}'"))
+                break
+            node, pos = sub, pos + step.end()
+    return [display(text, col, message) for col, message in sorted(issues)]
+
+
+def _rule_causes(rule: dict, schema: dict, where: str, root: bool) -> list[Cause]:
+    text = rule.get("rule")
+    if not isinstance(text, str) or not text.strip():
+        return []
+    problem = syntax_issues(text) or "\n".join(field_issues(text, schema, root))
+    if problem:
+        return [(where, f"Invalid value: {rule_value(rule)}: compilation failed: {problem}")]
+    return []
+
+
+def _walk(schema: Any, path: str, known: set[str], cardinality: int, found: list, root: bool = False) -> None:
+    if not isinstance(schema, dict):
+        return
+    for n, rule in enumerate(schema.get("x-kubernetes-validations") or []):
+        if isinstance(rule, dict) and rule.get("rule") not in known:
+            where = f"{path}.x-kubernetes-validations[{n}].rule"
+            causes = _rule_causes(rule, schema, where, root)
+            found.extend(causes)
+    for key, sub in (schema.get("properties") or {}).items():
+        _walk(sub, f"{path}.properties[{key}]", known, cardinality, found)
+    if isinstance(schema.get("items"), dict):
+        _walk(schema["items"], f"{path}.items", known, cardinality, found)
+    if isinstance(schema.get("additionalProperties"), dict):
+        _walk(schema["additionalProperties"], f"{path}.additionalProperties", known,
+              cardinality, found)
+
+
+def _rules(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        own = {r.get("rule") for r in node.get("x-kubernetes-validations") or [] if isinstance(r, dict)}
+        return own | {t for v in node.values() for t in _rules(v)}
+    if isinstance(node, list):
+        return {t for v in node for t in _rules(v)}
+    return set()
+
+
+def crd_causes(crd: dict, old: dict | None) -> list[Cause]:
+    """Causes for every rule of a CRD that does not compile or is estimated too costly."""
+    versions = [v for v in ((crd.get("spec") or {}).get("versions") or []) if isinstance(v, dict)]
+    schemas = [((v.get("schema") or {}).get("openAPIV3Schema")) for v in versions]
+    known = _rules(old.get("spec")) if old else set()
+    found: list[Cause] = []
+    if schemas and all(s == schemas[0] for s in schemas):  # one schema for all: shown as spec.validation
+        _walk(schemas[0], "spec.validation.openAPIV3Schema", known, 1, found, root=True)
+    else:
+        for n, schema in enumerate(schemas):
+            _walk(schema, f"spec.versions[{n}].schema.openAPIV3Schema", known, 1, found, root=True)
+    return found
