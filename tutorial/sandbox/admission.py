@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tutorial.sandbox.store import GR, Invalid, Store, StoreError, copy_json
-from tutorial.sandbox.validation import crdcompile, crdschema, policies
+from tutorial.sandbox.validation import crdcompile, crdschema, policies, policystatus
 from tutorial.sandbox.validation.errors import invalid_message
 
 Defaulter = Callable[[dict], None]
@@ -64,16 +64,25 @@ class Admission:
         causes = [c for fn in validators for c in (fn(obj, old) or [])]
         if causes:
             raise Invalid(causes, _message(obj, causes), _name(obj))
-        if gr == CRDS:  # rules that do not compile refuse the CRD itself
-            causes = crdcompile.crd_causes(obj, old)
+        if gr in (CRDS, policies.POLICIES):  # expressions that do not compile refuse the object itself
+            causes = crdcompile.crd_causes(obj, old) if gr == CRDS else policystatus.spec_causes(obj, old)
             if causes:
-                raise Invalid(causes, invalid_message("CustomResourceDefinition", CRDS[0], _name(obj), causes),
-                              _name(obj))
+                kind = "CustomResourceDefinition" if gr == CRDS else "ValidatingAdmissionPolicy"
+                raise Invalid(causes, invalid_message(kind, gr[0], _name(obj), causes), _name(obj))
         if store is not None:  # ValidatingAdmissionPolicies run after the object's own validation
             label = f"{gr[1]}.{gr[0]}" if gr[0] else gr[1]
             policies.check(store, gr, obj, old, label, warnings)
         return obj
 
+
+    def admit_request(self, gr: GR, store: Store, operation: str, old: dict | None = None, sub: str = "",
+                      options: dict | None = None, name: str = "", namespace: str = "",
+                      warnings: list | None = None) -> None:
+        """DELETE (old: the object) and CONNECT (options: e.g. PodExecOptions) requests meet the
+        ValidatingAdmissionPolicies too; raises PolicyDenied."""
+        label = f"{gr[1]}.{gr[0]}" if gr[0] else gr[1]
+        policies.check(store, tuple(gr), None, old, label, warnings, operation=operation, sub=sub, options=options,
+                       name=name, namespace=namespace)
 
     def admit_status(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
                      crd: bool = False) -> None:

@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tutorial.sandbox import discovery, openapi, requestcheck, resources
 from tutorial.sandbox.admission import DEFAULT as DEFAULT_ADMISSION, Admission
+from tutorial.sandbox.validation import policystatus
 # names below that this module does not use itself are re-exported (see __all__): they lived here before the split
 from tutorial.sandbox.apirequest import ApiError, Request, decode_body, parse_resource_path, status_body
 from tutorial.sandbox.resources import Registry, attach_crd_sync
@@ -146,7 +147,8 @@ class ApiServer:
         return self.cert.cert_pem
 
     def start(self) -> "ApiServer":
-        self._unsync = attach_crd_sync(self.store, self.registry)
+        unsync_crds, unsync_policies = attach_crd_sync(self.store, self.registry), policystatus.attach(self.store)
+        self._unsync = lambda: (unsync_crds(), unsync_policies())
         ensure_system_namespaces(self.store)
         self.stopping.clear()
         handler = type("BoundHandler", (Handler,), {"api": self, "timeout": self.idle_timeout})

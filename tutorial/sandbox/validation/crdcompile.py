@@ -16,10 +16,12 @@ import json
 import re
 from typing import Any
 
+from tutorial.sandbox.validation import builtin
 from tutorial.sandbox.validation.celengine import _cel, escape
 
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
 Cause = tuple[str, str]
-_CHAIN = re.compile(r"(?<![\w.])(self|oldSelf)\b")
 _STRING = re.compile(r"""(?s)[rR]?('''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""")
 
 
@@ -62,8 +64,23 @@ def _blank_strings(text: str) -> str:
     return _STRING.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], text)
 
 
-def _property(schema: dict, name: str) -> tuple[bool, dict | None]:
+def _resolved(schema: Any) -> Any:
+    """A built-in definition's $ref (or a single allOf $ref) followed to the schema it names."""
+    while isinstance(schema, dict):
+        ref = schema.get("$ref") or next((a.get("$ref") for a in schema.get("allOf") or [] if "$ref" in a), None)
+        if not isinstance(ref, str):
+            break
+        schema = builtin.definitions().get(ref.rsplit("/", 1)[-1])
+    return schema
+
+
+def _property(schema: dict, name: str, root: bool = False) -> tuple[bool, dict | None]:
     """(known, sub-schema) for a field selected on a value of this schema; sub None: stop checking."""
+    schema = _resolved(schema)
+    if root and name == "metadata" and "metadata" not in (schema or {}).get("properties", {}):
+        return True, {"$ref": "#/definitions/" + OBJECT_META}
+    if root and name in ("apiVersion", "kind"):
+        return True, None
     if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields") or \
             schema.get("x-kubernetes-int-or-string") or schema.get("x-kubernetes-embedded-resource"):
         return True, None
@@ -73,22 +90,22 @@ def _property(schema: dict, name: str) -> tuple[bool, dict | None]:
     for key, sub in props.items():
         if escape(key) == name:
             return True, sub
-    if name in ("apiVersion", "kind", "metadata") and schema is not None and schema.get("_root"):
-        return True, None
     return False, None
 
 
-def field_issues(text: str, schema: dict, root: bool) -> list[str]:
-    """`undefined field 'x'` for each self.a.b chain that names a field the schema lacks."""
+def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "oldSelf")) -> list[str]:
+    """`undefined field 'x'` for each self.a.b chain (names: the variables typed by schema) that names a
+    field the schema lacks."""
     blank, issues = _blank_strings(text), []
-    schema = dict(schema, _root=True) if root else schema
-    for match in _CHAIN.finditer(blank):
-        node, pos = schema, match.end()
+    chain = re.compile(r"(?<![\w.])(" + "|".join(names) + r")\b")
+    for match in chain.finditer(blank):
+        node, pos, top = schema, match.end(), root
         while node is not None:
             step = re.match(r"\s*\.\s*([A-Za-z_]\w*)", blank[pos:])
             if not step or re.match(r"\s*\(", blank[pos + step.end():]):
                 break
-            known, sub = _property(node, step.group(1))
+            known, sub = _property(node, step.group(1), top)
+            top = False
             if not known:
                 issues.append((pos + blank[pos:].index("."), f"undefined field '{step.group(1)}'"))
                 break
