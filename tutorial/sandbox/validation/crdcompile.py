@@ -6,7 +6,8 @@ rule against the schema it sits on and refuses the CRD when one does not compile
 compilation failed: ERROR: <input>:1:5: undefined field 'replicaz'` with cel-go's source snippet.
 Syntax errors come from the engine's parser (the same ANTLR grammar as cel-go, so the same words);
 the type check here covers field references on `self`/`oldSelf` against the schema (the common
-mistake); other type errors are not simulated. Rules whose
+mistake); other type errors are not simulated. Each rule's estimated cost, and the CRD's total, are
+held to the real limits (celcost.py). Rules whose
 text the stored CRD already had are not re-checked (the server compiles those leniently).
 """
 
@@ -16,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from tutorial.sandbox.validation import builtin
+from tutorial.sandbox.validation import builtin, celcost
 from tutorial.sandbox.validation.celengine import _cel, escape
 
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -123,21 +124,43 @@ def _rule_causes(rule: dict, schema: dict, where: str, root: bool) -> list[Cause
     return []
 
 
-def _walk(schema: Any, path: str, known: set[str], cardinality: int, found: list, root: bool = False) -> None:
+def _walk(schema: Any, path: str, known: set[str], cardinality: int | None, found: list, costs: list,
+          root: bool = False) -> None:
+    """Causes for the rules at and under schema; costs collects (path, estimated cost) for the CRD total."""
     if not isinstance(schema, dict):
         return
     for n, rule in enumerate(schema.get("x-kubernetes-validations") or []):
-        if isinstance(rule, dict) and rule.get("rule") not in known:
-            where = f"{path}.x-kubernetes-validations[{n}].rule"
-            causes = _rule_causes(rule, schema, where, root)
-            found.extend(causes)
+        if not isinstance(rule, dict) or rule.get("rule") in known:
+            continue
+        where = f"{path}.x-kubernetes-validations[{n}].rule"
+        causes = _rule_causes(rule, schema, where, root)
+        cost = celcost.rule_cost(rule.get("rule") or "", schema, cardinality) if not causes else None
+        if cost is not None and cost > celcost.STATIC_LIMIT:
+            causes.append((where, "Forbidden: " + celcost.budget_message("estimated rule cost", cost,
+                                                                         celcost.STATIC_LIMIT)))
+        if cost is not None:
+            costs.append((where, cost))
+        found.extend(causes)
     for key, sub in (schema.get("properties") or {}).items():
-        _walk(sub, f"{path}.properties[{key}]", known, cardinality, found)
+        _walk(sub, f"{path}.properties[{key}]", known, cardinality, found, costs)
+    child = celcost.child_cardinality(cardinality, schema)
     if isinstance(schema.get("items"), dict):
-        _walk(schema["items"], f"{path}.items", known, cardinality, found)
+        _walk(schema["items"], f"{path}.items", known, child, found, costs)
     if isinstance(schema.get("additionalProperties"), dict):
-        _walk(schema["additionalProperties"], f"{path}.additionalProperties", known,
-              cardinality, found)
+        _walk(schema["additionalProperties"], f"{path}.additionalProperties", known, child, found, costs)
+
+
+def _total_causes(base: str, costs: list[tuple[str, int]]) -> list[Cause]:
+    """The CRD-wide estimate (validation.go TotalCost): the four most expensive rules named, then the total."""
+    total = min(celcost.MAX, sum(c for _, c in costs))
+    if total <= celcost.STATIC_CRD_LIMIT:
+        return []
+    expensive = sorted((c for c in costs if c[1] >= celcost.STATIC_CRD_LIMIT // 100), key=lambda c: -c[1])[:4]
+    causes = [(p, "Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 "
+                  "schema") for p, _ in expensive]
+    message = celcost.budget_message("x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema",
+                                     total, celcost.STATIC_CRD_LIMIT)
+    return causes + [(base, f"Forbidden: {message}")]
 
 
 def _rules(node: Any) -> set[str]:
@@ -156,8 +179,11 @@ def crd_causes(crd: dict, old: dict | None) -> list[Cause]:
     known = _rules(old.get("spec")) if old else set()
     found: list[Cause] = []
     if schemas and all(s == schemas[0] for s in schemas):  # one schema for all: shown as spec.validation
-        _walk(schemas[0], "spec.validation.openAPIV3Schema", known, 1, found, root=True)
+        bases = [("spec.validation.openAPIV3Schema", schemas[0])]
     else:
-        for n, schema in enumerate(schemas):
-            _walk(schema, f"spec.versions[{n}].schema.openAPIV3Schema", known, 1, found, root=True)
+        bases = [(f"spec.versions[{n}].schema.openAPIV3Schema", schema) for n, schema in enumerate(schemas)]
+    for base, schema in bases:
+        costs: list = []
+        _walk(schema, base, known, 1, found, costs, root=True)
+        found.extend(_total_causes(base, costs))
     return found
