@@ -103,3 +103,15 @@ def test_a_rule_that_does_not_compile_refuses_the_crd(api, rule, issue):
     assert proc.returncode == 1
     assert proc.stderr.strip() == CRD_REFUSED.format(rule=rule) + issue
     assert api.kubectl("get", "crd", "nets.example.com", check=False).returncode == 1  # nothing stored
+
+
+def test_a_message_expression_that_does_not_compile_refuses_the_crd(api):
+    rules = '            - rule: "self.address != \'\'"\n              messageExpression: "\'bad: \' + self.adres"'
+    proc = api.kubectl("apply", "-f", "-", input=CRD.format(rules=rules), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        'The CustomResourceDefinition "nets.example.com" is invalid: spec.validation.openAPIV3Schema.properties[spec]'
+        ".x-kubernetes-validations[0].messageExpression: Invalid value: apiextensions.ValidationRule{Rule:\"self."
+        'address != \'\'", Message:"", MessageExpression:"\'bad: \' + self.adres", Reason:(*apiextensions.'
+        'FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}: messageExpression compilation '
+        "failed: ERROR: <input>:1:15: undefined field 'adres'\n | 'bad: ' + self.adres\n | " + "." * 14 + "^")

@@ -9,6 +9,7 @@ rule as `__namespace__`, like the API server does).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -21,6 +22,15 @@ RESERVED = {"true", "false", "null", "in", "as", "break", "const", "continue", "
 _LOCK = threading.Lock()
 _PROGRAMS: dict[str, Any] = {}
 _REGEX: dict[str, re.Pattern] = {}
+
+
+def _quiet_library_failures(record: logging.LogRecord) -> bool:
+    """The engine logs every Python function that raised; a library function raising (cellib.py) is how a
+    rule fails with the library's words, and the caller reports it, so the log line is noise."""
+    return not record.getMessage().startswith("Python function '")
+
+
+logging.getLogger("cel").addFilter(_quiet_library_failures)
 
 
 def _cel():

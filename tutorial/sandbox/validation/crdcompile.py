@@ -114,14 +114,22 @@ def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "o
     return [display(text, col, message) for col, message in sorted(issues)]
 
 
+def _issues(text: str, schema: dict, root: bool) -> str:
+    return syntax_issues(text) or "\n".join(field_issues(text, schema, root))
+
+
 def _rule_causes(rule: dict, schema: dict, where: str, root: bool) -> list[Cause]:
-    text = rule.get("rule")
-    if not isinstance(text, str) or not text.strip():
-        return []
-    problem = syntax_issues(text) or "\n".join(field_issues(text, schema, root))
+    """The rule's (and its messageExpression's) compilation errors; where: the path of its `rule`."""
+    text, causes = rule.get("rule"), []
+    problem = _issues(text, schema, root) if isinstance(text, str) and text.strip() else ""
     if problem:
-        return [(where, f"Invalid value: {rule_value(rule)}: compilation failed: {problem}")]
-    return []
+        causes.append((where, f"Invalid value: {rule_value(rule)}: compilation failed: {problem}"))
+    message = rule.get("messageExpression")
+    problem = _issues(message, schema, root) if isinstance(message, str) and message.strip() else ""
+    if problem:
+        causes.append((where.rsplit(".", 1)[0] + ".messageExpression",
+                       f"Invalid value: {rule_value(rule)}: messageExpression compilation failed: {problem}"))
+    return causes
 
 
 def _walk(schema: Any, path: str, known: set[str], cardinality: int | None, found: list, costs: list,
