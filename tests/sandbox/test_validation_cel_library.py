@@ -93,6 +93,8 @@ CRD_REFUSED = 'The CustomResourceDefinition "nets.example.com" is invalid: spec.
                                     " | self.address == self.adress\n | " + "." * 20 + "^"),
     ("has(self.port) && self.address != ''", "ERROR: <input>:1:9: undefined field 'port'\n"
                                              " | has(self.port) && self.address != ''\n | ........^"),
+    ("self.address == adress", "ERROR: <input>:1:17: undeclared reference to 'adress' (in container '')\n"
+                               " | self.address == adress\n | " + "." * 16 + "^"),
     ("self.address ==", "ERROR: <input>:1:16: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', "
                         "'-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n"
                         " | self.address ==\n | ...............^"),

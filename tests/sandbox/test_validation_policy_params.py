@@ -161,3 +161,13 @@ def test_type_checking_warns_of_fields_the_matched_kind_lacks(api):
         "fieldRef": "spec.validations[0].expression",
         "warning": "apps/v1, Kind=Deployment: compilation failed: ERROR: <input>:1:12: undefined field 'replicaz'\n"
                    " | object.spec.replicaz <= variables.limit\n | ...........^\n"}]}}
+
+
+def test_an_undeclared_variable_refuses_the_policy(api):
+    broken = POLICY.split("---")[0].format().replace("object.spec.replicas <= variables.limit",
+                                                      "objct.spec.replicas <= variables.limit")
+    proc = api.kubectl("apply", "-f", "-", input=broken, check=False)
+    assert proc.stderr.strip() == (
+        'The ValidatingAdmissionPolicy "limits.example.com" is invalid: spec.validations[0].expression: Invalid '
+        'value: "objct.spec.replicas <= variables.limit": compilation failed: ERROR: <input>:1:1: undeclared '
+        "reference to 'objct' (in container '')\n | objct.spec.replicas <= variables.limit\n | ^")

@@ -20,6 +20,8 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<op>\|\||&&|==|!=|<=|>=|\.\?|[-+*/%!<>?:.,()\[\]{}])
 )""", re.X)
 MACROS = {"all", "exists", "exists_one", "map", "filter"}
+# qualified function names (`sets.contains(...)`): the first part is no variable
+NAMESPACES = {"sets", "math", "strings", "base64", "optional", "lists", "format", "ip"}
 _BINARY = [("||",), ("&&",), ("==", "!=", "<", "<=", ">", ">=", "in"), ("+", "-"), ("*", "/", "%")]
 
 
@@ -32,9 +34,10 @@ class Node:
     args: list = field(default_factory=list)  # operands; for call: the arguments
     target: Node | None = None  # select operand, member call receiver, comprehension range
     var: str = ""  # comprehension variable
+    pos: int = -1  # where an identifier starts in the text
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+def _tokens(text: str) -> list[tuple[str, str, int]]:
     out, pos = [], 0
     while pos < len(text):
         if text[pos:].strip() == "":
@@ -43,9 +46,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if not match or match.end() == pos:
             raise SyntaxError(f"unexpected character at {pos}")
         kind = match.lastgroup
-        out.append((kind, match.group(kind)))
+        out.append((kind, match.group(kind), match.start(kind)))
         pos = match.end()
-    return out + [("end", "")]
+    return out + [("end", "", len(text))]
 
 
 class _Parser:
@@ -53,10 +56,10 @@ class _Parser:
         self.toks, self.i = _tokens(text), 0
 
     def peek(self, value: str | None = None) -> bool:
-        kind, text = self.toks[self.i]
+        kind, text, _ = self.toks[self.i]
         return (kind in ("op", "id") and text == value) if value is not None else False
 
-    def take(self, value: str | None = None) -> tuple[str, str]:
+    def take(self, value: str | None = None) -> tuple[str, str, int]:
         tok = self.toks[self.i]
         if value is not None and tok[1] != value:
             raise SyntaxError(f"expected {value!r}, found {tok[1]!r}")
@@ -122,7 +125,7 @@ class _Parser:
         return Node("call", name, args, target=target)
 
     def primary(self) -> Node:
-        kind, text = self.take()
+        kind, text, start = self.take()
         if kind == "str":
             return Node("lit", _string(text))
         if kind == "num":
@@ -133,7 +136,7 @@ class _Parser:
             if self.peek("("):
                 self.take("(")
                 return self.call(text, None, self.arguments(")"))
-            return Node("ident", text)
+            return Node("ident", text, pos=start)
         if text == "(":
             inner = self.expr()
             self.take(")")
@@ -173,3 +176,22 @@ def parse(text: str) -> Node:
     node = parser.expr()
     parser.take("")
     return node
+
+
+def free_identifiers(node: Node, bound: frozenset = frozenset()) -> list[Node]:
+    """Identifiers that name a variable (not a comprehension variable, not a function's namespace)."""
+    if node.kind == "ident":
+        return [] if node.value in bound else [node]
+    found = []
+    if node.kind == "comp":
+        found += free_identifiers(node.target, bound)
+        for arg in node.args:
+            found += free_identifiers(arg, bound | {node.var})
+        return found
+    namespace = node.kind == "call" and node.target is not None and node.target.kind == "ident" and \
+        node.target.value in NAMESPACES and node.target.value not in bound
+    if node.target is not None and not namespace:
+        found += free_identifiers(node.target, bound)
+    for arg in node.args:
+        found += free_identifiers(arg, bound)
+    return found

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from tutorial.sandbox.validation import builtin, celcost
+from tutorial.sandbox.validation import builtin, celcost, celparse
 from tutorial.sandbox.validation.celengine import _cel, escape
 
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -94,7 +94,7 @@ def _property(schema: dict, name: str, root: bool = False) -> tuple[bool, dict |
     return False, None
 
 
-def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "oldSelf")) -> list[str]:
+def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "oldSelf"), raw: bool = False) -> list:
     """`undefined field 'x'` for each self.a.b chain (names: the variables typed by schema) that names a
     field the schema lacks."""
     blank, issues = _blank_strings(text), []
@@ -111,11 +111,25 @@ def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "o
                 issues.append((pos + blank[pos:].index("."), f"undefined field '{step.group(1)}'"))
                 break
             node, pos = sub, pos + step.end()
-    return [display(text, col, message) for col, message in sorted(issues)]
+    return sorted(issues) if raw else [display(text, col, message) for col, message in sorted(issues)]
+
+
+def reference_issues(text: str, roots: set[str]) -> list[tuple[int, str]]:
+    """(column, `undeclared reference to 'x' (in container '')`) for variables the environment lacks."""
+    try:
+        tree = celparse.parse(text)
+    except (SyntaxError, IndexError):
+        return []
+    return [(n.pos, f"undeclared reference to '{n.value}' (in container '')")
+            for n in celparse.free_identifiers(tree) if n.value not in roots and n.pos >= 0]
 
 
 def _issues(text: str, schema: dict, root: bool) -> str:
-    return syntax_issues(text) or "\n".join(field_issues(text, schema, root))
+    issues = syntax_issues(text)
+    if issues:
+        return issues
+    found = field_issues(text, schema, root, raw=True) + reference_issues(text, {"self", "oldSelf"})
+    return "\n".join(display(text, col, message) for col, message in sorted(found))
 
 
 def _rule_causes(rule: dict, schema: dict, where: str, root: bool) -> list[Cause]:

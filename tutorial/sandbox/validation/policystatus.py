@@ -1,7 +1,7 @@
 """A ValidatingAdmissionPolicy's expressions checked as a v1.32 cluster checks them.
 
 On create/update the API server refuses expressions that do not compile (`object` is untyped there,
-so these are syntax errors): `spec.validations[0].expression: Invalid value: "...": compilation
+so these are syntax errors and undeclared variables): `spec.validations[0].expression: Invalid value: "...": compilation
 failed: ERROR: <input>:1:22: Syntax error: ...` (kubernetes pkg/apis/admissionregistration/validation,
 validateValidationExpression). Afterwards the policy status controller type-checks the expressions
 against each kind the policy matches and writes `status.typeChecking.expressionWarnings`
@@ -16,11 +16,13 @@ from collections.abc import Callable
 
 from tutorial.sandbox.store import GR, Store, copy_json
 from tutorial.sandbox.validation import builtin
-from tutorial.sandbox.validation.crdcompile import field_issues, syntax_issues
+from tutorial.sandbox.validation.crdcompile import display, field_issues, reference_issues, syntax_issues
 from tutorial.sandbox.validation.policymatch import CRDS
 from tutorial.sandbox.validation.policies import POLICIES
 
 Cause = tuple[str, str]
+# the variables a policy expression may use (plugin/cel composition environment)
+ROOTS = {"object", "oldObject", "request", "params", "namespaceObject", "variables", "authorizer"}
 
 
 def _expressions(spec: dict) -> list[tuple[str, str]]:
@@ -42,7 +44,8 @@ def spec_causes(policy: dict, old: dict | None) -> list[Cause]:
     known = {e for _, e in _expressions((old or {}).get("spec") or {})}
     causes = []
     for where, expression in _expressions(policy.get("spec") or {}):
-        issues = None if expression in known else syntax_issues(expression)
+        issues = None if expression in known else syntax_issues(expression) or "\n".join(
+            display(expression, col, message) for col, message in reference_issues(expression, ROOTS))
         if issues:
             value = '"' + expression.replace("\\", "\\\\").replace('"', '\\"') + '"'
             causes.append((where, f"Invalid value: {value}: compilation failed: {issues}"))
