@@ -171,3 +171,21 @@ def test_an_undeclared_variable_refuses_the_policy(api):
         'The ValidatingAdmissionPolicy "limits.example.com" is invalid: spec.validations[0].expression: Invalid '
         'value: "objct.spec.replicas <= variables.limit": compilation failed: ERROR: <input>:1:1: undeclared '
         "reference to 'objct' (in container '')\n | objct.spec.replicas <= variables.limit\n | ^")
+
+
+def test_an_expression_over_the_per_call_cost_limit_is_an_error(api):
+    policy = GUARD.replace("operations: [DELETE, CONNECT], resources: [configmaps, pods/exec]",
+                           "operations: [CREATE], resources: [configmaps]").replace(
+        "request.operation != 'DELETE' || object == null && oldObject.metadata.name != 'limits'",
+        "!has(object.data) || object.data.all(k, object.data[k].contains(object.data[k]))")
+    api.kubectl("apply", "-f", "-", input=policy)
+    small = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "small"},
+             "data": {f"k{n}": "x" * 1000 for n in range(10)}}
+    assert api.kubectl("create", "-f", "-", input=json.dumps(small)).returncode == 0
+    # 100 values of 1000 characters: contains costs 100 x 100 each, past PerCallLimit (1000000)
+    big = dict(small, metadata={"name": "big"}, data={f"k{n}": "x" * 1000 for n in range(100)})
+    proc = api.kubectl("create", "-f", "-", input=json.dumps(big), check=False)
+    assert proc.returncode == 1
+    assert ("ValidatingAdmissionPolicy 'keep.example.com' with binding 'keep-binding.example.com' denied request: "
+            "expression '!has(object.data) || object.data.all(k, object.data[k].contains(object.data[k]))' "
+            "resulted in error: operation cancelled: actual cost limit exceeded") in proc.stderr

@@ -102,6 +102,8 @@ class _Cost:
             return env.get(node.value, (None, ABSENT))
         if node.kind == "select":
             schema, value = self.resolve(node.target, env)
+            if schema is None and isinstance(value, dict):  # untyped (a policy's object): the values alone
+                return None, value.get(node.value, ABSENT)
             if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
                 return None, ABSENT
             props = schema.get("properties") or {}
@@ -113,9 +115,15 @@ class _Cost:
                 return extra, value.get(node.value, ABSENT) if isinstance(value, dict) else ABSENT
         if node.kind == "index":
             schema, value = self.resolve(node.args[0], env)
+            sub = None
             if isinstance(schema, dict):
                 sub = schema.get("items") if schema.get("type") == "array" else schema.get("additionalProperties")
-                return (sub if isinstance(sub, dict) else None), ABSENT
+            key = node.args[1].value if node.args[1].kind == "lit" else self.resolve(node.args[1], env)[1]
+            try:
+                found = value[key] if isinstance(value, (dict, list)) and key is not ABSENT else ABSENT
+            except (KeyError, IndexError, TypeError):
+                found = ABSENT
+            return (sub if isinstance(sub, dict) else None), found
         return None, ABSENT
 
     def size(self, node: Node, env: dict) -> int:
@@ -137,10 +145,11 @@ class _Cost:
         schema, value = self.resolve(node, env)
         if self.actual and value is not ABSENT:
             return len(value) if isinstance(value, (str, list, dict)) else 1
-        if isinstance(schema, dict):
+        if isinstance(schema, dict) and not self.actual:
             found = schema_size(schema)
             return 1 if found is None else found
-        return MAX
+        # at run time a value that is not there is never measured (the branch is skipped or fails first)
+        return 1 if self.actual else MAX
 
     def range_size(self, node: Node, env: dict) -> int:
         return self.size(node, env)
@@ -229,6 +238,15 @@ def actual(rule: str, schema: dict, value: Any, old: Any = ABSENT) -> int | None
     except (SyntaxError, IndexError):
         return None
     return _Cost(True).cost(tree, {"self": (schema, value), "oldSelf": (schema, old)})
+
+
+def actual_for(expression: str, variables: dict) -> int | None:
+    """actual() for an expression over untyped variables (a ValidatingAdmissionPolicy's)."""
+    try:
+        tree = parse(expression)
+    except (SyntaxError, IndexError):
+        return None
+    return _Cost(True).cost(tree, {name: (None, value) for name, value in variables.items()})
 
 
 def budget_message(cost_name: str, cost: int, limit: int) -> str:

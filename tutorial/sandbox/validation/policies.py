@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from tutorial.sandbox.store import GR, Store, StoreError
+from tutorial.sandbox.validation import celcost
 from tutorial.sandbox.validation.celengine import CelError, CelUnsupported, evaluate
 from tutorial.sandbox.validation.policymatch import ConfigError, collect_params, resources_match
 
@@ -32,6 +33,7 @@ _CODES = {"Invalid": 422, "Forbidden": 403, "Unauthorized": 401, "RequestEntityT
 NAMESPACES: GR = ("", "namespaces")
 AUDIT = logging.getLogger("tutorial.sandbox.audit")
 FAILURE_KEY = "validation.policy.admission.k8s.io/validation_failure"
+OUT_OF_BUDGET = "validation failed due to running out of cost budget, no further validation rules will be run"
 
 
 class PolicyDenied(StoreError):
@@ -107,10 +109,16 @@ def decisions(policy: dict, base: dict, notes: list | None) -> list[tuple[int, s
     run are skipped with a note (a Warning header) instead of deciding either way."""
     spec = policy.get("spec") or {}
     fail = spec.get("failurePolicy", "Fail") != "Ignore"
-    found = []
+    found, budget = [], celcost.RUNTIME_BUDGET
     for n, check in enumerate(spec.get("validations") or []):
         expression = check.get("expression", "")
+        cost = celcost.actual_for(expression, base) or 0
+        if celcost.PER_CALL_LIMIT >= cost > budget:  # activation.go: the RuntimeCELCostBudget is spent
+            return found + ([(n, OUT_OF_BUDGET, "Invalid")] if fail else [])
+        budget -= min(cost, celcost.PER_CALL_LIMIT)
         try:
+            if cost > celcost.PER_CALL_LIMIT:  # cel-go interrupts the evaluation at the per-call limit
+                raise CelError("operation cancelled: actual cost limit exceeded")
             ok = evaluate(expression, base)
         except CelUnsupported as e:
             if notes is not None:
