@@ -15,8 +15,8 @@ WRITES = 500
 
 
 def _sample(policy: str | None) -> float:
-    from tutorial.sandbox import persist
-    from tutorial.sandbox.store import Store
+    from tutorial.sandbox.storage import persist
+    from tutorial.sandbox.storage.store import Store
 
     store = Store()
     persister = None

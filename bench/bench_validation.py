@@ -45,12 +45,12 @@ def _post(host: str, port: int, path: str, obj: dict) -> float:
 
 
 def measure(runs: int) -> list[Figure]:
-    from tutorial.sandbox.admission import apply_defaults, crd_schema, validate_schema
+    from tutorial.sandbox.api.admission import apply_defaults, crd_schema, validate_schema
     from tutorial.sandbox.bundles.gateway_api import crds
-    from tutorial.sandbox.resources import CRDS, Registry
-    from tutorial.sandbox.server import ApiServer
-    from tutorial.sandbox.store import Store
-    from tutorial.sandbox.validation import crdschema, writes
+    from tutorial.sandbox.api.resources import CRDS, Registry
+    from tutorial.sandbox.api.server import ApiServer
+    from tutorial.sandbox.storage.store import Store
+    from tutorial.sandbox.api.validation import crdschema, writes
 
     store = Store()
     server = ApiServer(store, Registry.builtin(), port=0).start()

@@ -25,7 +25,7 @@ GW, RT = "gateways.gateway.networking.k8s.io", "httproute"
 
 
 def fast_settings():
-    from tutorial.sandbox.runtime import SandboxSettings
+    from tutorial.sandbox.controllers.runtime import SandboxSettings
 
     return SandboxSettings(pod_start_delay=0.06, image_pull_delay=0.02, lb_delay=0.02, backoff_delay=0.3)
 

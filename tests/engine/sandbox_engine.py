@@ -14,7 +14,7 @@ from tutorial.engine.target import ClusterTarget
 from tutorial.lessons import load_lessons
 from tutorial.paths import assets_dir, lessons_dir
 from tutorial.sandbox.cluster import SandboxCluster, pick_lb_address
-from tutorial.sandbox.runtime import SandboxSettings
+from tutorial.sandbox.controllers.runtime import SandboxSettings
 
 
 def require_kubectl() -> None:
@@ -22,11 +22,11 @@ def require_kubectl() -> None:
         pytest.skip("kubectl is not installed; engine tests run the real kubectl against the sandbox")
 
 
-def start_cluster(tmp: Path, *, faults=(), lb: str | None = None) -> SandboxCluster:
+def start_cluster(tmp: Path, *, faults=(), lb: str | None = None, workers: int | None = None) -> SandboxCluster:
     """A fresh cluster whose LoadBalancer address is a random 127.x address (ports stay free)."""
     lb = lb or f"127.{random.randint(1, 254)}.{random.randint(0, 254)}.{random.randint(1, 254)}"
     cluster = SandboxCluster(name="sandbox", lb_address=pick_lb_address(lb), faults=list(faults),
-                             settings=SandboxSettings())
+                             settings=SandboxSettings(), workers=workers)
     return cluster.start()
 
 

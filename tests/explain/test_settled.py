@@ -100,6 +100,18 @@ def test_gateway_class_typo_settles(restore):
     _assert_settled(_check(restore, "gateway/apply-gateway", "gateway-accepted"), "istio-gateway", "does not exist")
 
 
+def test_gateway_class_changed_in_place_to_a_typo_settles(restore):
+    """Edited, not re-created: the old status (Accepted True, observedGeneration behind) stays, as
+    Istio leaves it for a class it does not own; the check must not wait for it to change."""
+    restore.kubectl("patch", f"gateways.{GW}", "emojivoto", "-n", "istio-ingress", "--type=merge",
+                    "-p", '{"spec":{"gatewayClassName":"istio-gateway"}}')
+    result = _check(restore, "gateway/apply-gateway", "gateway-accepted")
+    _assert_settled(result, "istio-gateway", "does not exist", "observedGeneration stays behind")
+    views = restore.explain("gateway/apply-gateway", only="gateway-accepted")
+    assert [v.rule_id for v in views] == ["class-not-found"], [(v.rule_id, v.title) for v in views]
+    assert "istio-gateway" in views[0].title
+
+
 def test_parent_gateway_missing_settles(restore):
     rt = _asset("httproute.yaml")
     del rt["spec"]["parentRefs"][0]["namespace"]

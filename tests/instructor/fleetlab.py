@@ -185,7 +185,7 @@ class InProcessLab(Lab):
 def in_process(tmp: Path, count: int, *, prefix: str = "lab") -> InProcessLab:
     """`count` SandboxClusters with short delays and one kubeconfig naming them PREFIX01..."""
     from tutorial.sandbox.cluster import SandboxCluster
-    from tutorial.sandbox.runtime import SandboxSettings
+    from tutorial.sandbox.controllers.runtime import SandboxSettings
 
     require_kubectl()
     clusters = []

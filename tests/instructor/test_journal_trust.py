@@ -170,11 +170,14 @@ def test_dry_run_shows_invisible_characters_of_journal_names(lab):
     assert "ok\\x1b[2K\\x0dgone" in out
 
 
-def test_fleet_commands_say_when_a_progress_file_was_moved_aside(lab, tmp_path):
+@pytest.mark.parametrize("argv", [("status",), ("status", "--json"), ("reset", "--dry-run")])
+def test_fleet_commands_say_when_a_progress_file_was_moved_aside(lab, tmp_path, argv):
     from tutorial.engine.progress import ProgressStore
 
     path = ProgressStore.for_cluster("lab01", lab.servers["lab01"], state_dir=tmp_path / "state").path
     path.write_bytes("{}".encode("utf-16"))
-    code, out = cli("reset", *kc(lab), "--dry-run")
+    code, out = cli(*argv, *kc(lab))
     flat = " ".join(out.split())
-    assert code == 0 and str(path) in flat and "moved to" in flat, out
+    (aside,) = path.parent.glob(f"{path.stem}.corrupt-*.json")
+    assert code == 0 and f"{path} could not be used" in flat and f"moved to {aside}" in flat, out
+    assert "not kept" in flat and "Traceback" not in out, out

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tutorial.sandbox.cluster import SandboxCluster
-from tutorial.sandbox.runtime import SandboxSettings
+from tutorial.sandbox.controllers.runtime import SandboxSettings
 
 KUBECTL = shutil.which("kubectl")
 WAIT = "--timeout=30s"  # generous ceiling for kubectl wait; the sandbox takes well under a second

@@ -11,9 +11,9 @@ import pytest
 
 from tlsfix import https_connection
 from tutorial.sandbox import kubeconfig as kc_writer
-from tutorial.sandbox.resources import Registry
-from tutorial.sandbox.server import ApiServer
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.api.resources import Registry
+from tutorial.sandbox.api.server import ApiServer
+from tutorial.sandbox.storage.store import Store
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from cluster_fixtures import deployment_yaml, require_kubectl, run_kubectl, service_yaml
 
-from tutorial.sandbox import addresses
-from tutorial.sandbox.addresses import AddressSpace, PortBank
+from tutorial.sandbox.dataplane import addresses
+from tutorial.sandbox.dataplane.addresses import AddressSpace, PortBank
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,9 +15,9 @@ import pytest
 
 from cluster_fixtures import fast_settings
 from tlsfix import https_connection
-from tutorial.sandbox.resources import Registry
-from tutorial.sandbox.server import ApiServer
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.api.resources import Registry
+from tutorial.sandbox.api.server import ApiServer
+from tutorial.sandbox.storage.store import Store
 
 
 def _get(server, path, token):

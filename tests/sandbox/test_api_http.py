@@ -11,10 +11,10 @@ import urllib.parse
 import pytest
 
 from tlsfix import https_connection
-from tutorial.sandbox import admission
-from tutorial.sandbox.resources import Registry
-from tutorial.sandbox.server import ApiServer
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.api import admission
+from tutorial.sandbox.api.resources import Registry
+from tutorial.sandbox.api.server import ApiServer
+from tutorial.sandbox.storage.store import Store
 
 
 def request(api, method, path, body=None, ctype="application/json", headers=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutorial.sandbox import patch
+from tutorial.sandbox.api import patch
 
 DEPLOY = {"spec": {"template": {"spec": {"containers": [
     {"name": "web", "image": "a:1", "ports": [{"containerPort": 80, "name": "http", "protocol": "TCP"}],

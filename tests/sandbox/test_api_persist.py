@@ -8,8 +8,8 @@ import subprocess
 import sys
 import textwrap
 
-from tutorial.sandbox import persist
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.storage import persist
+from tutorial.sandbox.storage.store import Store
 
 PODS = ("", "pods")
 
@@ -68,8 +68,8 @@ def test_killed_writer_leaves_a_loadable_file(tmp_path):
     path = tmp_path / "state.json"
     code = textwrap.dedent(f"""
         import os
-        from tutorial.sandbox.store import Store
-        from tutorial.sandbox.persist import Persister
+        from tutorial.sandbox.storage.store import Store
+        from tutorial.sandbox.storage.persist import Persister
         s = Store()
         p = Persister(s, {str(path)!r}, min_interval=0.0).start()
         for i in range(400):

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
+from tutorial.sandbox.storage.store import Store
 
 PODS = ("", "pods")
 NS = ("", "namespaces")
@@ -24,7 +25,7 @@ def _pod(name, ns="default", labels=None, phase=None, node=None):
 
 
 def test_create_sets_metadata_and_global_rv():
-    s = st.Store()
+    s = Store()
     a = s.create(PODS, _pod("a"))
     b = s.create(("apps", "deployments"), {"metadata": {"name": "d", "namespace": "x"}, "spec": {}})
     assert a["metadata"]["uid"] and a["metadata"]["creationTimestamp"].endswith("Z")
@@ -37,7 +38,7 @@ def test_create_sets_metadata_and_global_rv():
 
 
 def test_copies_are_not_shared():
-    s = st.Store()
+    s = Store()
     obj = _pod("a")
     created = s.create(PODS, obj)
     created["metadata"]["labels"]["x"] = "y"
@@ -47,7 +48,7 @@ def test_copies_are_not_shared():
 
 def test_stored_objects_never_change_in_place():
     """Writes store new dicts, so a stored version (history, subscribers, peek) stays as it was."""
-    s = st.Store()
+    s = Store()
     seen = []
     s.subscribe(lambda type_, gr, obj: seen.append((type_, obj)))
     s.create(PODS, _pod("a", labels={"v": "1"}))
@@ -70,7 +71,7 @@ def test_stored_objects_never_change_in_place():
 
 
 def test_names_and_peek_read_without_copies():
-    s = st.Store()
+    s = Store()
     s.create(PODS, _pod("a"))
     s.create(PODS, _pod("b", ns="other"))
     s.create(NS, {"metadata": {"name": "other"}, "spec": {"finalizers": ["kubernetes"]}})
@@ -98,7 +99,7 @@ def test_copy_json_is_deep_and_unshares_aliases():
 
 
 def test_update_conflict_generation_and_status_kept():
-    s = st.Store()
+    s = Store()
     a = s.create(PODS, _pod("a", phase="Running"))
     a["spec"]["nodeName"] = "n1"
     a.pop("status")
@@ -117,7 +118,7 @@ def test_update_conflict_generation_and_status_kept():
 
 
 def test_finalizers_delay_deletion():
-    s = st.Store()
+    s = Store()
     obj = _pod("a")
     obj["metadata"]["finalizers"] = ["x/y"]
     s.create(PODS, obj)
@@ -132,7 +133,7 @@ def test_finalizers_delay_deletion():
 
 
 def test_namespace_delete_goes_terminating_until_spec_finalizers_cleared():
-    s = st.Store()
+    s = Store()
     s.create(st.NAMESPACES, {"metadata": {"name": "n"}, "spec": {"finalizers": ["kubernetes"]},
                               "status": {"phase": "Active"}})
     ns = s.delete(st.NAMESPACES, None, "n")
@@ -148,7 +149,7 @@ def test_namespace_delete_goes_terminating_until_spec_finalizers_cleared():
     ("tier", ["b"]), ("!tier", ["a", "c", "d"]), ("app=web,tier=fe", ["b"]), ("", ["a", "b", "c", "d"]),
 ])
 def test_label_selectors(selector, names):
-    s = st.Store()
+    s = Store()
     s.create(PODS, _pod("a", labels={"app": "web"}))
     s.create(PODS, _pod("b", labels={"app": "web", "tier": "fe"}))
     s.create(PODS, _pod("c", labels={"app": "db"}))
@@ -158,7 +159,7 @@ def test_label_selectors(selector, names):
 
 
 def test_field_selectors_and_namespace_filter():
-    s = st.Store()
+    s = Store()
     s.create(PODS, _pod("a", phase="Running", node="n1"))
     s.create(PODS, _pod("b", ns="other", phase="Pending"))
     assert [i["metadata"]["name"] for i in s.list(PODS, field_selector="status.phase=Running")[0]] == ["a"]
@@ -172,7 +173,7 @@ def test_field_selectors_and_namespace_filter():
 
 
 def test_watch_replay_live_selector_and_gone():
-    s = st.Store()
+    s = Store()
     s.create(PODS, _pod("a", labels={"app": "web"}))
     rv = s.resource_version
     b = s.create(PODS, _pod("b", labels={"app": "web"}))
@@ -187,7 +188,7 @@ def test_watch_replay_live_selector_and_gone():
     assert seen == [("DELETED", "b"), ("ADDED", "c"), ("DELETED", "c")]
     w.close()
     assert w.next(0.1) is None
-    small = st.Store()
+    small = Store()
     small._history = type(small._history)(maxlen=3)
     for i in range(6):
         small.create(PODS, _pod(f"p{i}"))
@@ -197,7 +198,7 @@ def test_watch_replay_live_selector_and_gone():
 
 
 def test_subscribers_outside_lock_in_order_and_reentrant():
-    s = st.Store()
+    s = Store()
     seen = []
 
     def cb(type_, gr, obj):
@@ -220,7 +221,7 @@ def test_subscribers_outside_lock_in_order_and_reentrant():
 
 
 def test_concurrent_writers_get_unique_versions():
-    s = st.Store()
+    s = Store()
 
     def work(i):
         for j in range(50):
@@ -236,11 +237,11 @@ def test_concurrent_writers_get_unique_versions():
 
 
 def test_snapshot_restore_roundtrip():
-    s = st.Store()
+    s = Store()
     s.create(PODS, _pod("a"))
     s.create(st.NAMESPACES, {"metadata": {"name": "n"}})
     data = s.snapshot()
-    t = st.Store()
+    t = Store()
     t.restore(data)
     assert t.get(PODS, "default", "a") == s.get(PODS, "default", "a")
     assert t.resource_version == s.resource_version

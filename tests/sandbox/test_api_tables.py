@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tutorial.sandbox import tables
-from tutorial.sandbox.resources import Registry, crd_resource_type
+from tutorial.sandbox.api import tablecells, tables
+from tutorial.sandbox.api.resources import Registry, crd_resource_type
 
 GATEWAY = {"metadata": {"name": "g", "creationTimestamp": "2020-01-01T00:00:00Z"},
            "spec": {"gatewayClassName": "istio"},
@@ -30,7 +30,7 @@ def test_jsonpath_subset(path, want):
                                           (3 * 3600 + 600, "3h10m"), (30 * 3600, "30h"), (50 * 3600, "2d2h"),
                                           (40 * 86400, "40d"), (3 * 365 * 86400, "3y")])
 def test_human_duration(seconds, text):
-    assert tables.human_duration(seconds) == text
+    assert tablecells.human_duration(seconds) == text
 
 
 @pytest.mark.parametrize("status,want", [

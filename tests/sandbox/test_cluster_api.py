@@ -10,7 +10,7 @@ import yaml
 
 from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.cluster import SandboxCluster, SandboxError, pick_lb_address
-from tutorial.sandbox.runtime import SandboxSettings
+from tutorial.sandbox.controllers.runtime import SandboxSettings
 
 
 def test_context_manager_serves_then_closes_the_port(tmp_path):

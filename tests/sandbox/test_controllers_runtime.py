@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from tutorial.sandbox.faults import FaultSet
-from tutorial.sandbox.runtime import Controller, ControllerRuntime, SandboxSettings
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.controllers.runtime import Controller, ControllerRuntime, SandboxSettings
+from tutorial.sandbox.storage.store import Store
 
 CONFIGMAPS = ("", "configmaps")
 

@@ -10,11 +10,11 @@ import urllib.request
 import istio_fixtures as fx
 import pytest
 
-from tutorial.sandbox.dataplane import DataPlane
+from tutorial.sandbox.dataplane.proxy import DataPlane
 from tutorial.sandbox.istio import status as st
 from tutorial.sandbox.istio.model import (ENDPOINTS, GATEWAYCLASSES, GATEWAYS, HTTPROUTES, NAMESPACES, PODS,
                                           SERVICES, World)
-from tutorial.sandbox.store import Store
+from tutorial.sandbox.storage.store import Store
 
 PORT = 8080
 

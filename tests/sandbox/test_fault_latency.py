@@ -13,7 +13,8 @@ import pytest
 from cluster_fixtures import sandbox_factory  # noqa: F401 - fixture
 
 from tutorial.sandbox.faults import FAULTS, FaultError, FaultSet, parse_spec
-from tutorial.sandbox.store import NAMESPACES, Store
+from tutorial.sandbox.storage.objects import NAMESPACES
+from tutorial.sandbox.storage.store import Store
 
 
 class Recorder(list):

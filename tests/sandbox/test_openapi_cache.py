@@ -59,7 +59,7 @@ def test_an_unserved_group_version_is_not_found(api):
 def test_kubectl_fetches_a_document_once_then_reads_its_cache(api, caplog):
     """Every later kubectl (each a new process) reads the document from its HTTP cache on disk."""
     manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\ndata: {k: %s}\n"
-    with caplog.at_level(logging.DEBUG, logger="tutorial.sandbox.server"):
+    with caplog.at_level(logging.DEBUG, logger="tutorial.sandbox.api.handler"):
         for value in ("a", "b", "c"):
             api.kubectl("apply", "-f", "-", input=manifest % value)
     fetched = [r for r in caplog.records if "/openapi/v3/api/v1?hash=" in r.getMessage()]

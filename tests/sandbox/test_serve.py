@@ -152,3 +152,67 @@ def test_serve_stops_cleanly_on_sigterm_with_a_fixed_port(tmp_path):
     out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, out
     assert servers == [f"https://127.0.0.1:{port}", f"https://127.0.0.1:{port + 1}"]
+
+
+def _held_connections(kc: Path, count: int) -> tuple[list, "callable"]:
+    """`count` kept-alive HTTPS connections that each hold one of the server's workers, and ask(conn)."""
+    import base64
+    import http.client
+    import ssl
+
+    config = yaml.safe_load(kc.read_text())
+    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    tls = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    host, port = cluster["server"].removeprefix("https://").rsplit(":", 1)
+
+    def ask(conn=None):
+        conn = conn or http.client.HTTPSConnection(host, int(port), context=tls, timeout=10)
+        conn.request("GET", "/version", headers={"Authorization": f"Bearer {user['token']}"})
+        resp = conn.getresponse()
+        return conn, resp.status, dict(resp.getheaders()), resp.read()
+
+    held = []
+    for _ in range(count):
+        conn, status, _, _ = ask()
+        assert status == 200
+        held.append(conn)
+    return held, ask
+
+
+def test_workers_bounds_the_pool_and_kubectl_retries_the_429s_as_client_go_does(tmp_path):
+    import json
+
+    require_kubectl()
+    kc, home = tmp_path / "kc", tmp_path / "home"
+    home.mkdir()
+    proc, _ = _start_serve(tmp_path, "--workers", "2", "--kubeconfig-out", str(kc))
+    try:
+        held, ask = _held_connections(kc, 2)
+        conn, status, headers, body = ask()
+        conn.close()
+        assert status == 429 and headers["Retry-After"] == "1", (status, headers)
+        assert json.loads(body)["reason"] == "TooManyRequests"
+        from cluster_fixtures import kubectl_env
+
+        kubectl = subprocess.Popen([require_kubectl(), "get", "namespaces", "-v=4"], env=kubectl_env(home, kc),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = []
+        for line in kubectl.stderr:  # client-go says when it waits for a Retry-After
+            seen.append(line)
+            if "Retry-After" in line:
+                break
+        for c in held:
+            c.close()
+        out, err = kubectl.communicate(timeout=60)
+        assert any("Retry-After" in line for line in seen), "".join(seen) + err
+        assert kubectl.returncode == 0 and "kube-system" in out, "".join(seen) + err
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+def test_workers_must_be_positive(tmp_path):
+    env = {**os.environ, "GATEWAY_TUTORIAL_STATE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "tutorial", "sandbox", "serve", "--workers", "0"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--workers must be at least 1" in proc.stderr

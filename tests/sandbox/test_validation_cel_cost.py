@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from tutorial.sandbox.validation import celcost
+from tutorial.sandbox.api.validation import celcost
 
 CRD = """apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition

@@ -31,6 +31,11 @@ def test_diy_step_passes_by_itself_when_the_learner_runs_the_shown_command(build
             await pilot.pause()
             assert app.screen.query("#diy-banner")
             assert app.engine.progress.get("demo/namespace").state == "todo"
+            # a watch round ends before the learner acts: "not yet", never a verdict of failure
+            await until(pilot, lambda: "-yours" in _classes(app, "demo-exists"), timeout=30)
+            assert "-failed" not in _classes(app, "demo-exists")
+            title = str(app.screen.query_one("#check-demo-exists .check-title").render())
+            assert "◌ not yet" in title and "failed" not in title, title
             shown = app.engine.prepare(app.screen.step)[0].display  # kubectl apply -f - ... <<'EOF'
             type_in_learners_shell(app, shown, tmp_path)
             # no key pressed from here on

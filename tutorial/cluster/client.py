@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from tutorial.cluster.retry import RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after
+from tutorial.cluster.retry import (RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after,
+                                    urllib3_retries)
 
 WATCH_CHUNK = 20  # seconds per watch request; re-listing after each is cheap and robust
 # Answers worth asking again, as client-go does: overload (429) and server-side trouble (5xx),
@@ -128,6 +129,7 @@ def load_configuration(kubeconfig: str | None, context: str | None, *, config_di
     loader.load_and_set(configuration)
     if "expiry" not in vars(loader):
         configuration.refresh_api_key_hook = None
+    configuration.retries = urllib3_retries()  # 429/503 are the Retrier's to ask again
     return configuration
 
 

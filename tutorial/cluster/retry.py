@@ -73,3 +73,13 @@ def retry_after(headers) -> float | None:
         return min(float(value), 30.0) if value is not None else None
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+def urllib3_retries():
+    """urllib3's own retries, without its retries of 429/503. Left on, each request quietly sleeps
+    through up to three Retry-After waits, past a check's deadline and deaf to its cancel, and the
+    answers it swallowed go uncounted; the Retrier asks again instead, within the deadline. A
+    refused or failed connection is still tried three times, as before."""
+    from urllib3.util.retry import Retry
+
+    return Retry(total=3, respect_retry_after_header=False)

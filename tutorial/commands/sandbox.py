@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="also write the shell lines (export KUBECONFIG=..., PATH=...) to PATH")
     serve.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                        help="keep each cluster's state in DIR/<context>.json across restarts")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="connections each API server serves at once (default 64); more are answered "
+                       "429 Too Many Requests with Retry-After, as a real API server's max-requests-inflight "
+                       "does: to rehearse clients under overload")
     sub.add_parser("reset", help="empty the embedded sandbox (what --sandbox uses)",
                    description="Delete the embedded sandbox's stored cluster so it starts fresh.")
 
@@ -49,12 +53,15 @@ def _serve(args: argparse.Namespace) -> int:
     from tutorial.sandbox.faults import FaultError
     from tutorial.sandbox.serve import ServeOptions, serve
 
+    if args.workers is not None and args.workers < 1:
+        print("gateway-tutorial sandbox serve: --workers must be at least 1.", file=sys.stderr)
+        return EXIT_USAGE
     if args.clusters < 1:
         print("gateway-tutorial sandbox serve: --clusters must be at least 1.", file=sys.stderr)
         return EXIT_USAGE
     opts = ServeOptions(port=args.port, clusters=args.clusters, kubeconfig_out=args.kubeconfig_out,
                         context_name=args.context_name, faults=list(args.fault), env_out=args.env_out,
-                        state_dir=args.state_dir)
+                        state_dir=args.state_dir, workers=args.workers)
     try:
         return serve(opts)
     except FaultError as exc:

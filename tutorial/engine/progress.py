@@ -182,8 +182,9 @@ class ProgressStore:
         os.replace(self.path, aside)
         self.warning = (
             f"The progress file {self.path} could not be used ({reason}). It was moved to "
-            f"{aside} and a fresh one started; your cluster is unchanged, and "
-            "`gateway-tutorial check all` shows which steps are already done."
+            f"{aside}; the steps it recorded were not kept, and your progress starts fresh. "
+            "Your cluster is unchanged: `gateway-tutorial check all` (or c on a step) marks the "
+            "steps already done again."
         )
 
     def _write(self, data: dict[str, Any]) -> None:

@@ -196,14 +196,18 @@ class Watch:
         if kind == "GatewayClass" and _pending(obj) and spec.get("controllerName") not in known:
             return self._stood(f"GatewayClass {_meta(obj).get('name')}: controllerName {spec.get('controllerName')} "
                                "is claimed by no controller here (Accepted stays Unknown, Waiting for controller)")
-        if kind == "Gateway" and _pending(obj):
+        # pending: no controller ever decided; stale: the class was changed after a controller
+        # decided, and no controller owns the new one, so the old status is never rewritten
+        if kind == "Gateway" and (_pending(obj) or not generation_current(obj)):
             name = spec.get("gatewayClassName")
             gc = self._get("gateway.networking.k8s.io/v1", "GatewayClass", None, name)
             controller = ((gc or {}).get("spec") or {}).get("controllerName")
             if (gc is None and name not in (rules.get("builtin_classes") or [])) or (gc and controller not in known):
                 what = "does not exist" if gc is None else f"names controller {controller}, which no controller here claims"
-                return self._stood(f"Gateway {_meta(obj).get('name')}: its GatewayClass {name} {what} "
-                                   "(Accepted stays Unknown, Waiting for controller)")
+                stays = ("Accepted stays Unknown, Waiting for controller" if _pending(obj) else
+                         "its status is from before that change and no controller will update it: "
+                         f"observedGeneration stays behind generation {_meta(obj).get('generation')}")
+                return self._stood(f"Gateway {_meta(obj).get('name')}: its GatewayClass {name} {what} ({stays})")
         if kind == "HTTPRoute" and not _list((obj.get("status") or {}).get("parents") if isinstance(obj.get("status"), dict) else None):
             for ref in _list(spec.get("parentRefs")):
                 ns = ref.get("namespace") or _meta(obj).get("namespace")

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.faults import FaultSet
-from tutorial.sandbox.runtime import ControllerRuntime, SandboxSettings
+from tutorial.sandbox.controllers.runtime import ControllerRuntime, SandboxSettings
 
 LOG = logging.getLogger("tutorial.sandbox.cluster")
 
@@ -46,9 +46,10 @@ class SandboxCluster:
                  lb_address: str = "", state_path: Path | None = None,
                  settings: SandboxSettings | None = None,
                  faults: FaultSet | Iterable[str] | None = None,
-                 controllers: list[type] | None = None, token: str | None = None) -> None:
-        from tutorial.sandbox.resources import Registry
-        from tutorial.sandbox.store import Store
+                 controllers: list[type] | None = None, token: str | None = None,
+                 workers: int | None = None) -> None:
+        from tutorial.sandbox.api.resources import Registry
+        from tutorial.sandbox.storage.store import Store
 
         from tutorial.sandbox.kubeconfig import new_token
 
@@ -67,6 +68,7 @@ class SandboxCluster:
         self.notices: list[str] = []  # messages for a person (e.g. a corrupt state file moved aside)
         self._port = port
         self._controllers = controllers
+        self.workers = workers  # connections served at once (None: the server's MAX_WORKERS); more get 429
         self.server = None
         self.runtime: ControllerRuntime | None = None
         self._lock = threading.Lock()
@@ -144,7 +146,7 @@ class SandboxCluster:
 
     # ---- internals ----
     def _load_state(self) -> None:
-        from tutorial.sandbox.persist import Persister
+        from tutorial.sandbox.storage.persist import Persister
 
         self.persister = Persister(self.store, self.state_path)
         notice = self.persister.load()
@@ -154,14 +156,15 @@ class SandboxCluster:
         self.persister.start()
 
     def _start_server(self) -> None:
-        from tutorial.sandbox.server import ApiServer
+        from tutorial.sandbox.api.server import MAX_WORKERS, ApiServer
 
         with self._lock:
             if self.server is not None:
                 return
             try:
                 server = ApiServer(self.store, self.registry, host=self.host, port=self._port,
-                                   faults=self.faults, token=self.token, cert=self.cert).start()
+                                   faults=self.faults, token=self.token, cert=self.cert,
+                                   workers=self.workers or MAX_WORKERS).start()
             except OSError as exc:
                 raise SandboxError(f"cannot listen on {self.host}:{self._port} ({exc.strerror}); "
                                    "choose another port with --port or stop what uses it") from exc

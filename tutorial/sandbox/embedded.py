@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.cluster import SandboxCluster, SandboxError
-from tutorial.sandbox.runtime import SandboxSettings
+from tutorial.sandbox.controllers.runtime import SandboxSettings
 
 CONTEXT = "sandbox"
 

@@ -15,7 +15,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.sandbox import addresses, kubeconfig
+from tutorial.sandbox.dataplane import addresses
+
+from tutorial.sandbox import kubeconfig
 from tutorial.sandbox.cluster import SandboxCluster, SandboxError
 from tutorial.sandbox.faults import FaultSet
 
@@ -31,6 +33,7 @@ class ServeOptions:
     faults: list[str] = field(default_factory=list)
     env_out: Path | None = None
     state_dir: Path | None = None
+    workers: int | None = None  # connections each API server serves at once; more get 429
 
 
 def default_kubeconfig_path() -> Path:
@@ -81,7 +84,7 @@ def build_clusters(opts: ServeOptions) -> list[SandboxCluster]:
         state = Path(opts.state_dir) / f"{name}.json" if opts.state_dir else None
         out.append(SandboxCluster(name=name, port=(opts.port + i) if opts.port else 0,
                                   lb_address="",  # from this process's own block
-                                  state_path=state, faults=per_cluster[name]))
+                                  state_path=state, faults=per_cluster[name], workers=opts.workers))
     return out
 
 

@@ -52,6 +52,12 @@ class TutorialApp(App):
         self.resource_rows: dict[str, tuple[list[dict], str | None]] = {}
         self._cancels: set[threading.Event] = set()
         self._watch_cancel: threading.Event | None = None
+        self.progress_warning_shown: str | None = None  # the engine's progress file moved aside, as said
+
+    def get_driver_class(self):
+        from tutorial.ui.terminal import driver_class
+
+        return driver_class(super().get_driver_class())  # notices a terminal that went away
 
     def get_default_screen(self) -> LessonsScreen:
         return LessonsScreen()
@@ -117,6 +123,7 @@ class TutorialApp(App):
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
         self.engine = message.engine
+        self.progress_warning_shown = self.engine.progress.warning  # in message.notice
         self.update_cluster_bars()
         lessons_screen = self._lessons_screen()
         early = self.early_progress.warning if self.early_progress is not None else None
@@ -345,7 +352,7 @@ class TutorialApp(App):
     def untrack_cancel(self, event: threading.Event) -> None:
         self._cancels.discard(event)
 
-    async def action_quit(self) -> None:
+    async def action_quit(self, return_code: int = 0) -> None:
         """Stop what runs (its process group ends), wait for the workers, keep progress, exit."""
         for event in list(self._cancels):
             event.set()
@@ -355,7 +362,12 @@ class TutorialApp(App):
                     await worker.wait()
                 except Exception:  # it failed or was cancelled: it has stopped either way
                     pass
-        self.exit()
+        self.exit(return_code=return_code)
+
+    def terminal_gone(self, reason: str) -> None:
+        """(terminal.TerminalDriver) The terminal went away: leave as q does, exit 129 (128+SIGHUP)."""
+        self.log.warning(f"leaving: {reason}")
+        self.run_worker(self.action_quit(return_code=129), group="leave", exclusive=True)
 
     def on_unmount(self) -> None:
         for event in list(self._cancels):

@@ -10,10 +10,10 @@ the simulated kubelet has stopped its containers (a compressed grace period), th
 
 from __future__ import annotations
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
-from tutorial.sandbox.lifecycle import FOREGROUND, ORPHAN
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.api.lifecycle import FOREGROUND, ORPHAN
+from tutorial.sandbox.controllers.runtime import Controller
 
 # how long a terminating pod shows Terminating, in pod_start_delay units per second of grace (capped)
 _GRACE_SCALE, _GRACE_CAP = 0.1, 3.0

@@ -6,7 +6,7 @@ every core controller so `controllers.core` is the one place that lists them.
 
 from __future__ import annotations
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.cascade import CascadeController
 from tutorial.sandbox.controllers.cronjobs import CronJobController
@@ -17,7 +17,7 @@ from tutorial.sandbox.controllers.podstatus import NODE_IP
 from tutorial.sandbox.controllers.pods import PodLifecycleController
 from tutorial.sandbox.controllers.sets import DaemonSetController, StatefulSetController
 from tutorial.sandbox.controllers.workloads import DeploymentController, ReplicaSetController
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 SIMULATED_LABEL = "gateway-tutorial.dev/sandbox"
 BASE_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

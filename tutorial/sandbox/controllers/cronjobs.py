@@ -14,10 +14,10 @@ import datetime
 import re
 import zoneinfo
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.jobs import JOBS, finished
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 CRONJOBS = ("batch", "cronjobs")
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"

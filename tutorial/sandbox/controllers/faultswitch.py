@@ -12,7 +12,7 @@ import re
 
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.faults import FaultError, parse_spec
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 NAMESPACE, NAME = "kube-system", "sandbox-faults"
 

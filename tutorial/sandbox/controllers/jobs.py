@@ -8,10 +8,10 @@ failed pods end it with Failed/BackoffLimitExceeded. CronJobs create Jobs (cronj
 
 from __future__ import annotations
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.workloads import default_pod_spec, namespace_active, qos_class
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 JOBS = ("batch", "jobs")
 UID_LABEL, NAME_LABEL = "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 
-from tutorial.sandbox import addresses
-from tutorial.sandbox import store as st
+from tutorial.sandbox.dataplane import addresses
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.podstatus import IpPool
 from tutorial.sandbox.controllers.workloads import is_ready, namespace_active
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY = {"endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}

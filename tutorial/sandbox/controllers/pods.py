@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
+from tutorial.sandbox.storage.selectors import parse_label_selector
 from tutorial.sandbox.controllers import podstatus as ps
 from tutorial.sandbox.controllers import scheduler
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.kubelet import runs
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 LOG_ANNOTATION = "sandbox.gateway-tutorial/log"
 FREE_MEMORY_MI = 1024  # free memory on the simulated node under the istiod-unschedulable fault
@@ -181,7 +182,7 @@ class PodLifecycleController(Controller):
             return False
         if pod["metadata"].get("namespace") in ("kube-system",):
             return False
-        return st.parse_label_selector(fault["selector"]).matches_labels(u.labels_of(pod))
+        return parse_label_selector(fault["selector"]).matches_labels(u.labels_of(pod))
 
     # ---- steps ----
     def _run(self, uid: str, ns: str | None, name: str, step: str, token: int) -> None:

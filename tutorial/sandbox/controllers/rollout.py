@@ -9,7 +9,7 @@ real controller does (so a second undo goes back again).
 
 from __future__ import annotations
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 
 REVISION = "deployment.kubernetes.io/revision"

@@ -9,10 +9,10 @@ the status fields kubectl reads (`rollout status`, READY columns) and label pods
 
 from __future__ import annotations
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
 from tutorial.sandbox.controllers.workloads import default_pod_spec, is_ready, namespace_active, qos_class
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 STATEFULSETS, DAEMONSETS = ("apps", "statefulsets"), ("apps", "daemonsets")
 REVISION_LABEL = "controller-revision-hash"

@@ -8,7 +8,7 @@ import logging
 import random
 from typing import Any, Callable
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 
 LOG = logging.getLogger("tutorial.sandbox.controllers")
 GR = tuple[str, str]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 
-from tutorial.sandbox import store as st
+from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import rollout
 from tutorial.sandbox.controllers import util as u
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.controllers.runtime import Controller
 
 REVISION = "deployment.kubernetes.io/revision"
 

@@ -18,8 +18,8 @@ from tutorial.sandbox.istio.model import (BUILTIN_CLASSES, CRDS, DEPLOYMENTS, EN
                                           PROXY_IMAGE, REFERENCEGRANTS, SECRETS, SERVICEACCOUNTS, SERVICES, World,
                                           gateway_crds_present, grpcroute_watch_error, istiod_ready, key, meta,
                                           strip_times)
-from tutorial.sandbox.addresses import problems_for
-from tutorial.sandbox.runtime import Controller
+from tutorial.sandbox.dataplane.addresses import problems_for
+from tutorial.sandbox.controllers.runtime import Controller
 
 INJECTION_LABEL = "istio-injection"
 WEBHOOKS = ("admissionregistration.k8s.io", "mutatingwebhookconfigurations")
@@ -118,9 +118,9 @@ class IstiodController(Controller):
         for gw in world.gateways:
             if istio_manages(world, gw) and st.is_managed(gw):
                 self._provision(gw)
-        from tutorial.sandbox import dataplane
+        from tutorial.sandbox.dataplane import proxy
 
-        dataplane.sync_for(store)  # listeners first: an address must answer once it is published
+        proxy.sync_for(store)  # listeners first: an address must answer once it is published
         world = World.from_store(store)  # after the sync: it may have taken a port that was busy
         for gw in world.gateways:
             self._write_status(GATEWAYS, gw, st.gateway_status(world, gw))

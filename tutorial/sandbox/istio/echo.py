@@ -94,7 +94,7 @@ def _echo_set_headers(req: Any) -> list[tuple[str, str]]:
 
 def log(target: dict, line: str) -> None:
     """A line in the serving pod's log (`kubectl logs`), kept in memory: logging changes no object."""
-    from tutorial.sandbox import servedlogs
+    from tutorial.sandbox.kubelet import servedlogs
 
     if target.get("uid"):
         servedlogs.append(target["uid"], line)

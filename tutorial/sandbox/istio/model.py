@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutorial.sandbox.addresses import problems_for
+from tutorial.sandbox.dataplane.addresses import problems_for
 from tutorial.sandbox.controllers.util import selector_matches as _selector_matches
 
 GR = tuple[str, str]

@@ -51,7 +51,13 @@ class LessonsScreen(Screen):
         """Redraw when the progress file changed: `run all` in another terminal, a reset, a skip."""
         if self.app.engine is None or self.app.lessons is None or not self.is_current:
             return
-        states = {t: r.state for t, r in self.app.engine.progress.all().items()}
+        progress = self.app.engine.progress
+        states = {t: r.state for t, r in progress.all().items()}
+        if progress.warning and progress.warning != self.app.progress_warning_shown:
+            # the file became unreadable meanwhile (another program, a full disk): moved aside, said
+            self.app.progress_warning_shown = progress.warning
+            self.show_notice(progress.warning)
+            self.app.notify(progress.warning, title="Progress started fresh", severity="warning", timeout=20)
         if states != self._shown_states:
             self.app.refresh_outline()
 

@@ -412,6 +412,10 @@ class StepScreen(Screen):
     def _check_completed(self, message: CheckCompleted) -> None:
         result = message.result
         state = "passed" if result.passed else ("unreachable" if result.unreachable else "failed")
+        from tutorial.ui import diy
+
+        if state == "failed" and diy.active(self) and not result.settled:
+            state = "yours"  # a round of the do-it-yourself watch ended: not a verdict, it keeps watching
         self.query_one(CheckList).finish(result.check_id)
         self.query_one(CheckList).set_state(result.check_id, state, result.observed)
 

@@ -74,7 +74,7 @@ class CheckList(Vertical):
         row.query_one(".check-title", Static).update(Content(f"{check_mark(state)} {title}"))
         row.query_one(".check-observed", Static).update(Content(observed))
         row.query_one(".check-observed").display = bool(observed)
-        for cls in ("-idle", "-waiting", "-passed", "-failed", "-unreachable"):
+        for cls in ("-idle", "-waiting", "-passed", "-failed", "-yours", "-unreachable"):
             row.remove_class(cls)
         row.add_class(f"-{state}")
 
