@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tutorial.sandbox.api import fieldowners
 from tutorial.sandbox.api.admission import crd_schema
+from tutorial.sandbox.api.ssa import value_at
 from tutorial.sandbox.storage.objects import now_iso
 
 if TYPE_CHECKING:
@@ -88,8 +89,6 @@ def last_applied_allowance(h: Handler, req: Request, old: dict, manager: str) ->
     last = _last_applied(old) if manager == "kubectl" else None
     if last is None or last.get("apiVersion") != req.rt.api_version_for(req.version):
         return None
-    from tutorial.sandbox.api.ssa import value_at
-
     paths = fieldowners.leaves(fieldowners.ownable(last, None, False), _shape(h, req, last["apiVersion"]))
     return {p for p in paths if value_at(last, p) == value_at(old, p)}
 
