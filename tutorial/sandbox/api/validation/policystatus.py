@@ -80,7 +80,7 @@ def _schema_for(store: Store, group: str, version: str, resource: str) -> list[t
             plural = kind.lower() + ("es" if kind.lower().endswith(("s", "x")) else "s")
             if kind.lower().endswith("y"):
                 plural = kind.lower()[:-1] + "ies"
-            if (gvk.get("group", ""), gvk.get("version")) == (group, version) and plural == resource:
+            if (gvk.get("group", ""), gvk.get("version")) == (group, version) and resource in (plural, kind.lower()):
                 return [(f"{group}/{version}, Kind={kind}", {"$ref": "#/definitions/" + name})]
     return []
 
