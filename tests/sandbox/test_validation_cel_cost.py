@@ -89,3 +89,15 @@ def test_a_rule_over_the_per_call_limit_refuses_the_object(api):
         'The Words "many" is invalid: spec.words: Invalid value: "array": \'operation cancelled: actual cost limit '
         "exceeded': no further validation rules will be run due to call cost exceeds limit for rule: words are "
         "lowercase")
+
+
+def test_a_costly_message_expression_is_refused_too(api):
+    crd = CRD.format(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64").replace(
+        "message: words are lowercase", "messageExpression: \"self.map(w, w.lowerAscii()).join(', ')\"").replace(
+        "maxItems: 20\n", "\n")
+    proc = api.kubectl("apply", "-f", "-", input=crd, check=False)
+    assert proc.returncode == 1
+    where = RULE.rsplit(".", 1)[0] + ".messageExpression"
+    # the rule (an unbounded list of 64-character words) is too dear as well: both are named
+    assert f"* {RULE}: Forbidden: estimated rule cost exceeds budget by factor of " in proc.stderr
+    assert f"* {where}: Forbidden: estimated messageExpression cost exceeds budget by factor of " in proc.stderr

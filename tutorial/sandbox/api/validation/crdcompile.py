@@ -156,13 +156,23 @@ def _walk(schema: Any, path: str, known: set[str], cardinality: int | None, foun
             continue
         where = f"{path}.x-kubernetes-validations[{n}].rule"
         causes = _rule_causes(rule, schema, where, root)
-        cost = celcost.rule_cost(rule.get("rule") or "", schema, cardinality) if not causes else None
+        compiled = not causes
+        cost = celcost.rule_cost(rule.get("rule") or "", schema, cardinality) if compiled else None
         if cost is not None and cost > celcost.STATIC_LIMIT:
             causes.append((where, "Forbidden: " + celcost.budget_message("estimated rule cost", cost,
                                                                          celcost.STATIC_LIMIT)))
         if cost is not None:
             costs.append((where, cost))
         found.extend(causes)
+        message = rule.get("messageExpression")
+        cost = celcost.rule_cost(message, schema, cardinality) if isinstance(message, str) and message.strip() \
+            and compiled else None
+        if cost is not None:
+            there = where.rsplit(".", 1)[0] + ".messageExpression"
+            if cost > celcost.STATIC_LIMIT:
+                found.append((there, "Forbidden: " + celcost.budget_message("estimated messageExpression cost", cost,
+                                                                            celcost.STATIC_LIMIT)))
+            costs.append((there, cost))
     for key, sub in (schema.get("properties") or {}).items():
         _walk(sub, f"{path}.properties[{key}]", known, cardinality, found, costs)
     child = celcost.child_cardinality(cardinality, schema)
