@@ -82,9 +82,15 @@ class Shape:
         return ("set", []) if field in MERGED_PRIMITIVE_LISTS else ("atomic", [])
 
 
+# list-map key fields with a schema default (+default="TCP" on ContainerPort/ServicePort.protocol): an
+# applied item that leaves them out is keyed with the default, like the item the server stores
+KEY_DEFAULTS = {"protocol": "TCP"}
+
+
 def item_key(item: Any, kind: str, keys: list[str]) -> str:
     if kind == "map" and isinstance(item, dict):
-        return "k:" + json.dumps({k: item[k] for k in keys if k in item}, separators=(",", ":"), sort_keys=True)
+        values = {k: item[k] if k in item else KEY_DEFAULTS[k] for k in keys if k in item or k in KEY_DEFAULTS}
+        return "k:" + json.dumps(values, separators=(",", ":"), sort_keys=True)
     return "v:" + json.dumps(item, separators=(",", ":"), sort_keys=True)
 
 
