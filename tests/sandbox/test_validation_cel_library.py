@@ -117,3 +117,16 @@ def test_a_message_expression_that_does_not_compile_refuses_the_crd(api):
         'address != \'\'", Message:"", MessageExpression:"\'bad: \' + self.adres", Reason:(*apiextensions.'
         'FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}: messageExpression compilation '
         "failed: ERROR: <input>:1:15: undefined field 'adres'\n | 'bad: ' + self.adres\n | " + "." * 14 + "^")
+
+
+def test_a_root_rule_sees_only_name_and_generate_name_of_metadata(api):
+    crd = CRD.format(rules='            - rule: "true"').replace(
+        "        type: object\n        properties:\n          spec:",
+        "        type: object\n        x-kubernetes-validations:\n        - rule: \"self.metadata.labels.size() < 3\"\n"
+        "        properties:\n          spec:", 1)
+    proc = api.kubectl("apply", "-f", "-", input=crd, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().endswith(
+        "compilation failed: ERROR: <input>:1:14: undefined field 'labels'\n | self.metadata.labels.size() < 3\n"
+        " | " + "." * 13 + "^")
+    assert "spec.validation.openAPIV3Schema.x-kubernetes-validations[0].rule: Invalid value" in proc.stderr

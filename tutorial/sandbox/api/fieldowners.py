@@ -63,9 +63,6 @@ class Shape:
     def atomic_map(self) -> bool:
         return bool(self.node) and self.node.get("x-kubernetes-map-type") == "atomic"
 
-    def is_map(self) -> bool:
-        return bool(self.node) and isinstance(self.node.get("additionalProperties"), dict)
-
     def list_kind(self, field: str, items: list) -> tuple[str, list[str]]:
         """('map', keys) | ('set', []) | ('atomic', [])."""
         node = self.node or {}

@@ -21,6 +21,7 @@ from tutorial.sandbox.api.validation import builtin, celcost, celparse
 from tutorial.sandbox.api.validation.celengine import _cel, escape
 
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+CRD_ROOT_META = {"type": "object", "properties": {"name": {"type": "string"}, "generateName": {"type": "string"}}}
 
 Cause = tuple[str, str]
 _STRING = re.compile(r"""(?s)[rR]?('''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""")
@@ -75,9 +76,13 @@ def _resolved(schema: Any) -> Any:
     return schema
 
 
-def _property(schema: dict, name: str, root: bool = False) -> tuple[bool, dict | None]:
-    """(known, sub-schema) for a field selected on a value of this schema; sub None: stop checking."""
+def _property(schema: dict, name: str, root: bool = False, full_meta: bool = False) -> tuple[bool, dict | None]:
+    """(known, sub-schema) for a field selected on a value of this schema; sub None: stop checking.
+    At a custom resource's root, metadata shows only name and generateName (cel/common WithTypeAndObjectMeta);
+    full_meta: a policy's object, whose metadata is the whole ObjectMeta."""
     schema = _resolved(schema)
+    if root and name == "metadata" and not full_meta:
+        return True, CRD_ROOT_META
     if root and name == "metadata" and "metadata" not in (schema or {}).get("properties", {}):
         return True, {"$ref": "#/definitions/" + OBJECT_META}
     if root and name in ("apiVersion", "kind"):
@@ -94,7 +99,8 @@ def _property(schema: dict, name: str, root: bool = False) -> tuple[bool, dict |
     return False, None
 
 
-def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "oldSelf"), raw: bool = False) -> list:
+def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "oldSelf"), raw: bool = False,
+                 full_meta: bool = False) -> list:
     """`undefined field 'x'` for each self.a.b chain (names: the variables typed by schema) that names a
     field the schema lacks."""
     blank, issues = _blank_strings(text), []
@@ -105,7 +111,7 @@ def field_issues(text: str, schema: dict, root: bool, names: tuple = ("self", "o
             step = re.match(r"\s*\.\s*([A-Za-z_]\w*)", blank[pos:])
             if not step or re.match(r"\s*\(", blank[pos + step.end():]):
                 break
-            known, sub = _property(node, step.group(1), top)
+            known, sub = _property(node, step.group(1), top, full_meta)
             top = False
             if not known:
                 issues.append((pos + blank[pos:].index("."), f"undefined field '{step.group(1)}'"))

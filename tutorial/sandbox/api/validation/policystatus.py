@@ -97,7 +97,7 @@ def expression_warnings(store: Store, policy: dict) -> list[dict]:
                 continue
             parts = []
             for gvk, schema in kinds:
-                issues = field_issues(expression, schema, True, names=("object", "oldObject"))
+                issues = field_issues(expression, schema, True, names=("object", "oldObject"), full_meta=True)
                 if issues:
                     parts.append(f"{gvk}: compilation failed: " + "\n".join(issues) + "\n")
             if parts:
