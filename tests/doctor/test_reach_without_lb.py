@@ -70,20 +70,21 @@ def test_sandbox_forward_refuses_a_missing_service(sandbox_factory):
 
 
 def test_kubectl_forward_reports_kubectl_failure_and_ends(sandbox_factory):
-    """Real kubectl against the sandbox (which has no pods/portforward): a clear error, no process left."""
+    """Real kubectl against the sandbox, asked for a port the Service does not have: a clear error, no
+    process left."""
     _, engine = sandbox_factory()
     target = engine.target.run_target()
     for args in (["create", "deployment", "web", "--image=nginx", "--port=80"],
                  ["expose", "deployment", "web", "--port=80"],
                  ["wait", "--for=condition=available", "deployment/web", "--timeout=30s"]):
         assert run_command(CommandSpec(argv=["kubectl", *args], timeout=30), target).ok
-    forward = KubectlForward(target, "default", "web", 80, free_port())
+    forward = KubectlForward(target, "default", "web", 81, free_port())
     try:
         forward.start()
-        raise AssertionError("kubectl port-forward cannot work against the sandbox")
+        raise AssertionError("kubectl port-forward to a port the Service lacks cannot start")
     except ForwardError as exc:
         assert "kubectl port-forward did not start" in str(exc)
-        assert "portforward" in str(exc)
+        assert "does not have a service port 81" in str(exc)
     assert forward.result is not None and forward.result.exit_code not in (None, 0)
 
 

@@ -6,8 +6,12 @@ Import what you need in a test module: `from cluster_fixtures import sandbox, Sa
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import subprocess
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -157,3 +161,33 @@ def sandbox_factory(tmp_path):
     yield make
     for sb in started:
         sb.cluster.stop()
+
+
+FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)")
+
+
+@contextmanager
+def port_forward(sb, target: str, remote: int, websockets: bool = True, namespace: str = "default"):
+    """Run `kubectl port-forward TARGET 0:REMOTE`; yield (local port, pod port, process); stop it after."""
+    env = kubectl_env(sb.home, sb.kubeconfig)
+    if not websockets:
+        env["KUBECTL_PORT_FORWARD_WEBSOCKETS"] = "false"
+    proc = subprocess.Popen([require_kubectl(), "port-forward", "-n", namespace, target, f"0:{remote}"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = FORWARDING.search(line)
+        assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
+        yield int(match.group(1)), int(match.group(2)), proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def http_get(port: int, path: str = "/"):
+    """(status, headers, body) of a plain HTTP GET through the forwarded port."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()

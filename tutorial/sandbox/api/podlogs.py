@@ -171,3 +171,13 @@ def _client_gone(conn: socket.socket) -> bool:
         return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
     except (OSError, ValueError):
         return True
+
+
+def written_since(pod: dict, container: dict, since: datetime.datetime) -> list[logs.Line] | None:
+    """What the running container wrote after `since` (what `kubectl attach` shows); None once it stopped."""
+    cs = _status_of(pod, container.get("name", ""))
+    running = (cs.get("state") or {}).get("running")
+    if running is None or (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return None
+    start = logs.parse_time(running.get("startedAt")) or _now()
+    return [(t, text) for t, text in _lines(pod, container, start, _now(), True) if t > since]

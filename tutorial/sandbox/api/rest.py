@@ -10,7 +10,8 @@ import base64
 import json
 import logging
 
-from tutorial.sandbox.api import execws, kinds, lifecycle, patch, podlogs, requestcheck, resources, tables, websocket
+from tutorial.sandbox.api import (attach, execws, kinds, lifecycle, patch, podlogs, portforward, requestcheck, resources,
+                                  spdystreams, tables, websocket)
 from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, accepts, current, from_store_error, out, partial
 from tutorial.sandbox.api.bodies import object_body
 from tutorial.sandbox.api.rest_write import do_patch, do_replace, prepare_new
@@ -27,13 +28,19 @@ def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
     if req.sub in STREAMING and req.rt.gr == ("", "pods") and req.method in ("GET", "POST"):
         _admit_connect(h, req)
-    if req.sub == "exec" and websocket.wants_upgrade(h.headers):
+    upgrade = websocket.wants_upgrade(h.headers) or spdystreams.wants(h)
+    if req.sub == "exec" and upgrade:
         return execws.serve(h, req)
+    if req.sub == "portforward" and req.rt.plural == "pods":
+        return portforward.serve(h, req)
+    if req.sub == "attach" and req.rt.plural == "pods" and (upgrade or req.q("stdin")):
+        return attach.serve(h, req)
+    if req.sub in ("exec", "attach") and req.rt.plural == "pods":
+        raise ApiError(400, "BadRequest", "Upgrade request required")
     if req.sub in STREAMING:
-        hint = ("reach a LoadBalancer Service at its EXTERNAL-IP (kubectl get svc -A) instead"
-                if req.sub in ("portforward", "proxy") else "use kubectl get, describe or logs to inspect them")
         raise ApiError(400, "BadRequest", f"{req.rt.plural}/{req.sub} is not simulated by the sandbox: it simulates "
-                                          f"its containers, so nothing runs inside them; {hint}")
+                                          "its containers, so nothing runs inside them; reach a LoadBalancer Service "
+                                          "at its EXTERNAL-IP (kubectl get svc -A), or use kubectl port-forward")
     verb = _verb(req)
     if verb not in req.rt.verbs and not req.sub:
         raise ApiError(405, "MethodNotAllowed", f"the server does not allow this method on the requested "

@@ -46,6 +46,12 @@ def send(h, channel: int, data: bytes) -> None:
     h.wfile.flush()
 
 
+def send_message(h, payload: bytes, opcode: int = 0x2) -> None:
+    """One unmasked frame with no channel byte (SPDY tunneled in a WebSocket, pongs)."""
+    h.wfile.write(_header(opcode, len(payload)) + payload)
+    h.wfile.flush()
+
+
 def close(h, code: int = 1000) -> None:
     payload = struct.pack("!H", code)
     try:
@@ -64,11 +70,40 @@ def _header(opcode: int, length: int) -> bytes:
     return bytes([first, 127]) + struct.pack("!Q", length)
 
 
+def read_message(h, timeout: float | None) -> tuple[int, bytes] | None:
+    """(opcode, payload) of the client's next message, fragments joined; pings are answered here."""
+    first = None
+    while True:
+        frame = _read(h, timeout)
+        if frame is None:
+            return None
+        fin, opcode, payload = frame
+        if opcode == 0x9:
+            send_message(h, payload, 0xA)
+            continue
+        if opcode >= 0x8:
+            if opcode == 0x8:
+                return opcode, payload
+            continue  # a pong
+        if first is None:
+            first = (opcode, payload)
+        else:
+            first = (first[0], first[1] + payload)
+        if fin:
+            return first
+
+
 def read_frame(h, timeout: float) -> tuple[int, bytes] | None:
     """(opcode, payload) of the client's next frame; None on timeout or a closed connection."""
+    frame = _read(h, timeout)
+    return None if frame is None else frame[1:]
+
+
+def _read(h, timeout: float | None) -> tuple[bool, int, bytes] | None:
+    """One frame; a timeout ends the connection's reading for good (the socket file refuses more)."""
     conn: socket.socket = h.connection
-    conn.settimeout(timeout)
     try:
+        conn.settimeout(timeout)
         head = h.rfile.read(2)
         if len(head) < 2:
             return None
@@ -79,8 +114,19 @@ def read_frame(h, timeout: float) -> tuple[int, bytes] | None:
             length = struct.unpack("!Q", h.rfile.read(8))[0]
         mask = h.rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
         data = h.rfile.read(length)
-        return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-    except (OSError, struct.error):
+        return bool(head[0] & 0x80), opcode, _unmask(data, mask)
+    except (OSError, ValueError, struct.error):  # closed, reset, or the session already hung up
         return None
     finally:
-        conn.settimeout(None)
+        try:
+            conn.settimeout(None)
+        except OSError:
+            pass
+
+
+def _unmask(data: bytes, mask: bytes) -> bytes:
+    """XOR with the 4-byte mask, a machine word at a time (uploads through `kubectl cp` are megabytes)."""
+    if not data:
+        return data
+    key = int.from_bytes((mask * (len(data) // 4 + 1))[:len(data)], "big")
+    return (int.from_bytes(data, "big") ^ key).to_bytes(len(data), "big")

@@ -62,13 +62,18 @@ class Response:
     body: bytes = b""
 
 
-def handle(world: World, address: str, port: int, req: Request) -> Response:
-    """Route one request and answer it like Istio's gateway Envoy."""
+def handle(world: World, address: str, port: int, req: Request, gateway: dict | None = None) -> Response:
+    """Route one request and answer it like Istio's gateway Envoy (of `gateway` when the request came
+    straight to its pod, as through a port-forward, rather than to an address)."""
     from urllib.parse import parse_qsl
 
     query = dict(parse_qsl(req.query, keep_blank_values=True))
     lowered = {k.lower(): v for k, v in req.headers}
-    decision = routing.decide(world, address, port, req.host, req.method, req.path, lowered, query)
+    if gateway is not None:
+        decision = routing.decide_for_gateway(world, gateway, port, req.host or "localhost", req.method, req.path,
+                                              lowered, query)
+    else:
+        decision = routing.decide(world, address, port, req.host, req.method, req.path, lowered, query)
     if decision.picked is None:
         return _local(decision.status, decision.body)
     rule = decision.picked.rule

@@ -1,31 +1,33 @@
 """`kubectl exec` in a simulated container: a small, honest set of commands, and a clear no for the rest.
 
 No process runs in the sandbox, so exec answers what it can know: `env`/`printenv` (the pod's env
-plus what the kubelet adds), `hostname`, `cat` of the files the kubelet writes (/etc/hostname,
-/etc/hosts, /etc/resolv.conf, the service account's namespace), `cat` with no file (echoes stdin),
-`echo`, `date`, `pwd`, `whoami`, `ls /`, `sleep N`, `true`, `false`, `exit N`, and `sh -c` scripts
-made of those joined by `;` or `&&`. Anything else fails with exit code 127 and a message saying it
-is not simulated by the sandbox.
+plus what the kubelet adds), `hostname`, `cat` of the container's files (kubelet/files.py) or of
+stdin, `echo`, `date`, `uptime`, `seq`, `pwd`, `whoami`, `ls`, `sleep N`, `test`/`[`, `true`,
+`false`, `gzip` (stdin to stdout), `wc -l/-w/-c` (of stdin), `curl`/`wget` to in-cluster
+Services and pods (kubelet/curl.py), `tar cf -` / `tar xf -` (what `kubectl cp` runs), and `sh`:
+`sh -c SCRIPT`, a shell reading commands from stdin, or one at a terminal (kubelet/terminal.py),
+through the tiny sh of kubelet/shell.py.
+Anything else fails with exit code 127 and a message saying it is not simulated by the sandbox.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import shlex
+import gzip
+import os
 import time
 from typing import Callable
 
-SIMULATED = ("env, printenv, hostname, cat of the kubelet's files, echo, date, pwd, whoami, ls /, "
-             "sleep, true, false, exit")
-ROOT_DIRS = "bin\ndev\netc\nhome\nlib\nproc\nroot\nsys\ntmp\nusr\nvar\n"
+from tutorial.sandbox.kubelet import shell
+from tutorial.sandbox.kubelet.files import ROOT_DIRS, Files
+from tutorial.sandbox.kubelet.images import reference
 
-
-@dataclasses.dataclass
-class Result:
-    code: int
-    stdout: bytes = b""
-    stderr: bytes = b""
+SIMULATED = ("env, printenv, hostname, cat, echo, date, uptime, seq, pwd, whoami, ls, sleep, test, true, false, "
+             "gzip, wc, tar, curl and wget to in-cluster Services, exit, and sh scripts of those (pipes, redirections, for loops)")
+SHELLS = ("sh", "bash", "ash")
+COMMANDS = {"env", "printenv", "true", "false", "pwd", "whoami", "hostname", "echo", "date", "uptime", "seq",
+            "sleep", "ls", "cat", "test", "[", "gzip", "tar", "wc", "curl", "wget"}
+BOOTED = time.time()  # the simulated node came up with the sandbox
 
 
 def environment(pod: dict, container: dict) -> list[tuple[str, str]]:
@@ -42,107 +44,219 @@ def environment(pod: dict, container: dict) -> list[tuple[str, str]]:
     return env
 
 
-def files(pod: dict) -> dict[str, str]:
-    """The files the kubelet writes into every container."""
-    name, ns = pod["metadata"]["name"], pod["metadata"].get("namespace", "default")
-    ip = (pod.get("status") or {}).get("podIP", "")
-    hosts = ("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-             "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
-             f"{ip}\t{name}\n")
-    resolv = f"search {ns}.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
-    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
-    return {"/etc/hostname": name + "\n", "/etc/hosts": hosts, "/etc/resolv.conf": resolv,
-            f"{sa}/namespace": ns, f"{sa}/token": "sandbox-token"}
+def run(pod: dict, container: dict, argv: list[str], io: shell.IO, store=None) -> int:
+    """Run argv as the sandbox can, streaming output through io; the exit code."""
+    return _Container(pod, container, store).command(argv, io)
 
 
-def run(pod: dict, container: dict, argv: list[str], read_stdin: Callable[[], bytes | None],
-        write_out: Callable[[bytes], None]) -> Result:
-    """Run argv as the sandbox can; read_stdin() gives the next stdin chunk (None once closed),
-    write_out(data) streams output as it comes (cat echoing stdin); the rest is in the Result."""
-    if len(argv) >= 3 and argv[0] in ("sh", "/bin/sh", "bash", "/bin/bash", "ash") and argv[1] == "-c":
-        return _script(pod, container, argv[2], read_stdin, write_out)
-    return _command(pod, container, argv, read_stdin, write_out)
+def not_simulated(command: str) -> bytes:
+    return f"sh: {command.strip()}: not simulated by the sandbox (exec runs only: {SIMULATED})\n".encode()
 
 
-def _script(pod: dict, container: dict, script: str, read_stdin, write_out) -> Result:
-    out = Result(0)
-    for part, joiner in _split(script):
-        try:
-            words = shlex.split(part)
-        except ValueError:
-            return Result(2, out.stdout, out.stderr + b"sh: syntax error: unterminated quoted string\n")
-        if not words:
-            continue
-        if any(w in ("|", "<", ">", ">>") or w.startswith(("$(", "`")) for w in words) or words[0] in (
-                "for", "while", "if", "until"):
-            return Result(127, out.stdout, out.stderr + _not_simulated(part))
-        if words[0] == "exit":
-            return Result(int(words[1]) if len(words) > 1 and words[1].isdigit() else out.code, out.stdout, out.stderr)
-        step = _command(pod, container, words, read_stdin, write_out)
-        out = Result(step.code, out.stdout + step.stdout, out.stderr + step.stderr)
-        if joiner == "&&" and step.code != 0:
-            break
-    return out
+class _Container:
+    def __init__(self, pod: dict, container: dict, store=None) -> None:
+        self.pod, self.container, self.store = pod, container, store
+        self.files = Files(pod, container)
+        self.busybox = any(k in reference(container.get("image", ""))[1] for k in ("busybox", "alpine"))
 
+    def command(self, argv: list[str], io: shell.IO) -> int:
+        name, args = argv[0].rsplit("/", 1)[-1], argv[1:]
+        if name in SHELLS:
+            return self._sh(args, io)
+        if name not in COMMANDS:
+            io.err(not_simulated(" ".join(argv)))
+            return 127
+        handler: Callable[[list[str], shell.IO], int] = getattr(self, "_" + ("test" if name == "[" else name))
+        return handler(args, io)
 
-def _split(script: str) -> list[tuple[str, str]]:
-    """Simple commands with the operator that follows each (";" or "&&")."""
-    parts, rest = [], script
-    while rest:
-        cut = min(((rest.find(op), op) for op in ("&&", ";", "\n") if op in rest), default=(-1, ""))
-        if cut[0] < 0:
-            parts.append((rest, ";"))
-            break
-        parts.append((rest[:cut[0]], "&&" if cut[1] == "&&" else ";"))
-        rest = rest[cut[0] + len(cut[1]):]
-    return parts
+    def _sh(self, args: list[str], io: shell.IO) -> int:
+        sh = shell.Shell(dict(environment(self.pod, self.container)), self.command, self.files)
+        if len(args) >= 2 and args[0] == "-c":
+            return sh.run(args[1], io)
+        if args:
+            io.err(not_simulated("sh " + " ".join(args)))
+            return 127
+        if io.tty:
+            from tutorial.sandbox.kubelet import terminal
 
+            return terminal.run(sh, io, b"/ # " if self.busybox else b"# ")
+        return _interactive(sh, io)
 
-def _not_simulated(command: str) -> bytes:
-    return (f"sh: {command.strip()}: not simulated by the sandbox (exec runs only: {SIMULATED})\n").encode()
+    def _env(self, args, io) -> int:
+        if args:
+            io.err(not_simulated("env " + " ".join(args)))
+            return 127
+        io.out("".join(f"{k}={v}\n" for k, v in environment(self.pod, self.container)).encode())
+        return 0
 
-
-def _command(pod: dict, container: dict, argv: list[str], read_stdin, write_out) -> Result:
-    name, args = argv[0].rsplit("/", 1)[-1], argv[1:]
-    if name in ("sh", "bash", "ash") and not args:
-        return Result(127, b"", f"{name}: an interactive shell is not simulated by the sandbox (exec runs only: "
-                                f"{SIMULATED})\n".encode())
-    known = files(pod)
-    if name in ("env", "printenv") and not args:
-        return Result(0, "".join(f"{k}={v}\n" for k, v in environment(pod, container)).encode())
-    if name == "printenv":
-        values = dict(environment(pod, container))
+    def _printenv(self, args, io) -> int:
+        if not args:
+            return self._env(args, io)
+        values = dict(environment(self.pod, self.container))
         found = [values[a] for a in args if a in values]
-        return Result(0 if len(found) == len(args) else 1, "".join(v + "\n" for v in found).encode())
-    simple = {"true": Result(0), "false": Result(1), "pwd": Result(0, b"/\n"), "whoami": Result(0, b"root\n"),
-              "hostname": Result(0, known["/etc/hostname"].encode())}
-    if name in simple and not args:
-        return simple[name]
-    if name == "echo":
-        newline = not (args[:1] == ["-n"])
-        return Result(0, (" ".join(args[1:] if not newline else args) + ("\n" if newline else "")).encode())
-    if name == "date" and not args:
-        return Result(0, datetime.datetime.now(datetime.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y\n").encode())
-    if name == "ls" and args == ["/"]:
-        return Result(0, ROOT_DIRS.encode())
-    if name == "sleep" and len(args) == 1 and args[0].replace(".", "", 1).isdigit():
+        io.out("".join(v + "\n" for v in found).encode())
+        return 0 if len(found) == len(args) else 1
+
+    def _true(self, args, io) -> int:
+        return 0
+
+    def _false(self, args, io) -> int:
+        return 1
+
+    def _pwd(self, args, io) -> int:
+        io.out(b"/\n")
+        return 0
+
+    def _whoami(self, args, io) -> int:
+        io.out(b"root\n")
+        return 0
+
+    def _hostname(self, args, io) -> int:
+        io.out(self.files.read("/etc/hostname") or b"")
+        return 0
+
+    def _echo(self, args, io) -> int:
+        newline = args[:1] != ["-n"]
+        io.out((" ".join(args if newline else args[1:]) + ("\n" if newline else "")).encode())
+        return 0
+
+    def _date(self, args, io) -> int:
+        io.out(datetime.datetime.now(datetime.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y\n").encode())
+        return 0
+
+    def _uptime(self, args, io) -> int:
+        """busybox's format; the load is the machine's the sandbox runs on."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        up = int(time.time() - BOOTED)
+        days, hours, minutes = up // 86400, up % 86400 // 3600, up % 3600 // 60
+        span = (f"{days} day{'s' if days != 1 else ''}, " if days else "") + f"{hours:2d}:{minutes:02d}"
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        io.out(f" {now:%H:%M:%S} up {span},  0 users,  load average: {load}\n".encode())
+        return 0
+
+    def _seq(self, args, io) -> int:
+        try:
+            nums = [int(a) for a in args]
+        except ValueError:
+            io.err(f"seq: invalid number '{next(a for a in args if not a.lstrip('-').isdigit())}'\n".encode())
+            return 1
+        first, step, last = {1: (1, 1, nums[0]), 2: (nums[0], 1, nums[-1]), 3: tuple(nums)}.get(len(nums), (1, 1, 0))
+        io.out("".join(f"{i}\n" for i in range(first, last + (1 if step > 0 else -1), step or 1)).encode())
+        return 0
+
+    def _sleep(self, args, io) -> int:
+        if len(args) != 1 or not args[0].replace(".", "", 1).isdigit():
+            io.err(not_simulated("sleep " + " ".join(args)))
+            return 127
         time.sleep(min(float(args[0]), 30.0))
-        return Result(0)
-    if name == "cat":
-        return _cat(known, args, read_stdin, write_out)
-    return Result(127, b"", _not_simulated(" ".join(argv)))
+        return 0
+
+    def _ls(self, args, io) -> int:
+        code = 0
+        for path in args or ["/"]:
+            if path == "/":
+                names = sorted(set(ROOT_DIRS))
+            elif self.files.is_dir(path):
+                prefix = path.rstrip("/") + "/"
+                names = sorted({f[len(prefix):].split("/")[0] for f in self.files.under(path)})
+            elif self.files.read(path) is not None:
+                names = [path]
+            else:
+                io.err(f"ls: {path}: No such file or directory\n".encode())
+                code = 1
+                continue
+            io.out("".join(n + "\n" for n in names).encode())
+        return code
+
+    def _cat(self, args, io) -> int:
+        if not args or args == ["-"]:  # echo stdin as it comes, until the client closes it
+            while (chunk := io.read()) is not None:
+                io.out(chunk)
+            return 0
+        code = 0
+        for path in args:
+            data = self.files.read(path)
+            if data is None:
+                io.err(f"cat: can't open '{path}': No such file or directory\n".encode())
+                code = 1
+            else:
+                io.out(data)
+        return code
+
+    def _test(self, args, io) -> int:
+        args = args[:-1] if args[-1:] == ["]"] else args
+        if len(args) == 2 and args[0] in ("-d", "-f", "-e", "-z", "-n"):
+            flag, value = args
+            checks = {"-d": lambda: self.files.is_dir(value), "-f": lambda: self.files.read(value) is not None,
+                      "-e": lambda: self.files.is_dir(value) or self.files.read(value) is not None,
+                      "-z": lambda: value == "", "-n": lambda: value != ""}
+            return 0 if checks[flag]() else 1
+        if len(args) == 3 and args[1] in ("=", "!=", "=="):
+            return 0 if (args[0] == args[2]) == (args[1] != "!=") else 1
+        io.err(not_simulated("test " + " ".join(args)))
+        return 2
+
+    def _gzip(self, args, io) -> int:
+        if [a for a in args if a not in ("-c", "-")]:
+            io.err(not_simulated("gzip " + " ".join(args)))
+            return 127
+        data = bytearray()
+        while (chunk := io.read()) is not None:
+            data.extend(chunk)
+        io.out(gzip.compress(bytes(data), mtime=0))
+        return 0
+
+    def _wc(self, args, io) -> int:
+        """wc -l / -w / -c of stdin (what pipes count)."""
+        if [a for a in args if a not in ("-l", "-w", "-c")]:
+            io.err(not_simulated("wc " + " ".join(args)))
+            return 127
+        data = bytearray()
+        while (chunk := io.read()) is not None:
+            data.extend(chunk)
+        counts = {"-l": data.count(b"\n"), "-w": len(data.split()), "-c": len(data)}
+        wanted = [counts[a] for a in ("-l", "-w", "-c") if a in args] or [counts["-l"], counts["-w"], counts["-c"]]
+        io.out((" ".join(f"{n:7d}" if len(wanted) > 1 else str(n) for n in wanted) + "\n").encode())
+        return 0
+
+    def _curl(self, args, io) -> int:
+        from tutorial.sandbox.kubelet import curl
+
+        return curl.curl(self.store, self.pod, args, io)
+
+    def _wget(self, args, io) -> int:
+        from tutorial.sandbox.kubelet import curl
+
+        return curl.wget(self.store, self.pod, args, io)
+
+    def _tar(self, args, io) -> int:
+        from tutorial.sandbox.kubelet import tarcmd
+
+        return tarcmd.run(self.files, self.busybox, args, io)
 
 
-def _cat(known: dict[str, str], args: list[str], read_stdin, write_out) -> Result:
-    if not args:  # echo stdin as it comes, until the client closes it
-        while (chunk := read_stdin()) is not None:
-            write_out(chunk)
-        return Result(0)
-    out, err, code = b"", b"", 0
-    for path in args:
-        if path in known:
-            out += known[path].encode()
-        else:
-            err += f"cat: can't open '{path}': not simulated by the sandbox (only the kubelet's files are)\n".encode()
-            code = 1
-    return Result(code, out, err)
+def _interactive(sh: shell.Shell, io: shell.IO) -> int:
+    """A shell reading commands from stdin: each complete line runs as it arrives; EOF or exit ends it."""
+    pending, text = "", ""
+    while True:
+        chunk = io.read()
+        if chunk is None:
+            break
+        pending += chunk.decode(errors="replace")
+        while "\n" in pending:
+            line, pending = pending.split("\n", 1)
+            text += line + "\n"
+            try:
+                items = shell.parse(text)
+            except shell.Incomplete:
+                continue
+            except shell.ShellError as e:
+                io.err((e.args[1] + "\n").encode())
+                text = ""
+                continue
+            text = ""
+            try:
+                sh.run_items(items, io)
+            except shell.ShellExit as e:
+                return e.code
+    return sh.run(text + pending, io) if (text + pending).strip() else int(sh.env["?"])
