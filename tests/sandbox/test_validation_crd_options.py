@@ -25,7 +25,7 @@ spec:
             required: [mode]
             x-kubernetes-validations:
             - rule: "!has(self.replicas) || self.replicas <= 5"
-              messageExpression: "'replicas ' + string(self.replicas) + ' is above 5'"
+              messageExpression: "'replicas ' + (self.replicas > 9 ? 'far ' : '') + 'above 5'"
             - rule: "!has(self.forbidden)"
               message: forbidden must not be set
               reason: FieldValueForbidden
@@ -61,7 +61,8 @@ def widgets(module_api):
 
 
 @pytest.mark.parametrize("spec,cause", [
-    ("{mode: initial, replicas: 6}", 'spec: Invalid value: "object": replicas 6 is above 5'),
+    ("{mode: initial, replicas: 6}", 'spec: Invalid value: "object": replicas above 5'),
+    ("{mode: initial, replicas: 12}", 'spec: Invalid value: "object": replicas far above 5'),
     ("{mode: initial, forbidden: x}", "spec.forbidden: Forbidden: forbidden must not be set"),
     ("{mode: initial, homepage: not a url}", 'spec: Invalid value: "object": homepage must be a URL'),
     ("{mode: initial, address: 10.0.0.300}", 'spec: Invalid value: "object": address must be an IP'),

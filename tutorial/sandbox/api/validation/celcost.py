@@ -25,6 +25,9 @@ STATIC_LIMIT = 10_000_000  # apiextensions validation.go StaticEstimatedCostLimi
 STATIC_CRD_LIMIT = 100_000_000  # StaticEstimatedCRDCostLimit
 MAX_REQUEST = 3 * 1024 * 1024  # MaxRequestSizeBytes
 MAX = 2 ** 64 - 1
+# string formats typed as durations and timestamps: (MinSerializedSize, MaxElements) (cel/limits.go)
+_FORMAT_SIZES = {"duration": (3, 32), "date": (12, 12), "date-time": (21, 32)}
+_SCALAR_TYPES = {"integer", "number", "boolean"}
 ABSENT = object()
 _TRAVERSE = {"lowerAscii", "upperAscii", "trim", "charAt", "indexOf", "lastIndexOf", "substring", "replace",
              "split", "join", "isURL", "url", "isIP", "ip", "isCIDR", "cidr", "quantity", "isQuantity"}
@@ -59,11 +62,13 @@ def min_size(schema: dict) -> int:
         required = set(schema.get("required") or [])
         return 2 + sum(len(k) + min_size(v) + 4 for k, v in schema["properties"].items()
                        if k in required and "default" not in v)
+    if kind == "string" and schema.get("format") in _FORMAT_SIZES:
+        return _FORMAT_SIZES[schema["format"]][0]
     return {"integer": 1, "number": 1, "boolean": 4}.get(kind, 2)
 
 
-def schema_size(schema: dict) -> int | None:
-    """MaxElements of the DeclType for this schema; None for scalars (counted as 1)."""
+def schema_size(schema: dict) -> int:
+    """MaxElements of the DeclType for this schema (0 for numbers, booleans and objects, as upstream)."""
     if schema.get("x-kubernetes-int-or-string"):
         return MAX_REQUEST - 2
     kind = schema.get("type")
@@ -74,15 +79,15 @@ def schema_size(schema: dict) -> int | None:
         return schema["maxProperties"] if "maxProperties" in schema else \
             (MAX_REQUEST - 2) // (min_size(schema["additionalProperties"]) + 6)
     if kind == "string":
+        if schema.get("format") in _FORMAT_SIZES:
+            return _FORMAT_SIZES[schema["format"]][1]
         if "maxLength" in schema:
             return schema["maxLength"] * 4
         if schema.get("enum"):
             return max(len(v) for v in schema["enum"] if isinstance(v, str)) if any(
                 isinstance(v, str) for v in schema["enum"]) else 0
         return MAX_REQUEST - 2
-    if kind == "object":
-        return 0
-    return None
+    return 0
 
 
 def max_cardinality(schema: dict) -> int:
@@ -111,8 +116,9 @@ class _Cost:
                 if escape(key) == node.value:
                     return sub, value.get(key, ABSENT) if isinstance(value, dict) else ABSENT
             extra = schema.get("additionalProperties")
-            if isinstance(extra, dict):
-                return extra, value.get(node.value, ABSENT) if isinstance(value, dict) else ABSENT
+            if isinstance(extra, dict):  # a map read like a field: the size estimator finds no such field
+                return dict(extra, **{"x-unsized": True}), value.get(node.value, ABSENT) if isinstance(value, dict) \
+                    else ABSENT
         if node.kind == "index":
             schema, value = self.resolve(node.args[0], env)
             sub = None
@@ -146,10 +152,23 @@ class _Cost:
         if self.actual and value is not ABSENT:
             return len(value) if isinstance(value, (str, list, dict)) else 1
         if isinstance(schema, dict) and not self.actual:
-            found = schema_size(schema)
-            return 1 if found is None else found
+            if schema.get("x-unsized"):  # checker: scalars count 1, anything else is unbounded
+                return 1 if schema.get("type") in _SCALAR_TYPES else MAX
+            return schema_size(schema)
         # at run time a value that is not there is never measured (the branch is skipped or fails first)
         return 1 if self.actual else MAX
+
+    def is_string(self, args: list[Node], env: dict) -> bool:
+        """Whether an ordering compares strings (LessString...) rather than numbers (LessInt64...)."""
+        for arg in args:
+            if arg.kind == "lit":
+                return isinstance(arg.value, str)
+            schema, value = self.resolve(arg, env)
+            if isinstance(schema, dict):
+                return schema.get("type") == "string" and schema.get("format") not in _FORMAT_SIZES
+            if value is not ABSENT:
+                return isinstance(value, str)
+        return False
 
     def range_size(self, node: Node, env: dict) -> int:
         return self.size(node, env)
@@ -162,8 +181,8 @@ class _Cost:
             return 1
         if kind == "select":
             return _add(self.cost(node.target, env), 1)
-        if kind == "has":
-            return _add(1, self.cost(node.target.target, env))
+        if kind == "has":  # environment/base.go: PresenceTestHasCost(false)
+            return self.cost(node.target.target, env)
         if kind == "list":
             return _add(10, *(self.cost(a, env) for a in node.args))
         if kind == "map":
@@ -186,9 +205,11 @@ class _Cost:
             return total
         if name == "_?_:_":
             return _add(arg_costs[0], max(arg_costs[1], arg_costs[2]))
-        if name in ("_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_"):
+        if name in ("_==_", "_!=_") or name in ("_<_", "_<=_", "_>_", "_>=_") and self.is_string(args, env):
             smallest = min(self.size(args[0], env), self.size(args[1], env))
             return _add(_factor(smallest, 0.1), total)
+        if name == "_+_" and self.is_string(args, env):  # AddString: traverse the result
+            return _add(_factor(_add(self.size(args[0], env), self.size(args[1], env)), 0.1), total)
         if name == "@in":
             return _add(self.size(args[1], env), total)
         if name == "matches" and subject is not None:

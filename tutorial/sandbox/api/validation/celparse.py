@@ -87,7 +87,10 @@ class _Parser:
     def unary(self) -> Node:
         if self.peek("!") or self.peek("-"):
             op = self.take()[1]
-            return Node("call", f"{op}_", [self.unary()])
+            operand = self.unary()
+            if op == "-" and operand.kind == "lit" and type(operand.value) in (int, float):
+                return Node("lit", -operand.value)  # cel-go folds a negative number into one literal
+            return Node("call", f"{op}_", [operand])
         return self.member(self.primary())
 
     def arguments(self, close: str) -> list[Node]:

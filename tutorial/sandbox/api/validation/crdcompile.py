@@ -171,8 +171,9 @@ def _walk(schema: Any, path: str, known: set[str], cardinality: int | None, foun
             costs.append((where, cost))
         found.extend(causes)
         message = rule.get("messageExpression")
-        cost = celcost.rule_cost(message, schema, cardinality) if isinstance(message, str) and message.strip() \
-            and compiled else None
+        # compilation.go: MessageExpressionMaxCost is the estimate alone (not times the cardinality)
+        cost = celcost.estimate(message, schema) if isinstance(message, str) and message.strip() and compiled \
+            else None
         if cost is not None:
             there = where.rsplit(".", 1)[0] + ".messageExpression"
             if cost > celcost.STATIC_LIMIT:
