@@ -130,3 +130,17 @@ def test_a_root_rule_sees_only_name_and_generate_name_of_metadata(api):
         "compilation failed: ERROR: <input>:1:14: undefined field 'labels'\n | self.metadata.labels.size() < 3\n"
         " | " + "." * 13 + "^")
     assert "spec.validation.openAPIV3Schema.x-kubernetes-validations[0].rule: Invalid value" in proc.stderr
+
+
+def test_a_rule_or_message_of_the_wrong_type_refuses_the_crd(api):
+    rules = '            - rule: "size(self.address)"\n              messageExpression: "self.address.size() > 1"'
+    proc = api.kubectl("apply", "-f", "-", input=CRD.format(rules=rules), check=False)
+    assert proc.returncode == 1
+    value = ('apiextensions.ValidationRule{Rule:"size(self.address)", Message:"", MessageExpression:"self.address.'
+             'size() > 1", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:'
+             "(*bool)(nil)}")
+    where = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0]"
+    assert proc.stderr.strip() == (
+        'The CustomResourceDefinition "nets.example.com" is invalid: \n'
+        f"* {where}.rule: Invalid value: {value}: cel expression must evaluate to a bool\n"
+        f"* {where}.messageExpression: Invalid value: {value}: messageExpression must evaluate to a string")

@@ -138,17 +138,47 @@ def _issues(text: str, schema: dict, root: bool) -> str:
     return "\n".join(display(text, col, message) for col, message in sorted(found))
 
 
+_BOOL_CALLS = {"_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "_&&_", "_||_", "!_", "@in", "matches", "contains",
+               "startsWith", "endsWith", "isURL", "isIP", "isCIDR", "isQuantity", "bool"}
+_OTHER_CALLS = {"_+_", "_-_", "_*_", "_/_", "_%_", "-_", "size", "string", "int", "uint", "double", "duration",
+                "timestamp", "lowerAscii", "upperAscii", "trim", "split", "join", "replace", "substring"}
+
+
+def result_type(text: str) -> str | None:
+    """"bool", "string" or "other" when the expression's result type is plain from its shape; None otherwise
+    (the real checker knows every type; this covers literals, operators and the common functions)."""
+    try:
+        node = celparse.parse(text)
+    except (SyntaxError, IndexError):
+        return None
+    if node.kind == "lit":
+        return "bool" if isinstance(node.value, bool) else "string" if isinstance(node.value, str) else "other"
+    if node.kind in ("list", "map") or node.kind == "comp" and node.value in ("map", "filter"):
+        return "other"
+    if node.kind == "has" or node.kind == "comp" or node.kind == "call" and node.value in _BOOL_CALLS:
+        return "bool"
+    if node.kind == "call" and node.value in _OTHER_CALLS:
+        return "string" if node.value in ("string", "lowerAscii", "upperAscii", "trim", "join", "replace",
+                                          "substring") else "other" if node.value != "_+_" else None
+    return None
+
+
 def _rule_causes(rule: dict, schema: dict, where: str, root: bool) -> list[Cause]:
-    """The rule's (and its messageExpression's) compilation errors; where: the path of its `rule`."""
+    """The rule's (and its messageExpression's) compilation errors; where: the path of its `rule`.
+    (compilation.go: "cel expression must evaluate to a bool", "messageExpression must evaluate to a string")"""
     text, causes = rule.get("rule"), []
     problem = _issues(text, schema, root) if isinstance(text, str) and text.strip() else ""
     if problem:
         causes.append((where, f"Invalid value: {rule_value(rule)}: compilation failed: {problem}"))
+    elif isinstance(text, str) and text.strip() and result_type(text) not in (None, "bool"):
+        causes.append((where, f"Invalid value: {rule_value(rule)}: cel expression must evaluate to a bool"))
     message = rule.get("messageExpression")
+    there = where.rsplit(".", 1)[0] + ".messageExpression"
     problem = _issues(message, schema, root) if isinstance(message, str) and message.strip() else ""
     if problem:
-        causes.append((where.rsplit(".", 1)[0] + ".messageExpression",
-                       f"Invalid value: {rule_value(rule)}: messageExpression compilation failed: {problem}"))
+        causes.append((there, f"Invalid value: {rule_value(rule)}: messageExpression compilation failed: {problem}"))
+    elif isinstance(message, str) and message.strip() and result_type(message) not in (None, "string"):
+        causes.append((there, f"Invalid value: {rule_value(rule)}: messageExpression must evaluate to a string"))
     return causes
 
 
