@@ -15,7 +15,7 @@ from typing import Any
 from tutorial.sandbox.storage.objects import GR, Invalid, StoreError, copy_json
 
 from tutorial.sandbox.storage.store import Store
-from tutorial.sandbox.api.validation import crdschema, policies
+from tutorial.sandbox.api.validation import crdcompile, crdschema, policies, policystatus
 from tutorial.sandbox.api.validation.errors import invalid_message
 
 Defaulter = Callable[[dict], None]
@@ -66,11 +66,25 @@ class Admission:
         causes = [c for fn in validators for c in (fn(obj, old) or [])]
         if causes:
             raise Invalid(causes, _message(obj, causes), _name(obj))
+        if gr in (CRDS, policies.POLICIES):  # expressions that do not compile refuse the object itself
+            causes = crdcompile.crd_causes(obj, old) if gr == CRDS else policystatus.spec_causes(obj, old)
+            if causes:
+                kind = "CustomResourceDefinition" if gr == CRDS else "ValidatingAdmissionPolicy"
+                raise Invalid(causes, invalid_message(kind, gr[0], _name(obj), causes), _name(obj))
         if store is not None:  # ValidatingAdmissionPolicies run after the object's own validation
             label = f"{gr[1]}.{gr[0]}" if gr[0] else gr[1]
             policies.check(store, gr, obj, old, label, warnings)
         return obj
 
+
+    def admit_request(self, gr: GR, store: Store, operation: str, old: dict | None = None, sub: str = "",
+                      options: dict | None = None, name: str = "", namespace: str = "",
+                      warnings: list | None = None) -> None:
+        """DELETE (old: the object) and CONNECT (options: e.g. PodExecOptions) requests meet the
+        ValidatingAdmissionPolicies too; raises PolicyDenied."""
+        label = f"{gr[1]}.{gr[0]}" if gr[0] else gr[1]
+        policies.check(store, tuple(gr), None, old, label, warnings, operation=operation, sub=sub, options=options,
+                       name=name, namespace=namespace)
 
     def admit_status(self, gr: GR, obj: dict, old: dict | None, store: Store | None = None,
                      crd: bool = False) -> None:

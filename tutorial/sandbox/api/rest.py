@@ -26,6 +26,8 @@ PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-leas
 
 def dispatch(h: Handler, req: Request) -> None:
     """Run one REST verb; store errors become Status answers naming the resource."""
+    if req.sub in STREAMING and req.rt.gr == ("", "pods") and req.method in ("GET", "POST"):
+        _admit_connect(h, req)
     upgrade = websocket.wants_upgrade(h.headers) or spdystreams.wants(h)
     if req.sub == "exec" and upgrade:
         return execws.serve(h, req)
@@ -61,6 +63,26 @@ def dispatch(h: Handler, req: Request) -> None:
         log.debug("malformed %s body for %s: %r", verb, req.rt.label, e)
         raise ApiError(400, "BadRequest", f"the {req.rt.kind} in the request is malformed ({e}); check the "
                                           "field types against the Kubernetes API reference") from None
+
+
+def _admit_connect(h: Handler, req: Request) -> None:
+    """A CONNECT (exec, attach, port-forward) meets the admission policies with its options object."""
+    option_kinds = {"exec": "PodExecOptions", "attach": "PodAttachOptions", "portforward": "PodPortForwardOptions",
+                    "proxy": "PodProxyOptions"}
+    options: dict = {"kind": option_kinds[req.sub], "apiVersion": "v1"}
+    for flag in ("stdin", "stdout", "stderr", "tty"):
+        if req.q(flag) in ("true", "1"):
+            options[flag] = True
+    if req.q("container"):
+        options["container"] = req.q("container")
+    if req.query.get("command"):
+        options["command"] = list(req.query["command"])
+    try:
+        h.api.admission.admit_request(req.rt.storage_gr, h.api.store, "CONNECT", sub=req.sub, options=options,
+                                      name=req.name or "", namespace=req.namespace or "",
+                                      warnings=getattr(h, "warnings", None))
+    except StoreError as e:
+        raise from_store_error(e, req.rt, req.name or "") from None
 
 
 def _verb(req: Request) -> str:
@@ -187,6 +209,8 @@ def do_delete(h: Handler, req: Request) -> None:
     if req.rt.gr == NAMESPACES and req.name in PROTECTED_NAMESPACES:
         raise ApiError(403, "Forbidden", f'namespaces "{req.name}" is forbidden: this namespace may not be deleted',
                        {"name": req.name, "kind": "namespaces"})
+    h.api.admission.admit_request(req.rt.storage_gr, h.api.store, "DELETE", old=old,
+                                  warnings=getattr(h, "warnings", None))
     if req.dry_run or opts.get("dryRun"):
         return h.send_json(200, out(req, old))
     h.send_json(200, out(req, lifecycle.delete(h.api.store, req.rt.storage_gr, req.namespace, req.name, old, opts)))
@@ -202,6 +226,8 @@ def do_deletecollection(h: Handler, req: Request) -> None:
         meta = item["metadata"]
         if req.rt.gr == NAMESPACES and meta["name"] in PROTECTED_NAMESPACES:
             continue
+        h.api.admission.admit_request(req.rt.storage_gr, h.api.store, "DELETE", old=item,
+                                      warnings=getattr(h, "warnings", None))
         try:
             deleted.append(out(req, lifecycle.delete(h.api.store, req.rt.storage_gr, meta.get("namespace"),
                                                      meta["name"], item, opts)))

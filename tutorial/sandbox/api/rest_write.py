@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import string
 
-from tutorial.sandbox.api import kinds, lifecycle, patch, requestcheck, resources, ssa
+from tutorial.sandbox.api import fieldowners, kinds, lifecycle, owners_write, patch, requestcheck, resources, ssa
 from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, content_type, current, not_found, out
 from tutorial.sandbox.api.bodies import decode_body, object_body
 from tutorial.sandbox.api.validation import writes
@@ -96,9 +96,11 @@ def prepare_new(h: Handler, req: Request, obj: dict) -> dict:
         obj.pop("status", None)
     kinds.builtin_defaults(rt, obj)
     lifecycle.initial_status(rt.gr, obj)
-    return h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
-                                 field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None),
-                                 duplicates=writes.body_duplicates(req.body) if rt.crd else None)
+    obj = h.api.admission.admit(rt.storage_gr, obj, None, h.api.store, crd=rt.crd,
+                                field_validation=req.q("fieldValidation"), warnings=getattr(h, "warnings", None),
+                                duplicates=writes.body_duplicates(req.body) if rt.crd else None)
+    owners_write.own_create(h, req, obj)
+    return obj
 
 
 def _name_new(req: Request, meta: dict) -> None:
@@ -131,8 +133,9 @@ def _place(h: Handler, req: Request, meta: dict) -> None:
     _check_namespace(h, req, ns)
 
 
-def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) -> dict:
-    """Store an updated object the way the (sub)resource in the path allows.
+def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False, applied: bool = False) -> dict:
+    """Store an updated object the way the (sub)resource in the path allows (applied: a server-side
+    apply, whose managedFields are already set; any other write is recorded as an Update).
 
     With dry (dryRun=All) everything but the store write happens: a real API server validates a
     dry-run update (schema, CEL rules, admission) exactly as a real one, and refuses it the same way.
@@ -151,6 +154,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) ->
         meta["namespace"] = req.namespace
     if req.sub == "status":
         h.api.admission.admit_status(gr, new, old, store, crd=rt.crd)
+        if not applied:
+            owners_write.own_update(h, req, new, old)
         return new if dry else store.update(gr, new, subresource="status")
     if req.sub == "scale":
         return new if dry else _write_scale(h, req, new, old)
@@ -163,6 +168,8 @@ def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) ->
         h.api.admission.admit(gr, new, old, store, crd=rt.crd, field_validation=req.q("fieldValidation"),
                               warnings=getattr(h, "warnings", None),
                               duplicates=writes.body_duplicates(req.body) if rt.crd else None)
+    if not applied:
+        owners_write.own_update(h, req, new, old)
     if dry:
         return new
     return _keep_status(h, req, new, store.update(gr, new))
@@ -170,9 +177,10 @@ def _write(h: Handler, req: Request, new: dict, old: dict, dry: bool = False) ->
 
 def _write_scale(h: Handler, req: Request, new: dict, old: dict) -> dict:
     """A write to /scale changes only spec.replicas of the object; the answer is a Scale."""
-    old = copy_json(old)
+    before, old = old, copy_json(old)
     old.setdefault("spec", {})["replicas"] = (new.get("spec") or {}).get("replicas", 1)
     old["metadata"]["resourceVersion"] = new["metadata"].get("resourceVersion") or old["metadata"]["resourceVersion"]
+    owners_write.own_update(h, req, old, before)
     return kinds.scale_of(h.api.store.update(req.rt.storage_gr, old))
 
 
@@ -257,8 +265,8 @@ def _server_side_apply(h: Handler, req: Request) -> None:
         applied = {"status": applied.get("status") or {}}
     else:
         applied.pop("status", None)
-    new = _apply_merge(req, old, applied, manager)
-    result = _write(h, req, new, old, dry=req.dry_run)
+    new = _apply_merge(h, req, old, applied, manager)
+    result = _write(h, req, new, old, dry=req.dry_run, applied=True)
     _respond_written(h, req, result)
 
 
@@ -267,31 +275,24 @@ def _apply_create(h: Handler, req: Request, applied: dict, manager: str) -> None
     if req.sub:
         raise not_found(req)
     obj = prepare_new(h, req, copy_json(applied))
-    obj["metadata"]["managedFields"] = [_managed_entry(req, manager, applied)]
+    obj["metadata"]["managedFields"] = [owners_write.apply_entry(h, req, manager, applied)]
     created = obj if req.dry_run else h.api.store.create(req.rt.storage_gr, obj)
     h.send_json(201, out(req, created))
 
 
-def _apply_merge(req: Request, old: dict, applied: dict, manager: str) -> dict:
+def _apply_merge(h: Handler, req: Request, old: dict, applied: dict, manager: str) -> dict:
     """The stored object with the applied configuration merged in and the manager's dropped fields removed."""
     new = patch.strategic_merge(out(req, copy_json(old)), applied)
-    entries = [e for e in old["metadata"].get("managedFields") or []
-               if not (e.get("manager") == manager and e.get("operation") == "Apply")]
-    previous = next((e for e in old["metadata"].get("managedFields") or []
-                     if e.get("manager") == manager and e.get("operation") == "Apply"), None)
-    entry = _managed_entry(req, manager, applied)
+    managed = old["metadata"].get("managedFields") or []
+    mine = lambda e: e.get("manager") == manager and e.get("operation") == "Apply"  # noqa: E731
+    previous = next((e for e in managed if mine(e)), None)
+    entry = owners_write.apply_entry(h, req, manager, applied)
     if previous and isinstance(previous.get("fieldsV1"), dict):
         patch.remove_fields(new, patch.fieldset_removed(previous["fieldsV1"], entry["fieldsV1"]))
-    entries = ssa.resolve(entries, entry["fieldsV1"], old, new, force=req.q("force") == "true")
+    entries = ssa.resolve([e for e in managed if not mine(e)], fieldowners.from_fields(entry["fieldsV1"]), old, new,
+                          force=req.q("force") == "true", allowed=owners_write.last_applied_allowance(h, req, old,
+                                                                                                    manager))
     new["metadata"]["managedFields"] = entries + [entry]
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+    owners_write.sync_last_applied(new, old, applied, manager)
     return new
-
-
-def _managed_entry(req: Request, manager: str, applied: dict) -> dict:
-    body = {k: v for k, v in applied.items() if k not in ("apiVersion", "kind")}
-    body["metadata"] = {k: v for k, v in (applied.get("metadata") or {}).items() if k not in ("name", "namespace")}
-    if not body["metadata"]:
-        body.pop("metadata")
-    return {"manager": manager, "operation": "Apply", "apiVersion": req.rt.api_version_for(req.version),
-            "time": now_iso(), "fieldsType": "FieldsV1", "fieldsV1": patch.fieldset(body)}

@@ -22,6 +22,7 @@ from tutorial.sandbox.api import kinds
 from tutorial.sandbox.api.admission import DEFAULT as DEFAULT_ADMISSION, Admission
 from tutorial.sandbox.api.handler import IDLE_TIMEOUT, READ_TIMEOUT, Handler
 from tutorial.sandbox.api.resources import Registry, attach_crd_sync
+from tutorial.sandbox.api.validation import policystatus
 from tutorial.sandbox.api.watchstream import BOOKMARK_INTERVAL
 from tutorial.sandbox.storage.objects import NAMESPACES, StoreError
 from tutorial.sandbox.storage.store import Store
@@ -141,7 +142,8 @@ class ApiServer:
         return self.cert.cert_pem
 
     def start(self) -> "ApiServer":
-        self._unsync = attach_crd_sync(self.store, self.registry)
+        unsync_crds, unsync_policies = attach_crd_sync(self.store, self.registry), policystatus.attach(self.store)
+        self._unsync = lambda: (unsync_crds(), unsync_policies())
         ensure_system_namespaces(self.store)
         self.stopping.clear()
         handler = type("BoundHandler", (Handler,), {"api": self, "timeout": self.idle_timeout})

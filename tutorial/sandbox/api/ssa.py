@@ -4,27 +4,16 @@ Each Apply manager owns the fields of its last applied configuration (managedFie
 When a manager applies a value to a field another Apply manager owns and the values differ, the real
 server refuses with 409 Conflict ("Apply failed with 1 conflict: conflict with "other": .spec.replicas");
 with force=true the applier takes the field over and the other manager loses it. Fields written by
-plain updates (create, edit, client-side apply) carry no ownership in the sandbox, so they never
-conflict here (a real server would also name those managers).
+plain updates (create, edit, client-side apply: fieldowners.py) conflict the same way, their
+manager named with its version (`conflict with "kubectl-client-side-apply" using apps/v1`).
 """
 
 from __future__ import annotations
 
 import json
 
+from tutorial.sandbox.api import fieldowners
 from tutorial.sandbox.api.apirequest import ApiError
-
-
-def leaves(fields: dict, prefix: tuple = ()) -> list[tuple]:
-    """The owned leaf paths of a FieldsV1 set: tuples of its keys (f:name, k:{...}, v:...)."""
-    found = []
-    for key, sub in fields.items():
-        if key in (".", "?"):
-            continue
-        path = prefix + (key,)
-        inner = {k: v for k, v in (sub or {}).items() if k != "."}
-        found.extend(leaves(inner, path) if inner else [path])
-    return found
 
 
 def value_at(obj: object, path: tuple) -> object:
@@ -59,52 +48,56 @@ def path_text(path: tuple) -> str:
     return out
 
 
-def resolve(entries: list[dict], mine: dict, old: dict, merged: dict, force: bool) -> list[dict]:
+def resolve(entries: list[dict], applied: set, old: dict, merged: dict, force: bool,
+            allowed: set | None = None) -> list[dict]:
     """Other managers' entries after this apply; 409 on conflicts unless forced (then they lose those fields).
 
-    entries: the other managers' managedFields; mine: this apply's FieldsV1; old/merged: the object
-    before and after the apply.
+    entries: the other managers' managedFields (Apply and Update alike); applied: the paths this apply
+    sets; old/merged: the object before and after; allowed: conflicts forced anyway (kubectl's upgrade
+    from client-side apply: fields whose live value is still the last-applied one).
     """
-    applied = leaves(mine)
-    conflicts, kept = [], []
+    conflicts, kept, taken = [], [], set()
     for entry in entries:
-        fields = entry.get("fieldsV1") if isinstance(entry.get("fieldsV1"), dict) else {}
-        theirs = set(leaves(fields)) if entry.get("operation") == "Apply" else set()
-        clashing = [p for p in applied if p in theirs and value_at(old, p) != value_at(merged, p)]
+        theirs = fieldowners.from_fields(entry.get("fieldsV1"))
+        both = applied & theirs
+        inner = {q[:n] for q in applied | theirs for n in range(1, len(q))}  # nodes with owned children
+        clashing = sorted(p for p in both if p not in inner and value_at(old, p) != value_at(merged, p))
         if clashing and not force:
-            conflicts.extend((entry.get("manager", ""), p) for p in clashing)
-        entry = dict(entry, fieldsV1=_without(fields, set(clashing) if force else set()))  # co-owned stay
-        if leaves(entry["fieldsV1"]) or entry.get("operation") != "Apply":
-            kept.append(entry)
+            conflicts.extend((entry, p) for p in clashing)
+        taken |= set(clashing)
+    if conflicts and allowed is not None and all(p in allowed for _, p in conflicts):
+        conflicts = []
     if conflicts:
-        raise conflict_error(conflicts)
+        raise conflict_error([(e, p) for e, p in conflicts if allowed is None or p not in allowed])
+    for entry in entries:
+        theirs = fieldowners.from_fields(entry.get("fieldsV1")) - taken  # co-owned fields stay
+        if theirs:
+            kept.append(dict(entry, fieldsV1=fieldowners.to_fields(theirs)))
     return kept
 
 
-def _without(fields: dict, paths: set) -> dict:
-    """A copy of a FieldsV1 set minus the given leaf paths (emptied maps dropped)."""
-    if not paths:
-        return fields
-    out = {}
-    for key, sub in fields.items():
-        inner = _without(sub, {p[1:] for p in paths if p[:1] == (key,) and len(p) > 1}) if sub else sub
-        if (key,) in paths or (sub and not inner):
-            continue
-        out[key] = inner
-    return out
+def manager_text(entry: dict) -> str:
+    """A manager as the conflict message names it (managedfields internal/conflict.go printManager)."""
+    text = json.dumps(entry.get("manager", ""))
+    if entry.get("subresource"):
+        text += f" with subresource {json.dumps(entry['subresource'])}"
+    if entry.get("operation") == "Update":
+        text += f" using {entry.get('apiVersion', '')}"
+    return text
 
 
-def conflict_error(conflicts: list[tuple[str, tuple]]) -> ApiError:
+def conflict_error(found: list[tuple[dict, tuple]]) -> ApiError:
     """409 Conflict worded as the real field manager words it, with a cause per field."""
-    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}"', "field": path_text(p)}
+    conflicts = [(manager_text(e), p) for e, p in found]
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {m}", "field": path_text(p)}
               for m, p in conflicts]
     if len(conflicts) == 1:
         manager, path = conflicts[0]
-        message = f'Apply failed with 1 conflict: conflict with "{manager}": {path_text(path)}'
+        message = f"Apply failed with 1 conflict: conflict with {manager}: {path_text(path)}"
     else:
         lines = []
         for manager in sorted({m for m, _ in conflicts}):
-            lines.append(f'conflicts with "{manager}":')
+            lines.append(f"conflicts with {manager}:")
             lines.extend(f"- {path_text(p)}" for m, p in conflicts if m == manager)
         message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
     return ApiError(409, "Conflict", message, {"causes": causes})

@@ -276,6 +276,10 @@ class Store:
                 new["status"] = obj["status"]
             else:
                 new.pop("status", None)
+            meta = obj.get("metadata") or {}  # a /status writer's managedFields, when based on this version
+            if isinstance(meta.get("managedFields"), list) and meta.get("resourceVersion") == old["metadata"].get(
+                    "resourceVersion"):
+                new["metadata"]["managedFields"] = meta["managedFields"]
             return new
         new = obj
         meta = new.setdefault("metadata", {})

@@ -3,17 +3,18 @@
 The engine is the `common-expression-language` package (Rust `cel` interpreter, see pyproject.toml).
 On top we add what Kubernetes' CEL environment has and the base interpreter lacks: the strings
 extension functions the rules use (`split`, `lowerAscii`, ...), the global `matches(s, re)` form,
-`isURL`/`isIP`, and the escaping of property names that are CEL keywords (`namespace` is seen by a
+the IP, CIDR, quantity and URL libraries (cellib.py), and the escaping of property names that are CEL keywords (`namespace` is seen by a
 rule as `__namespace__`, like the API server does).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import logging
 import re
 import threading
-import urllib.parse
 from typing import Any
+
+from tutorial.sandbox.api.validation import cellib
 
 # property names a rule sees escaped (k8s.io/apiserver/pkg/cel: reserved words become __word__)
 RESERVED = {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
@@ -21,6 +22,15 @@ RESERVED = {"true", "false", "null", "in", "as", "break", "const", "continue", "
 _LOCK = threading.Lock()
 _PROGRAMS: dict[str, Any] = {}
 _REGEX: dict[str, re.Pattern] = {}
+
+
+def _quiet_library_failures(record: logging.LogRecord) -> bool:
+    """The engine logs every Python function that raised; a library function raising (cellib.py) is how a
+    rule fails with the library's words, and the caller reports it, so the log line is noise."""
+    return not record.getMessage().startswith("Python function '")
+
+
+logging.getLogger("cel").addFilter(_quiet_library_failures)
 
 
 def _cel():
@@ -64,19 +74,6 @@ def _matches(text: str, pattern: str) -> bool:
     return _regex(pattern).search(text) is not None
 
 
-def _is_url(text: str) -> bool:
-    parts = urllib.parse.urlsplit(text)
-    return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme in ("mailto", "urn", "file"))
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _split(text: str, sep: str, limit: int = -1) -> list[str]:
     if limit == 0:
         return []
@@ -84,10 +81,11 @@ def _split(text: str, sep: str, limit: int = -1) -> list[str]:
 
 
 FUNCTIONS = {
-    "split": _split, "matches": _matches, "isURL": _is_url, "isIP": _is_ip,
+    "split": _split, "matches": _matches,
     "lowerAscii": lambda s: s.lower(), "upperAscii": lambda s: s.upper(), "trim": lambda s: s.strip(),
     "replace": lambda s, old, new, n=-1: s.replace(old, new, n), "indexOf": lambda s, sub: s.find(sub),
     "join": lambda items, sep="": sep.join(items),
+    **cellib.FUNCTIONS,
 }
 
 
@@ -95,8 +93,11 @@ def compile_rule(expression: str):
     """The compiled program for expression (cached: the same rule text compiles once per process)."""
     program = _PROGRAMS.get(expression)
     if program is None:
+        text = expression
+        for old, new in cellib.REWRITES.items():
+            text = text.replace(old, new)
         try:
-            program = _cel().compile(expression)
+            program = _cel().compile(text)
         except Exception as e:  # noqa: BLE001 - the engine raises several types for syntax errors
             raise CelUnsupported(f"compilation failed: {e}") from None
         with _LOCK:
@@ -118,7 +119,13 @@ def evaluate(expression: str, variables: dict[str, Any]) -> Any:
     except Exception as e:  # noqa: BLE001 - type errors, overflow, division by zero...
         if str(e).startswith("Undefined variable or function"):
             raise CelUnsupported(str(e).split(". Check")[0]) from None
-        raise CelError(str(e)) from None
+        raise CelError(_library_error(str(e))) from None
+
+
+def _library_error(text: str) -> str:
+    """A failure raised by a library function (cellib.py), in the library's own words."""
+    found = re.search(r"Python function call failed: \w+: (.*?)(?:\. Check function arguments.*)?$", text, re.S)
+    return found.group(1) if found else text
 
 
 def optional(value: Any):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tutorial.sandbox.api.validation import celcost
 from tutorial.sandbox.api.validation.celengine import CelError, CelUnsupported, escape, evaluate, optional
 
 Cause = tuple[str, str]
@@ -64,9 +65,28 @@ def _message(rule: dict, variables: dict) -> str:
     return rule.get("message") or f"failed rule: {rule['rule']}"
 
 
-def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None) -> list[Cause]:
+def _spend(rule: dict, schema: dict, value: Any, old: Any, budget: list) -> str | None:
+    """Charge the rule's run-time cost (celcost.py) to the object's budget; the refusal when over a limit."""
+    cost = celcost.actual(rule.get("rule", ""), schema, value, celcost.ABSENT if old is _ABSENT else old)
+    if cost is None:
+        return None
+    shown = (rule.get("message") or "").strip() or rule.get("rule", "").strip()
+    if cost > celcost.PER_CALL_LIMIT:
+        budget[0] = -1
+        return ("'operation cancelled: actual cost limit exceeded': no further validation rules will be run due "
+                f"to call cost exceeds limit for rule: {shown}")
+    if cost > budget[0]:
+        budget[0] = -1
+        return "validation failed due to running out of cost budget, no further validation rules will be run"
+    budget[0] -= cost
+    return None
+
+
+def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None, budget: list) -> list[Cause]:
     causes: list[Cause] = []
     for rule in schema.get("x-kubernetes-validations") or []:
+        if budget[0] < 0:
+            break
         text = rule.get("rule", "")
         transition = bool(_OLD_SELF.search(text))
         if not transition and old is not _ABSENT and old == value:
@@ -79,6 +99,10 @@ def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None
                 continue
             else:
                 variables["oldSelf"] = to_cel(old, schema)
+        over = _spend(rule, schema, value, old, budget)
+        if over:
+            causes.append(_cause(path, schema, value, {}, over))
+            break
         try:
             ok = evaluate(text, variables)
         except CelUnsupported as e:
@@ -87,7 +111,9 @@ def _run_rules(schema: dict, value: Any, old: Any, path: str, notes: list | None
                              "(not simulated by the sandbox's CEL engine)")
             continue
         except CelError as e:
-            causes.append(_cause(path, schema, value, {}, f"{e} evaluating rule: {text}"))
+            # apiextensions schema/cel/validation.go: ruleErrorString (the message when set, else the rule)
+            shown = (rule.get("message") or "").strip() or text.strip()
+            causes.append(_cause(path, schema, value, {}, f"{e} evaluating rule: {shown}"))
             continue
         if ok is not True:
             causes.append(_cause(path, schema, value, rule, _message(rule, variables)))
@@ -108,7 +134,7 @@ def _old_items(schema: dict, old: Any) -> dict | None:
     return {_list_key(item, keys): item for item in old}
 
 
-def _children(schema: dict, value: Any, old: Any, path: str, notes: list | None) -> list[Cause]:
+def _children(schema: dict, value: Any, old: Any, path: str, notes: list | None, budget: list) -> list[Cause]:
     causes: list[Cause] = []
     if isinstance(value, dict):
         props = schema.get("properties") or {}
@@ -119,24 +145,29 @@ def _children(schema: dict, value: Any, old: Any, path: str, notes: list | None)
             if node is not None:
                 if not path and key == "metadata":
                     continue
-                causes += check(node, sub, old_map.get(key, _ABSENT), f"{path}.{key}" if path else key, notes)
+                where = f"{path}.{key}" if path else key
+                causes += check(node, sub, old_map.get(key, _ABSENT), where, notes, budget)
             elif isinstance(extra, dict):
-                causes += check(extra, sub, old_map.get(key, _ABSENT), f"{path}[{key}]", notes)
+                causes += check(extra, sub, old_map.get(key, _ABSENT), f"{path}[{key}]", notes, budget)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         olds = _old_items(schema, old)
         keys = schema.get("x-kubernetes-list-map-keys") or []
         for n, item in enumerate(value):
             before = olds.get(_list_key(item, keys), _ABSENT) if olds is not None else _ABSENT
-            causes += check(schema["items"], item, before, f"{path}[{n}]", notes)
+            causes += check(schema["items"], item, before, f"{path}[{n}]", notes, budget)
     return causes
 
 
-def check(schema: dict, value: Any, old: Any = _ABSENT, path: str = "", notes: list | None = None) -> list[Cause]:
+def check(schema: dict, value: Any, old: Any = _ABSENT, path: str = "", notes: list | None = None,
+          budget: list | None = None) -> list[Cause]:
     """Causes for every failing rule in schema over value (old is the stored value, or absent);
-    rules the engine cannot run are skipped with a line in notes (a Warning header)."""
-    if value is None or not isinstance(schema, dict):
+    rules the engine cannot run are skipped with a line in notes (a Warning header); budget: the
+    object's remaining run-time cost ([RuntimeCELCostBudget] at the root)."""
+    budget = budget if budget is not None else [celcost.RUNTIME_BUDGET]
+    if value is None or not isinstance(schema, dict) or budget[0] < 0:
         return []
-    return _run_rules(schema, value, old, path or "<root>", notes) + _children(schema, value, old, path, notes)
+    own = _run_rules(schema, value, old, path or "<root>", notes, budget)
+    return own + (_children(schema, value, old, path, notes, budget) if budget[0] >= 0 else [])
 
 
 def check_object(schema: dict, obj: dict, old: dict | None, notes: list | None = None) -> list[Cause]:
