@@ -79,7 +79,7 @@ def run_check(ctx: CheckContext, kind: str, params: dict, *, timeout: float,
     start = time.monotonic()
     result = CheckResult(check_id or kind, kind, title or default_title(kind, params), False, "")
     with Watch(kind, params, ran=ctx.ran, cancel=ctx.cancel, on_observe=ctx.on_observe,
-               step_failure=ctx.step_failure) as watch:
+               step_failure=ctx.step_failure, ticking=timeout > 0) as watch:
         watch.client = ctx.client
         mine = dataclasses.replace(ctx, cancel=watch.stop, watch=watch)
         try:

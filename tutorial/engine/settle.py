@@ -41,8 +41,11 @@ class Watch:
 
     def __init__(self, check_kind: str, params: dict, *, ran: bool = False,
                  cancel: threading.Event | None = None, on_observe: Callable[[str, float], None] | None = None,
-                 step_failure: StepFailure | None = None):
+                 step_failure: StepFailure | None = None, ticking: bool = True):
         self.kind, self.params, self.ran = check_kind, params, ran
+        # False for a check that looks once (timeout 0): nothing to re-judge while it waits, and a
+        # status of 100 clusters started 2,400 ticker threads for nothing (2.5% of its CPU profile)
+        self.ticking = ticking
         self.step_failure = step_failure
         self.by_sibling = False
         self.parent = cancel
@@ -64,12 +67,14 @@ class Watch:
 
     # -- lifetime ---------------------------------------------------------------------
     def __enter__(self) -> "Watch":
-        self._ticker.start()
+        if self.ticking:
+            self._ticker.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop.set()
-        self._ticker.join(timeout=2)
+        if self.ticking:
+            self._ticker.join(timeout=2)
 
     @property
     def cancelled(self) -> bool:
