@@ -307,6 +307,9 @@ CASES = {
     "deprecated-condition": gw(cond("Scheduled", "False", "NotReconciled", "Waiting for controller")),
     # -- gateway classes --------------------------------------------------------------
     "class-not-found-istio": missing("GatewayClass", "istio", None, "condition"),
+    # a Gateway edited in place to a class that does not exist: its old status stays (Accepted True)
+    "class-not-found": {**gateway_check(gateway(cls="istio-gateway", addresses=())),
+                        "gatewayclass": {"name": "istio-gateway", "found": False, "known": ["istio"]}},
     "class-invalid-parameters": gc("Accepted", "False", "InvalidParameters", "parametersRef not found"),
     "class-unsupported": gc("Accepted", "False", "Unsupported", "custom classes unsupported"),
     "class-unsupported-version": gc("SupportedVersion", "False", "UnsupportedVersion", "CRD v0.9 unsupported"),

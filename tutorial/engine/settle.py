@@ -295,10 +295,14 @@ class Watch:
 
 
     def _graced(self, where: str, cond: dict, entry: dict) -> bool:
+        key = f"{where}/{cond.get('type')}/{cond.get('reason')}"
+        seen = time.monotonic() - self._first_seen.setdefault(key, time.monotonic())
+        # a condition whose cause may lie in another object (a route's parent Gateway, just fixed)
+        # can be stale however long it has stood: this check must see it for seen_grace first
+        if seen < float(entry.get("seen_grace") or 0):
+            return False
         grace = float(entry.get("grace") or 0)
         if grace <= 0:
             return True
-        key = f"{where}/{cond.get('type')}/{cond.get('reason')}"
-        seen = time.monotonic() - self._first_seen.setdefault(key, time.monotonic())
         stood = _age(cond.get("lastTransitionTime"))
         return max(seen, stood or 0.0) >= grace
