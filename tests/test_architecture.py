@@ -127,6 +127,15 @@ def test_nothing_in_the_api_layer_imports_the_server():
     assert "tutorial.sandbox.api.handler" in graph["tutorial.sandbox.api.server"]  # the rule tests the real graph
 
 
+def test_the_api_layer_imports_no_controller_and_no_istio():
+    """Controllers and istiod act on what the API stored; the API server never calls up into them.
+    (It does reach the kubelet, as a real API server does for exec, logs and port-forward.)"""
+    above = ("tutorial.sandbox.controllers", "tutorial.sandbox.istio")
+    offenders = {_dotted(p): sorted(m for m in _sandbox_imports(p) if m.startswith(above))
+                 for p in (SANDBOX / "api").rglob("*.py")}
+    assert {m: deps for m, deps in offenders.items() if deps} == {}
+
+
 def test_api_and_storage_modules_import_each_other_without_cycles():
     for package in ("tutorial.sandbox.api", "tutorial.sandbox.storage"):
         assert _cycle(_graph(package)) == [], package

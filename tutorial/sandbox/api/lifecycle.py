@@ -33,11 +33,19 @@ _SPEC_DEFAULTS = {
 }
 
 
+def qos_class(spec: dict) -> str:
+    """status.qosClass, which the API server sets when a pod is created (and controllers copy)."""
+    resources = [c.get("resources") or {} for c in spec.get("containers") or []]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    if all(r.get("limits") and r.get("requests", r.get("limits")) == r.get("limits") for r in resources):
+        return "Guaranteed"
+    return "Burstable"
+
+
 def initial_status(gr, obj: dict) -> None:
     """The status (and workload spec defaults) a new object carries before any controller has seen it."""
     if gr == PODS:
-        from tutorial.sandbox.controllers.workloads import qos_class
-
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
     elif gr == ("", "services"):
         obj["status"] = {"loadBalancer": {}}

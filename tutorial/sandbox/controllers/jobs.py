@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import util as u
-from tutorial.sandbox.controllers.workloads import default_pod_spec, namespace_active, qos_class
+from tutorial.sandbox.api.lifecycle import qos_class
+from tutorial.sandbox.controllers.workloads import default_pod_spec, namespace_active
 from tutorial.sandbox.controllers.runtime import Controller
 
 JOBS = ("batch", "jobs")

@@ -11,6 +11,7 @@ import time
 from tutorial.sandbox.storage import objects as st
 from tutorial.sandbox.controllers import rollout
 from tutorial.sandbox.controllers import util as u
+from tutorial.sandbox.api.lifecycle import qos_class
 from tutorial.sandbox.controllers.runtime import Controller
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -326,12 +327,3 @@ def default_pod_spec(spec: dict) -> None:
         container.setdefault("terminationMessagePath", "/dev/termination-log")
         container.setdefault("terminationMessagePolicy", "File")
         container.setdefault("resources", {})
-
-
-def qos_class(spec: dict) -> str:
-    resources = [c.get("resources") or {} for c in spec.get("containers") or []]
-    if not any(r.get("requests") or r.get("limits") for r in resources):
-        return "BestEffort"
-    if all(r.get("limits") and r.get("requests", r.get("limits")) == r.get("limits") for r in resources):
-        return "Guaranteed"
-    return "Burstable"
