@@ -66,6 +66,16 @@ def run(coro):
     return asyncio.run(coro)
 
 
+def drive(app, body, size: tuple[int, int] = (100, 32)) -> None:
+    """Run app under Pilot at size, wait until it is ready, then `await body(pilot)`."""
+    async def scenario():
+        async with app.run_test(size=size) as pilot:
+            await ready(pilot)
+            await body(pilot)
+
+    run(scenario())
+
+
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"  # a learner's shell: no virtual environment on PATH
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import finished, ready, run, until
+from tests.ui.conftest import drive, finished, until
 from tests.ui.test_snapshots import settle
 from tutorial.ui.screens.recap import RecapScreen
 
@@ -25,33 +25,31 @@ def _recap_text(app) -> str:
 def test_last_step_offers_the_recap_and_it_shows_what_was_built(build):
     app = build("--sandbox")
 
-    async def scenario():
-        async with app.run_test(size=(100, 32)) as pilot:
-            await ready(pilot)
-            _walk_all(app)
-            app.open_step("reach-the-app/browse")
-            await pilot.pause()
-            await pilot.press("c")
-            await finished(pilot)
-            status = str(app.screen.query_one("#output-status").render())
-            assert "R shows the recap" in status
-            await pilot.press("R")
-            await until(pilot, lambda: isinstance(app.screen, RecapScreen)
-                        and app.screen.query("#recap-objects"), timeout=60)
-            text = _recap_text(app)
-            steps = len(app.engine.steps("all"))
-            assert f"{steps} of {steps} steps done" in text
-            assert "whole path healthy" in text  # the finished lab's traffic map
-            for owner in ("cluster operator", "app team", "infrastructure provider"):
-                assert owner in text
-            assert "Gateway istio-ingress/emojivoto** — ✔ there" in text
-            assert "HTTPRoute emojivoto/emojivoto** — ✔ there" in text
-            assert "$ kubectl apply -f - --context sandbox <<'EOF'" in text  # the commands used
-            assert "canary" in text  # what to try next
-            await pilot.press("escape")
-            assert not isinstance(app.screen, RecapScreen)
+    async def scenario(pilot):
+        _walk_all(app)
+        app.open_step("reach-the-app/browse")
+        await pilot.pause()
+        await pilot.press("c")
+        await finished(pilot)
+        status = str(app.screen.query_one("#output-status").render())
+        assert "R shows the recap" in status
+        await pilot.press("R")
+        await until(pilot, lambda: isinstance(app.screen, RecapScreen)
+                    and app.screen.query("#recap-objects"), timeout=60)
+        text = _recap_text(app)
+        steps = len(app.engine.steps("all"))
+        assert f"{steps} of {steps} steps done" in text
+        assert "whole path healthy" in text  # the finished lab's traffic map
+        for owner in ("cluster operator", "app team", "infrastructure provider"):
+            assert owner in text
+        assert "Gateway istio-ingress/emojivoto** — ✔ there" in text
+        assert "HTTPRoute emojivoto/emojivoto** — ✔ there" in text
+        assert "$ kubectl apply -f - --context sandbox <<'EOF'" in text  # the commands used
+        assert "canary" in text  # what to try next
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RecapScreen)
 
-    run(scenario())
+    drive(app, scenario)
 
 
 def _show_with_fixed_address(app) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.ui.conftest import demo_args, finished, ready, run, until
+from tests.ui.conftest import demo_args, drive, finished, ready, run, until
 from tutorial.ui.screens.lessons import LessonsScreen
 from tutorial.ui.screens.modals import ConfirmModal
 from tutorial.ui.screens.step import StepScreen
@@ -27,59 +27,53 @@ async def _palette(pilot, words: str) -> None:
 def test_theme_from_the_palette_keeps_the_commands_visible(build):
     app = build(*demo_args())
 
-    async def scenario():
-        async with app.run_test(size=(100, 32)) as pilot:
-            await ready(pilot)
-            app.open_step("demo/namespace")
-            await pilot.pause()
-            dark = app.current_theme.dark
-            await _palette(pilot, "toggle light")
-            assert app.current_theme.dark != dark
-            commands = app.screen.query_one("#step-commands")
-            assert commands.styles.visibility == "visible"
-            assert all(w.styles.visibility == "visible" for w in commands.query(".command"))
-            lines = [str(w.render()) for w in commands.query(".command")]
-            assert any("kubectl apply -f - --context sandbox" in l for l in lines), lines
+    async def scenario(pilot):
+        app.open_step("demo/namespace")
+        await pilot.pause()
+        dark = app.current_theme.dark
+        await _palette(pilot, "toggle light")
+        assert app.current_theme.dark != dark
+        commands = app.screen.query_one("#step-commands")
+        assert commands.styles.visibility == "visible"
+        assert all(w.styles.visibility == "visible" for w in commands.query(".command"))
+        lines = [str(w.render()) for w in commands.query(".command")]
+        assert any("kubectl apply -f - --context sandbox" in l for l in lines), lines
 
-    run(scenario())
+    drive(app, scenario)
 
 
 def test_lesson_list_follows_skip_on_the_last_step(build):
     app = build(*demo_args())
 
-    async def scenario():
-        async with app.run_test(size=(100, 32)) as pilot:
-            await ready(pilot)
-            for target in ("demo/namespace", "demo/config"):
-                app.engine.progress.set(target, "done")
-            app.engine.progress.set("demo/watch", "failed")
-            app.open_step("demo/watch")
-            await pilot.pause()
-            await pilot.press("k")  # the last step: skip goes back to the list
-            await pilot.pause()
-            assert isinstance(app.screen, LessonsScreen)
-            prompt = str(app.screen.query_one(LessonList).get_option("S:demo/watch").prompt)
-            assert "skipped" in prompt and "continue here" not in prompt, prompt
+    async def scenario(pilot):
+        for target in ("demo/namespace", "demo/config"):
+            app.engine.progress.set(target, "done")
+        app.engine.progress.set("demo/watch", "failed")
+        app.open_step("demo/watch")
+        await pilot.pause()
+        await pilot.press("k")  # the last step: skip goes back to the list
+        await pilot.pause()
+        assert isinstance(app.screen, LessonsScreen)
+        prompt = str(app.screen.query_one(LessonList).get_option("S:demo/watch").prompt)
+        assert "skipped" in prompt and "continue here" not in prompt, prompt
 
-    run(scenario())
+    drive(app, scenario)
 
 
 def test_lesson_list_follows_progress_written_by_another_terminal(build):
     app = build(*demo_args())
 
-    async def scenario():
-        async with app.run_test(size=(100, 32)) as pilot:
-            await ready(pilot)
-            # Another process (`gateway-tutorial run all` in another terminal) writes the same file.
-            from tutorial.engine.progress import ProgressStore
+    async def scenario(pilot):
+        # Another process (`gateway-tutorial run all` in another terminal) writes the same file.
+        from tutorial.engine.progress import ProgressStore
 
-            other = ProgressStore.for_cluster(*app.engine.target.identity)
-            other.set("demo/namespace", "done")
-            other.set("demo/config", "done")
-            lessons = app.screen.query_one(LessonList)
-            await until(pilot, lambda: "2/3 done" in str(lessons.get_option("L:demo").prompt), timeout=10)
+        other = ProgressStore.for_cluster(*app.engine.target.identity)
+        other.set("demo/namespace", "done")
+        other.set("demo/config", "done")
+        lessons = app.screen.query_one(LessonList)
+        await until(pilot, lambda: "2/3 done" in str(lessons.get_option("L:demo").prompt), timeout=10)
 
-    run(scenario())
+    drive(app, scenario)
 
 
 def test_after_reset_and_quit_enter_opens_the_continue_here_step(build):
@@ -118,19 +112,17 @@ def test_after_reset_and_quit_enter_opens_the_continue_here_step(build):
 def test_reset_shows_the_deletes_it_ran(build):
     app = build(*demo_args())
 
-    async def scenario():
-        async with app.run_test(size=(100, 32)) as pilot:
-            await ready(pilot)
-            await pilot.press("enter", "r")
-            await finished(pilot)
-            await pilot.press("u")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=20)
-            await pilot.press("y")
-            await finished(pilot)
-            lines = app.screen.query_one("#output").lines
-            assert any("deleted" in l and "Namespace demo" in l for l in lines), lines
+    async def scenario(pilot):
+        await pilot.press("enter", "r")
+        await finished(pilot)
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=20)
+        await pilot.press("y")
+        await finished(pilot)
+        lines = app.screen.query_one("#output").lines
+        assert any("deleted" in l and "Namespace demo" in l for l in lines), lines
 
-    run(scenario())
+    drive(app, scenario)
 
 
 def _footer_fits(app) -> None:
@@ -187,21 +179,19 @@ def test_80x24_output_wraps_and_more_keys_fit_and_match_the_step(build):
 def test_y_says_what_it_did_and_where_the_file_is(build):
     app = build(*demo_args())
 
-    async def scenario():
-        async with app.run_test(size=(100, 32)) as pilot:
-            await ready(pilot)
-            app.open_step("demo/namespace")
-            await pilot.pause()
-            await pilot.press("y")
-            await pilot.pause()
-            said = " ".join(str(n.message) for n in app._notifications)
-            assert "The YAML is on the clipboard" not in said
-            path = re.search(r"(/\S+\.yaml)", said)
-            assert path, said
-            assert "name: demo" in Path(path.group(1)).read_text(encoding="utf-8")
-            assert app.clipboard.startswith("apiVersion: v1")
+    async def scenario(pilot):
+        app.open_step("demo/namespace")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "The YAML is on the clipboard" not in said
+        path = re.search(r"(/\S+\.yaml)", said)
+        assert path, said
+        assert "name: demo" in Path(path.group(1)).read_text(encoding="utf-8")
+        assert app.clipboard.startswith("apiVersion: v1")
 
-    run(scenario())
+    drive(app, scenario)
 
 
 def test_readme_key_table_matches_the_footers():
