@@ -273,14 +273,7 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         # The same simulated Envoy as the data plane (filters, echo backend).
         request = envoy.Request(self.command, self.path, list(self.headers.items()), port=self.forward.port,
                                 client=self.client_address[0])
-        response = envoy.handle(world, SandboxForward.SYNTHETIC, self.forward.port, request)
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        envoy.handle(world, SandboxForward.SYNTHETIC, self.forward.port, request).send(self)
 
     do_HEAD = do_POST = do_GET
 

@@ -94,16 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
             request.headers.append(("Host", self.endpoint[0]))
         world = World.from_store(self.plane.store, with_pods=True)
         response = envoy.handle(world, self.endpoint[0], self.endpoint[1], request)
-        self._reply(response)
-
-    def _reply(self, response: "envoy.Response") -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        response.send(self)
 
 
 class _BankServer(ThreadingHTTPServer):

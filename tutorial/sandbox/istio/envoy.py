@@ -61,6 +61,16 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
 
+    def send(self, handler) -> None:
+        """Write this answer through an http.server request handler (no body for HEAD)."""
+        handler.send_response(self.status)
+        for name, value in self.headers:
+            handler.send_header(name, value)
+        handler.send_header("content-length", str(len(self.body)))
+        handler.end_headers()
+        if handler.command != "HEAD":
+            handler.wfile.write(self.body)
+
 
 def handle(world: World, address: str, port: int, req: Request, gateway: dict | None = None) -> Response:
     """Route one request and answer it like Istio's gateway Envoy (of `gateway` when the request came
