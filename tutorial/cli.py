@@ -3,7 +3,8 @@
 No subcommand opens the TUI; the others serve learners, instructors and lesson authors.
 Each subcommand lives in `tutorial/commands/<name>.py` with `add_arguments(parser)` and
 `run(args) -> int`. Those modules must stay cheap to import (no kubernetes, no textual at
-module level) because building the parser imports all of them.
+module level) because building the parser imports all of them. The TUI's own options
+(`gateway-tutorial [cluster options]`) are parsed without building it (tutorial_args).
 """
 
 from __future__ import annotations
@@ -77,9 +78,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tutorial_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The options of `gateway-tutorial [cluster options]` (the TUI) without building the full
+    parser, else None: anything else (a subcommand, --help, --version, a mistake) needs build_parser.
+
+    Building the full parser imports every subcommand module and asks gettext for ~200 message
+    catalogues (~15 ms before the first screen); the TUI needs only the cluster options.
+    The result is the Namespace build_parser() would give for the same argv.
+    """
+    parser = argparse.ArgumentParser(prog="gateway-tutorial", add_help=False, allow_abbrev=False,
+                                     exit_on_error=False)
+    add_global_options(parser, suppress=False)
+    parser.set_defaults(command=None)
+    try:
+        args, rest = parser.parse_known_args(list(argv))
+    except (argparse.ArgumentError, SystemExit):
+        return None
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    args = tutorial_args(argv)
+    if args is None:
+        args = build_parser().parse_args(argv)
     with _offline_env(getattr(args, "offline", False)):
         if args.command is None:
             from tutorial.commands import tui

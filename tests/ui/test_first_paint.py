@@ -111,3 +111,22 @@ def test_kubernetes_is_not_imported_before_the_list_is_painted(state_dir, tmp_pa
         assert out.returncode == 0, out.stderr[-2000:]
         assert out.stdout.split()[-2:] == ["False", "False"]
     assert any((state_dir / "cache").iterdir())
+
+
+def test_the_tutorials_own_options_parse_as_the_full_parser_parses_them():
+    """main() skips build_parser (every subcommand's import) for `gateway-tutorial [cluster options]`;
+    the Namespace is the same, and anything else goes through the full parser."""
+    import contextlib
+    import io
+
+    from tutorial.cli import tutorial_args
+
+    light = [[], ["--sandbox"], ["--context", "kind-lab"], ["--context=run", "--offline"],
+             ["--kubeconfig", "a:b", "--lessons", "x", "--allow-production", "p"], ["--context", "lessons"]]
+    full = [["lessons"], ["--sandbox", "status"], ["-h"], ["--version"], ["--sand"], ["--context"], ["bogus"],
+            ["--", "x"]]
+    for argv in light:
+        assert tutorial_args(argv) == build_parser().parse_args(argv), argv
+    for argv in full:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            assert tutorial_args(argv) is None, argv
