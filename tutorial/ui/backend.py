@@ -2,13 +2,13 @@
 
 Workers call these blocking functions and post the results as messages. Everything heavy
 (the lesson loader, the engine, the sandbox, kubernetes) is imported inside the functions so
-the first screen paints before any of it loads.
+the first screen paints before any of it loads; its records are plain classes, not dataclasses
+(whose generated methods Python 3.11 compiles one by one at import).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 SANDBOX_CHOICE = "@sandbox"
 REAL_CLUSTER_HINT = "A simulated cluster. To use yours: gateway-tutorial --context NAME"
@@ -23,12 +23,12 @@ class StartupError(Exception):
         self.fatal = fatal
 
 
-@dataclass
 class Connection:
     """An engine on a cluster, and why we ended up there when it is not what was asked for."""
 
-    engine: object
-    notice: str | None = None
+    def __init__(self, engine, notice: str | None = None) -> None:
+        self.engine = engine
+        self.notice = notice
 
 
 def load_lessons(args):
@@ -159,16 +159,17 @@ def _capital(text: str) -> str:
 
 
 # -- steps ------------------------------------------------------------------------------
-@dataclass
 class Finished:
     """How a run/solve/check/reset/fix ended, in the terms the step screen shows."""
 
-    ok: bool
-    checks: list
-    cancelled: bool = False
-    failure: str | None = None  # a failed command, in words
-    failed_command: object | None = None  # its CommandResult, for the explanation
-    explanation: dict | None = None
+    def __init__(self, ok: bool, checks: list, cancelled: bool = False, failure: str | None = None,
+                 failed_command: object | None = None, explanation: dict | None = None) -> None:
+        self.ok = ok
+        self.checks = checks
+        self.cancelled = cancelled
+        self.failure = failure  # a failed command, in words
+        self.failed_command = failed_command  # its CommandResult, for the explanation
+        self.explanation = explanation
 
 
 def run_step(engine, step, mode: str, emit, cancel) -> Finished:
@@ -349,16 +350,17 @@ def _why(check, first_hint: str) -> str:
 
 
 # -- the learner's own terminal ----------------------------------------------------------
-@dataclass
 class ShellSetup:
     """What a learner's shell needs for the engine's cluster: the line, a file, the shell command."""
 
-    label: str
-    context: str
-    export_line: str
-    env_file: str
-    shell_command: str
-    embedded: bool
+    def __init__(self, label: str, context: str, export_line: str, env_file: str, shell_command: str,
+                 embedded: bool) -> None:
+        self.label = label
+        self.context = context
+        self.export_line = export_line
+        self.env_file = env_file
+        self.shell_command = shell_command
+        self.embedded = embedded
 
 
 def shell_setup(engine) -> ShellSetup:

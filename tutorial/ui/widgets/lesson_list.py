@@ -2,37 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual import on
-from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tutorial.ui.marks import step_mark
+from tutorial.ui.messages import Fact
 
 
-@dataclass
 class Outline:
-    """What the list shows: lessons, the steps walked (variant applied), states, the next step."""
+    """What the list shows: lessons, the steps walked (variant applied), states, the next step.
+    (A plain class: a dataclass's generated code costs its compile time on every start.)"""
 
-    lessons: list  # Lesson objects in order
-    steps: dict  # lesson id -> [Step]
-    states: dict | None  # target -> state; None while the cluster's progress is not known yet
-    next_target: str | None
-    variants: dict  # lesson id -> variant title (only lessons with variants)
+    def __init__(self, lessons: list, steps: dict, states: dict | None, next_target: str | None,
+                 variants: dict) -> None:
+        self.lessons = lessons  # Lesson objects in order
+        self.steps = steps  # lesson id -> [Step]
+        self.states = states  # target -> state; None while the cluster's progress is not known yet
+        self.next_target = next_target
+        self.variants = variants  # lesson id -> variant title (only lessons with variants)
 
 
 class LessonList(OptionList):
     """One line per lesson and per step; Enter opens a step (or a lesson's first open step)."""
 
-    @dataclass
-    class StepChosen(Message):
+    class StepChosen(Fact):
         target: str
 
-    @dataclass
-    class LessonChosen(Message):
+    class LessonChosen(Fact):
         lesson_id: str
 
     def show(self, outline: Outline) -> None:
