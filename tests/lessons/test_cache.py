@@ -89,3 +89,22 @@ def test_a_cache_hit_imports_neither_the_loader_nor_yaml(lesson_dir, assets, cac
             "print(hit is not None, 'yaml' in sys.modules, 'tutorial.lessons.loader' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "False"]
+
+
+def test_the_outline_is_read_without_the_lesson_set_and_matches_it(lesson_dir, assets, cache):
+    from tutorial.lessons.cache import cached_outline, outline
+
+    assert cached_outline(lesson_dir, assets, cache=cache) is None
+    lessons = load_lessons_cached(lesson_dir, assets, cache=cache)
+    assert cached_outline(lesson_dir, assets, cache=cache) == outline(lessons)
+    (lesson_id, order, title, summary, variant, steps) = outline(lessons)[0]
+    first = lessons.lessons[0]
+    assert (lesson_id, order, title, summary) == (first.id, first.order, first.title, first.summary)
+    assert steps == tuple((s.target, s.title) for s in first.steps_for(None))
+    code = ("import sys; from pathlib import Path; from tutorial.lessons.cache import cached_outline;"
+            f"hit = cached_outline(Path({str(lesson_dir)!r}), Path({str(assets)!r}), cache=Path({str(cache)!r}));"
+            "print(hit is not None, 'tutorial.lessons.models' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
+    edit(lesson_dir / "10-basics.yaml", f"title: {first.title}", "title: Basics, renamed")
+    assert cached_outline(lesson_dir, assets, cache=cache) is None  # same key as the lessons

@@ -50,9 +50,11 @@ def test_titles_are_listed_with_checking_marks_before_the_cluster_answers(build,
     async def scenario():
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            assert app.lessons is not None and app.engine is None  # from the cache, on mount
+            assert app.preview is not None and app.engine is None  # the cache's outline, on mount
             prompts = _prompts(app)
-            assert any(lesson.title in p for lesson in app.lessons.lessons for p in prompts)
+            assert all(any(row[2] in p for p in prompts) for row in app.preview)  # every lesson title
+            await until(pilot, lambda: app.lessons is not None)  # the whole set, read after the paint
+            assert _prompts(app) == prompts  # the same list
             assert any("… checking" in p for p in prompts)
             assert not any("todo" in p or "continue here" in p for p in prompts)
             assert "Connecting to the cluster" in str(app.screen.query_one("#lesson-detail").render())

@@ -8,6 +8,11 @@ invalidates it) and the size and mtime of every asset file a manifest names (the
 they exist). Anything else — a miss, a corrupt or unreadable cache, a broken lesson file — goes
 through the loader, so errors keep their FILE:LINE form; only a clean load is written.
 
+The file holds two pickles: first the key, the asset stats and the lessons' outline (plain tuples:
+what a lesson list shows before anything is chosen), then the LessonSet. cached_outline reads only
+the first, so the TUI lists the lessons without importing the models (their ~9 dataclasses cost
+~10 ms of Python compiling) or unpickling every step; the LessonSet is read after the first paint.
+
 Not imported by `tutorial.lessons` itself: `from tutorial.lessons.cache import load_lessons_cached`.
 """
 
@@ -19,7 +24,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-FORMAT = b"gateway-tutorial lessons cache 1"
+FORMAT = b"gateway-tutorial lessons cache 2"
 SUFFIXES = (".yaml", ".yml")
 _CODE_DIR = Path(__file__).resolve().parent
 
@@ -56,17 +61,38 @@ def load_lessons_cached(directory: Path, assets_dir: Path, *, cache: Path | None
 
 def cached_lessons(directory: Path, assets_dir: Path, *, cache: Path | None = None):
     """The cached LessonSet when it is still valid, else None (never parses, never raises)."""
+    return _read(directory, assets_dir, cache, whole=True)
+
+
+def cached_outline(directory: Path, assets_dir: Path, *, cache: Path | None = None) -> tuple | None:
+    """outline(LessonSet) from the cache when it is still valid, else None (never parses, never
+    raises, imports no model: plain tuples)."""
+    return _read(directory, assets_dir, cache, whole=False)
+
+
+def outline(lessons) -> tuple:
+    """What a lesson list shows before a variant is chosen, as plain tuples: for each lesson in order,
+    (id, order, title, summary, its default variant's title or None, ((step target, step title), ...))
+    with the steps of its default variant."""
+    steps: dict[str, list] = {}
+    for lesson, step in lessons.resolve_target("all"):
+        steps.setdefault(lesson.id, []).append((step.target, step.title))
+    return tuple((l.id, l.order, l.title, l.summary, l.default_variant.title if l.variants else None,
+                  tuple(steps.get(l.id, ()))) for l in lessons.lessons)
+
+
+def _read(directory: Path, assets_dir: Path, cache: Path | None, *, whole: bool):
     key = _key(Path(directory), Path(assets_dir))
     if key is None:
         return None
     try:
         with open(_cache_file(cache, directory, assets_dir), "rb") as f:
-            stored_key, assets, lessons = pickle.load(f)
+            stored_key, assets, preview = pickle.load(f)
+            if stored_key != key or assets != _asset_stats(assets):
+                return None
+            return pickle.load(f) if whole else preview
     except Exception:  # missing, corrupt, or written by other code: parse instead
         return None
-    if stored_key != key or assets != _asset_stats(assets):
-        return None
-    return lessons
 
 
 def _key(directory: Path, assets_dir: Path) -> bytes | None:
@@ -115,8 +141,8 @@ def _store(path: Path, key: bytes, lessons) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = pickle.dumps((key, _asset_stats(_manifest_assets(lessons)), lessons),
-                               protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((key, _asset_stats(_manifest_assets(lessons)), outline(lessons)),
+                               protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(lessons, protocol=pickle.HIGHEST_PROTOCOL)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lessons-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(payload)

@@ -1,7 +1,8 @@
 """TutorialApp: lessons on the left of the learner's mind, the cluster at the top of the screen.
 
-The first frame already lists the lessons when the lesson cache is valid (~2 ms, no YAML parser);
-otherwise a thread worker parses them first. Marks that depend on the cluster say "checking…" until
+The first frame already lists the lessons when the lesson cache is valid: its outline (plain tuples,
+no YAML parser, no lesson model imported); a thread worker reads the whole lesson set once that frame
+is painted. On a cache miss the worker parses them first. Marks that depend on the cluster say "checking…" until
 its progress is known. Only once the list is on screen does the worker connect (the current
 context, else the sandbox), which imports kubernetes and holds the GIL for a while.
 """
@@ -9,6 +10,7 @@ context, else the sandbox), which imports kubernetes and holds the GIL for a whi
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 from textual import on, work
 from textual.app import App
@@ -45,6 +47,7 @@ class TutorialApp(App):
         super().__init__()
         self.args = args
         self.lessons = None
+        self.preview = None  # the lessons cache's outline (cache.outline), listed until the lessons load
         self.engine = None
         self.early_progress = None  # the progress store before the engine exists (sandbox only)
         self._listed = threading.Event()  # set once the lesson list is on screen
@@ -63,7 +66,7 @@ class TutorialApp(App):
         return LessonsScreen()
 
     def on_load(self) -> None:
-        self.lessons = backend.cached_lessons(self.args)  # before the screen composes: its first frame lists them
+        self.preview = backend.cached_outline(self.args)  # before the screen composes: its first frame lists them
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._start)  # connecting waits for the list to be painted (_listed)
@@ -88,9 +91,12 @@ class TutorialApp(App):
         self.post_message(EngineReady(connection.engine, connection.notice))
 
     def _lessons_before_connecting(self, choice: str | None):
-        """(worker) Lessons parsed when the cache missed, the sandbox's progress read, and the
-        list painted, before connecting: kubernetes' import would otherwise delay the paint."""
+        """(worker) Lessons read (after the paint of the cache's outline) or parsed (cache missed), the
+        sandbox's progress read, and the list painted, before connecting: kubernetes' import would
+        otherwise delay the paint."""
         if self.lessons is None:
+            if self.preview is not None:
+                self._listed.wait(timeout=2.0)  # listed from the outline: unpickling waits for the paint
             lessons = backend.load_lessons(self.args)
             self.post_message(LessonsLoaded(lessons))
         else:
@@ -109,8 +115,11 @@ class TutorialApp(App):
 
     @on(LessonsLoaded)
     def _lessons_loaded(self, message: LessonsLoaded) -> None:
+        from tutorial.lessons.cache import outline
+
         self.lessons = message.lessons
-        self.show_first_outline()
+        if self.preview is None or outline(self.lessons) != self.preview:  # else it is what is listed
+            self.show_first_outline()
 
     @on(ProgressRead)
     def _progress_read(self, message: ProgressRead) -> None:
@@ -238,6 +247,8 @@ class TutorialApp(App):
 
     def outline(self) -> Outline:
         """What the lesson list shows; states are None ("checking…") while no progress is known."""
+        if self.lessons is None:
+            return _preview_outline(self.preview)
         progress = self.engine.progress if self.engine else self.early_progress
         chosen = _variants(progress, self.lessons)
         walk = self.engine.steps("all") if self.engine else self.lessons.resolve_target("all", chosen)
@@ -251,18 +262,22 @@ class TutorialApp(App):
         return Outline(list(self.lessons.lessons), steps, states, nxt, variants)
 
     def refresh_outline(self, resume: str | None = None) -> None:
-        if self.lessons is not None:
+        if self.lessons is not None or self.preview is not None:
             self._lessons_screen().show_outline(self.outline(), resume)
 
     def describe(self, option_id: str) -> str:
         """The lesson summary (and step title) under the list for the highlighted line."""
-        if self.lessons is None or not option_id:
+        if (self.lessons is None and self.preview is None) or not option_id:
             return ""
         ident = option_id[2:]
-        lesson = self.lessons.lesson(ident.split("/", 1)[0])
+        lesson_id = ident.split("/", 1)[0]
+        if self.lessons is None:
+            summary = next((row[3] for row in self.preview if row[0] == lesson_id), "")
+        else:
+            summary = self.lessons.lesson(lesson_id).summary
         if self.engine is None:
-            return f"{lesson.summary}\nConnecting to the cluster…"
-        return f"{lesson.summary}\nEnter opens {'this step' if '/' in ident else 'its next open step'}; ? shows every key."
+            return f"{summary}\nConnecting to the cluster…"
+        return f"{summary}\nEnter opens {'this step' if '/' in ident else 'its next open step'}; ? shows every key."
 
     def first_open_step(self, lesson_id: str) -> str | None:
         walk = [s for l, s in self.walk() if l.id == lesson_id]
@@ -374,6 +389,17 @@ class TutorialApp(App):
             event.set()
         backend.close(self.engine)
         self.engine = None
+
+
+def _preview_outline(preview: tuple) -> Outline:
+    """The Outline of the lessons cache's outline: default variants, progress not known yet."""
+    lessons, steps, variants = [], {}, {}
+    for lesson_id, order, title, summary, variant, walked in preview:
+        lessons.append(SimpleNamespace(id=lesson_id, order=order, title=title, summary=summary))
+        steps[lesson_id] = [SimpleNamespace(target=target, title=name) for target, name in walked]
+        if variant is not None:
+            variants[lesson_id] = variant
+    return Outline(lessons, steps, None, None, variants)
 
 
 def _variants(progress, lessons) -> dict[str, str]:

@@ -41,12 +41,13 @@ def load_lessons(args):
         raise StartupError("The lesson files have problems", str(exc)) from exc
 
 
-def cached_lessons(args):
-    """The lesson set from the cache when it is still valid, else None: cheap enough (~2 ms, no
-    YAML parser) to run before the first paint; a miss or a broken file goes through load_lessons."""
+def cached_outline(args):
+    """What the lesson list shows, from the lessons cache when it is still valid (cache.outline:
+    plain tuples, no YAML parser, no lesson model imported), else None: cheap enough to run before
+    the first paint; the lesson set itself, a miss or a broken file go through load_lessons."""
     from pathlib import Path
 
-    from tutorial.lessons.cache import cached_lessons as from_cache
+    from tutorial.lessons.cache import cached_outline as from_cache
     from tutorial.paths import assets_dir, lessons_dir
 
     try:

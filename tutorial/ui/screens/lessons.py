@@ -40,7 +40,7 @@ class LessonsScreen(Screen):
         self.query_one("#notice").display = False
         self.query_one(LessonList).focus()
         self._shown_states: dict | None = None
-        if self.app.lessons is not None:  # from the lessons cache: listed in the first frame
+        if self.app.preview is not None or self.app.lessons is not None:  # the cache's outline: in the first frame
             self.app.show_first_outline()
         self.set_interval(self.FOLLOW_EVERY, self._follow_progress)
 
