@@ -10,6 +10,7 @@ context, else the sandbox), which imports kubernetes and holds the GIL for a whi
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 from textual import on, work
@@ -25,6 +26,7 @@ from tutorial.ui.screens.lessons import LessonsScreen
 from tutorial.ui.widgets.cluster_bar import ClusterBar
 from tutorial.ui.widgets.lesson_list import Outline
 
+SCREENS_CSS = Path(__file__).with_name("screens.tcss")
 
 
 class TutorialApp(App):
@@ -56,6 +58,7 @@ class TutorialApp(App):
         self._cancels: set[threading.Event] = set()
         self._watch_cancel: threading.Event | None = None
         self.progress_warning_shown: str | None = None  # the engine's progress file moved aside, as said
+        self._screens_css = False  # screens.tcss added to the stylesheet
 
     def get_driver_class(self):
         from tutorial.ui.terminal import driver_class
@@ -112,6 +115,20 @@ class TutorialApp(App):
         """The lesson list as soon as lessons are known; connecting waits for it to be painted."""
         self.refresh_outline()
         self.call_after_refresh(self._listed.set)
+        self.call_after_refresh(self.load_screens_css)
+
+    def load_screens_css(self) -> None:
+        """Add the other screens' rules (screens.tcss) to the stylesheet, once: after the first frame,
+        or before the first screen is pushed if that comes sooner. Only the new file is parsed."""
+        if self._screens_css:
+            return
+        self._screens_css = True
+        self.stylesheet.read(SCREENS_CSS)
+        self.stylesheet.update(self)
+
+    def push_screen(self, screen, *args, **kwargs):
+        self.load_screens_css()  # its rules are in place before the screen is styled
+        return super().push_screen(screen, *args, **kwargs)
 
     @on(LessonsLoaded)
     def _lessons_loaded(self, message: LessonsLoaded) -> None:
