@@ -144,7 +144,8 @@ def _page(req: Request, items: list[dict]) -> tuple[list[dict], str | None]:
 def do_list(h: Handler, req: Request) -> None:
     meta_only = accepts(h, "PartialObjectMetadataList")  # the journal's snapshots: names, uids, labels
     items, rv = h.api.store.list(req.rt.storage_gr, req.namespace, label_selector=req.q("labelSelector") or None,
-                                 field_selector=req.q("fieldSelector") or None, metadata_only=meta_only)
+                                 field_selector=req.q("fieldSelector") or None, metadata_only=meta_only,
+                                 shallow=True)  # out() sets apiVersion and kind; the rest is only serialized
     items, token = _page(req, items)
     items = items if meta_only else [out(req, i) for i in items]
     if accepts(h, "Table"):

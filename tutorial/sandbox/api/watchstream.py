@@ -50,7 +50,7 @@ def do_watch(h: Handler, req: Request) -> None:
     timeout, since, selectors = _watch_params(req)
     initial: list[dict] = []
     if since is None:
-        initial, since = store.list(req.rt.storage_gr, req.namespace, **selectors)
+        initial, since = store.list(req.rt.storage_gr, req.namespace, shallow=True, **selectors)  # as events are
     try:
         w = store.watch(req.rt.storage_gr, req.namespace, since_rv=since, **selectors)
     except StoreError as e:  # 410 travels inside the stream, as client-go expects

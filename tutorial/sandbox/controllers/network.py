@@ -31,6 +31,7 @@ class ServiceController(Controller):
     """Allocates ClusterIPs and node ports, and plays the cloud load balancer."""
 
     name = "service"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({u.SERVICES})
 
     def __init__(self, ctx) -> None:

@@ -43,6 +43,7 @@ class DeploymentController(Controller):
     """Creates one ReplicaSet per pod template and reports rollout status on the Deployment."""
 
     name = "deployment"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({u.DEPLOYMENTS, u.REPLICASETS})
 
     def __init__(self, ctx) -> None:
@@ -226,6 +227,7 @@ class ReplicaSetController(Controller):
     """Keeps spec.replicas pods per ReplicaSet and counts ready ones in its status."""
 
     name = "replicaset"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({u.REPLICASETS, u.PODS})
 
     def resync(self) -> None:

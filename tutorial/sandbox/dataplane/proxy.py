@@ -254,6 +254,7 @@ class DataPlaneController(Controller):
     """Runs a DataPlane inside the controller runtime: re-syncs when Gateways or Services change."""
 
     name = "dataplane"
+    reads_only = True  # on_event only schedules a sync
     watches = frozenset({GATEWAYS, SERVICES, ENDPOINTS})
     RETRY_SECONDS = 5.0
 

@@ -61,6 +61,7 @@ class IstiodController(Controller):
     """Istio's gateway class, deployment and status controllers, on the sandbox store."""
 
     name = "istiod"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({GATEWAYCLASSES, GATEWAYS, HTTPROUTES, REFERENCEGRANTS, SERVICES, ENDPOINTS,
                          NAMESPACES, DEPLOYMENTS, CRDS, PODS, SECRETS, ENDPOINTSLICES})
 
@@ -219,7 +220,7 @@ class IstiodController(Controller):
         self._guarded(lambda: store.update(PODS, fresh), "inject gateway pod")
 
     def _inject_pending(self) -> None:
-        for pod in self.ctx.store.list(PODS)[0]:
+        for pod in self.ctx.store.view(PODS):  # read only: _inject changes a fresh copy
             if (meta(pod).get("annotations") or {}).get(PENDING_ANNOTATION):
                 self._inject(pod)
 

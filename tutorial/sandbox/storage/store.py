@@ -47,7 +47,8 @@ def _body(obj: dict) -> dict:
 
 
 class Watch:
-    """A stream of (type, obj) events for one filter; .next(timeout) returns None on timeout."""
+    """A stream of (type, obj) events for one filter; .next(timeout) returns None on timeout. Each obj
+    is a new top-level dict sharing the stored object's parts: set its top-level keys, change nothing below."""
 
     def __init__(self, store: "Store", gr: GR | None, namespace: str | None,
                  labels: Selector, fields: Selector):
@@ -72,7 +73,7 @@ class Watch:
         elif type_ == "MODIFIED" and now and not before and old is not None:
             type_ = "ADDED"
         if now:
-            self._queue.put((type_, copy_json(obj)))
+            self._queue.put((type_, dict(obj)))
 
     def next(self, timeout: float | None = None) -> tuple[str, dict] | None:
         """The next (type, obj), or None after timeout seconds or once closed."""
@@ -144,22 +145,32 @@ class Store:
             return copy_json(obj) if obj is not None else None
 
     def list(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
-             field_selector: str | None = None, metadata_only: bool = False) -> tuple[list[dict], int]:
+             field_selector: str | None = None, metadata_only: bool = False,
+             shallow: bool = False) -> tuple[list[dict], int]:
         """Copies of the matching objects sorted by namespace/name, and the store's resourceVersion.
-        metadata_only: each copy is {"metadata": ...} alone (a CRD's schema is not copied for nothing)."""
+        metadata_only: each copy is {"metadata": ...} alone (a CRD's schema is not copied for nothing).
+        shallow: each a new top-level dict sharing the stored parts, as a Watch's (to serialize)."""
+        with self._lock:
+            found = self.view(gr, namespace, label_selector=label_selector, field_selector=field_selector)
+            if metadata_only:
+                return [{"metadata": copy_json(o["metadata"])} for o in found], self._rv
+            return [dict(o) if shallow else copy_json(o) for o in found], self._rv
+
+    def view(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        """The matching stored objects themselves, sorted by namespace/name, as list() selects them:
+        read-only, like peek, for in-process readers that never change them (no copies)."""
         labels, fields = parse_label_selector(label_selector), parse_field_selector(field_selector)
         with self._lock:
             bucket = self._data.get(tuple(gr), {})
-            keys = sorted(bucket, key=lambda k: (k[0] or "", k[1]))
             out = []
-            for key in keys:
+            for key in sorted(bucket, key=lambda k: (k[0] or "", k[1])):
                 obj = bucket[key]
                 if namespace and key[0] != namespace:
                     continue
-                meta = obj.get("metadata") or {}
-                if labels.matches_labels(meta.get("labels") or {}) and fields.matches_object(obj):
-                    out.append({"metadata": copy_json(meta)} if metadata_only else copy_json(obj))
-            return out, self._rv
+                if labels.matches_labels(obj["metadata"].get("labels") or {}) and fields.matches_object(obj):
+                    out.append(obj)
+            return out
 
     def kinds(self) -> list[GR]:
         """Every (group, plural) that holds at least one object."""
