@@ -35,7 +35,7 @@ def namespace_active(store, namespace: str | None) -> bool:
     """False when the namespace is gone or terminating: controllers must not create there."""
     if not namespace:
         return True
-    ns = store.get(u.NAMESPACES, None, namespace)
+    ns = store.peek(u.NAMESPACES, None, namespace)
     return ns is not None and not ns["metadata"].get("deletionTimestamp")
 
 

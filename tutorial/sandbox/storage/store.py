@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import collections
 import datetime
-import queue
 import threading
 import uuid
 from collections.abc import Callable
 
 from tutorial.sandbox.storage.objects import (GR, NAMESPACES, AlreadyExists, Conflict, Gone, Invalid, NotFound,
                                               copy_json, now_iso, resource_label)
-from tutorial.sandbox.storage.selectors import Selector, parse_field_selector, parse_label_selector
+from tutorial.sandbox.storage.selectors import parse_field_selector, parse_label_selector
+from tutorial.sandbox.storage.watch import Watch
 
 HISTORY_SIZE = 5000
 
@@ -28,6 +28,16 @@ def _restamped(obj: dict) -> dict:
     can share their nested parts; only what _commit writes (metadata) must be its own.
     """
     return {**obj, "metadata": dict(obj["metadata"])}
+
+
+def _status_part(obj: dict) -> dict:
+    """Copies of what a /status update takes from obj (status, the metadata naming the version)."""
+    meta = obj.get("metadata") or {}
+    part = {"metadata": {k: copy_json(meta[k]) for k in ("name", "namespace", "resourceVersion", "managedFields")
+                         if k in meta}}
+    if "status" in obj:
+        part["status"] = copy_json(obj["status"])
+    return part
 
 
 def _key(obj: dict) -> tuple[str | None, str]:
@@ -44,60 +54,6 @@ def _has_finalizers(gr: GR, obj: dict) -> bool:
 
 def _body(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
-
-
-class Watch:
-    """A stream of (type, obj) events for one filter; .next(timeout) returns None on timeout. Each obj
-    is a new top-level dict sharing the stored object's parts: set its top-level keys, change nothing below."""
-
-    def __init__(self, store: "Store", gr: GR | None, namespace: str | None,
-                 labels: Selector, fields: Selector):
-        self._store, self.gr, self.namespace = store, gr, namespace
-        self._labels, self._fields = labels, fields
-        self._queue: queue.Queue = queue.Queue()
-        self.closed = False
-
-    def _matches(self, gr: GR, obj: dict | None) -> bool:
-        if obj is None or (self.gr is not None and gr != self.gr):
-            return False
-        meta = obj.get("metadata") or {}
-        if self.namespace and meta.get("namespace") != self.namespace:
-            return False
-        return self._labels.matches_labels(meta.get("labels") or {}) and self._fields.matches_object(obj)
-
-    def _offer(self, type_: str, gr: GR, obj: dict, old: dict | None) -> None:
-        """Queue the event as this watcher sees it (an object leaving the filter is DELETED)."""
-        now, before = self._matches(gr, obj), self._matches(gr, old)
-        if type_ == "MODIFIED" and not now and before:
-            type_, now = "DELETED", True
-        elif type_ == "MODIFIED" and now and not before and old is not None:
-            type_ = "ADDED"
-        if now:
-            self._queue.put((type_, dict(obj)))
-
-    def next(self, timeout: float | None = None) -> tuple[str, dict] | None:
-        """The next (type, obj), or None after timeout seconds or once closed."""
-        if self.closed:
-            return None
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        return item
-
-    def close(self) -> None:
-        """Stop receiving events; a blocked next() returns None."""
-        if not self.closed:
-            self.closed = True
-            self._store._remove_watch(self)
-            self._queue.put(None)
-
-    def __iter__(self):
-        while not self.closed:
-            item = self.next()
-            if item is None:
-                return
-            yield item
 
 
 class Store:
@@ -202,7 +158,7 @@ class Store:
     def update(self, gr: GR, obj: dict, *, subresource: str | None = None) -> dict:
         """Replace an object (or only its status); Conflict on a stale resourceVersion, NotFound."""
         gr = tuple(gr)
-        obj = copy_json(obj)
+        obj = _status_part(obj) if subresource == "status" else copy_json(obj)
         with self._lock:
             key = _key(obj)
             old = self._data.get(gr, {}).get(key)
@@ -282,7 +238,7 @@ class Store:
     def _merge_update(old: dict, obj: dict, subresource: str | None) -> dict:
         """The stored object after an update: immutable metadata and (or only) status kept."""
         if subresource == "status":
-            new = copy_json(old)
+            new = _restamped(old)
             if "status" in obj:
                 new["status"] = obj["status"]
             else:
@@ -300,7 +256,7 @@ class Store:
             else:
                 meta.pop(field, None)
         if "status" in old:
-            new["status"] = copy_json(old["status"])
+            new["status"] = old["status"]  # shared with the stored version, which never changes
         else:
             new.pop("status", None)
         if _body(new) != _body(old):
