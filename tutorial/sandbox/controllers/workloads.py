@@ -227,7 +227,7 @@ class ReplicaSetController(Controller):
     """Keeps spec.replicas pods per ReplicaSet and counts ready ones in its status."""
 
     name = "replicaset"
-    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
+    reads_only = True  # it only reads ReplicaSets and pods; what it writes it builds anew
     watches = frozenset({u.REPLICASETS, u.PODS})
 
     def resync(self) -> None:
@@ -236,13 +236,13 @@ class ReplicaSetController(Controller):
 
     def on_event(self, type: str, gr, obj: dict) -> None:
         ns = obj["metadata"].get("namespace")
-        if gr == u.REPLICASETS:
+        if gr == u.REPLICASETS:  # reconcile only reads the ReplicaSet (stored, not copied)
             if type != "DELETED":
-                self.reconcile(self.ctx.store.get(gr, ns, obj["metadata"]["name"]))
+                self.reconcile(self.ctx.store.peek(gr, ns, obj["metadata"]["name"]))
             return
         owner = u.controller_uid(obj)
         if owner:
-            for rs in self.ctx.store.list(u.REPLICASETS, ns)[0]:
+            for rs in self.ctx.store.view(u.REPLICASETS, ns):
                 if rs["metadata"]["uid"] == owner:
                     self.reconcile(rs)
 
@@ -250,7 +250,7 @@ class ReplicaSetController(Controller):
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return
         ns = rs["metadata"].get("namespace")
-        pods = [p for p in self.ctx.store.list(u.PODS, ns)[0]
+        pods = [p for p in self.ctx.store.view(u.PODS, ns)  # read only: counted, deleted by name
                 if u.controller_uid(p) == rs["metadata"]["uid"] and not p["metadata"].get("deletionTimestamp")]
         want = _replicas(rs)
         if len(pods) < want and namespace_active(self.ctx.store, ns):

@@ -144,7 +144,7 @@ class IstiodController(Controller):
     def _ensure_classes(self) -> None:
         store = self.ctx.store
         for name, (controller, description) in BUILTIN_CLASSES.items():
-            if store.get(GATEWAYCLASSES, None, name) is not None:
+            if store.peek(GATEWAYCLASSES, None, name) is not None:
                 continue
             obj = {"apiVersion": f"{GROUP}/v1", "kind": "GatewayClass", "metadata": {"name": name},
                    "spec": {"controllerName": controller, "description": description}}
