@@ -75,6 +75,7 @@ class Store:
         self._pending: collections.deque = collections.deque()
         self._notify_lock = threading.Lock()
         self._local = threading.local()
+        self._encoded: dict[int, tuple[dict, bytes]] = {}  # id(stored object) -> (it, its large encoding)
 
     @property
     def resource_version(self) -> int:
@@ -102,15 +103,15 @@ class Store:
 
     def list(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
              field_selector: str | None = None, metadata_only: bool = False,
-             shallow: bool = False) -> tuple[list[dict], int]:
+             stored: bool = False) -> tuple[list[dict], int]:
         """Copies of the matching objects sorted by namespace/name, and the store's resourceVersion.
         metadata_only: each copy is {"metadata": ...} alone (a CRD's schema is not copied for nothing).
-        shallow: each a new top-level dict sharing the stored parts, as a Watch's (to serialize)."""
+        stored: the stored objects themselves, read-only (as view), with the resourceVersion they are at."""
         with self._lock:
             found = self.view(gr, namespace, label_selector=label_selector, field_selector=field_selector)
             if metadata_only:
                 return [{"metadata": copy_json(o["metadata"])} for o in found], self._rv
-            return [dict(o) if shallow else copy_json(o) for o in found], self._rv
+            return (found if stored else [copy_json(o) for o in found]), self._rv
 
     def view(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
              field_selector: str | None = None) -> list[dict]:
@@ -127,6 +128,22 @@ class Store:
                 if labels.matches_labels(obj["metadata"].get("labels") or {}) and fields.matches_object(obj):
                     out.append(obj)
             return out
+
+    def encoded(self, obj: dict, encode: Callable[[dict], bytes]) -> bytes:
+        """encode(obj) for a stored object (never changed in place), kept while it is the stored version
+        when large (a CRD: some 400 KB of JSON, listed again and again)."""
+        with self._lock:
+            kept = self._encoded.get(id(obj))
+        if kept is not None and kept[0] is obj:
+            return kept[1]
+        data = encode(obj)
+        if len(data) >= 16384:
+            with self._lock:
+                meta = obj.get("metadata") or {}
+                key = (meta.get("namespace") or None, meta.get("name") or "")
+                if any(bucket.get(key) is obj for bucket in self._data.values()):  # stored now
+                    self._encoded[id(obj)] = (obj, data)
+        return data
 
     def kinds(self) -> list[GR]:
         """Every (group, plural) that holds at least one object."""
@@ -275,6 +292,8 @@ class Store:
         if len(self._history) == self._history.maxlen:
             self._floor = self._history[0][0]
         self._history.append((self._rv, type_, gr, obj, old))
+        if old is not None:
+            self._encoded.pop(id(old), None)
         for w in list(self._watches):
             w._offer(type_, gr, obj, old)
         if self._subscribers:
@@ -346,6 +365,7 @@ class Store:
         """Replace the whole content; watches keep running, history restarts at the restored rv."""
         with self._lock:
             self._data = {}
+            self._encoded.clear()
             top = int(data.get("resourceVersion", 0))
             for entry in data.get("objects", []):
                 gr, obj = (entry["group"], entry["resource"]), copy_json(entry["object"])
