@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 
 from tlsfix import https_connection
 from tutorial.sandbox.api.validation import celparse, crdcompile
@@ -148,3 +149,33 @@ def test_a_cel_text_is_parsed_once_and_bad_text_still_raises():
             pass
         else:
             raise AssertionError("a broken expression parsed")
+
+
+def test_a_wakeable_server_serves_then_stops_when_told():
+    import socketserver
+    import threading
+
+    from tutorial.sandbox.wakeloop import WakeableServer
+
+    class Echo(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.wfile.write(self.rfile.readline().upper())
+
+    class Server(WakeableServer, socketserver.ThreadingTCPServer):
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Echo)
+    loop = threading.Thread(target=server.serve_forever, daemon=True)
+    loop.start()
+    for word in (b"one\n", b"two\n"):
+        with socket.create_connection(server.server_address, timeout=10) as conn:
+            conn.sendall(word)
+            assert conn.makefile("rb").readline() == word.upper()
+    server.shutdown()  # returns once the loop has ended, without waiting for a poll interval
+    loop.join(10)
+    assert not loop.is_alive()
+    server.server_close()
+    again = Server(("127.0.0.1", 0), Echo)  # shut down before its loop starts: the loop ends at once
+    threading.Thread(target=again.shutdown, daemon=True).start()
+    again.serve_forever()
+    again.server_close()
