@@ -63,9 +63,9 @@ class DeploymentController(Controller):
             return
         owner = u.controller_uid(obj)
         if owner:
-            for deploy in self.ctx.store.list(u.DEPLOYMENTS, obj["metadata"].get("namespace"))[0]:
-                if deploy["metadata"]["uid"] == owner:
-                    self.reconcile(deploy)
+            for deploy in self.ctx.store.view(u.DEPLOYMENTS, obj["metadata"].get("namespace")):
+                if deploy["metadata"]["uid"] == owner:  # reconcile changes its Deployment: a copy of the owner
+                    self.reconcile(st.copy_json(deploy))
 
     def reconcile(self, deploy: dict | None) -> None:
         if deploy is None or deploy["metadata"].get("deletionTimestamp"):
@@ -73,7 +73,7 @@ class DeploymentController(Controller):
         ns = deploy["metadata"].get("namespace")
         if not namespace_active(self.ctx.store, ns):
             return
-        owned = [rs for rs in self.ctx.store.list(u.REPLICASETS, ns)[0]
+        owned = [st.copy_json(rs) for rs in self.ctx.store.view(u.REPLICASETS, ns)  # copies: _scale changes them
                  if u.controller_uid(rs) == deploy["metadata"]["uid"]]
         thash = u.template_hash((deploy.get("spec") or {}).get("template") or {})
         new = next((rs for rs in owned if u.labels_of(rs).get("pod-template-hash") == thash), None)
