@@ -179,3 +179,28 @@ def test_a_wakeable_server_serves_then_stops_when_told():
     threading.Thread(target=again.shutdown, daemon=True).start()
     again.serve_forever()
     again.server_close()
+
+
+def test_a_crd_status_update_keeps_its_openapi_digest_without_hashing_again(api, monkeypatch):
+    from tutorial.sandbox.api import openapi
+    from tutorial.sandbox.api.resources import CRDS
+
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "gizmos.reads.example.com"},
+           "spec": {"group": "reads.example.com", "scope": "Namespaced",
+                    "names": {"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo", "listKind": "GizmoList"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object"}}}}}]}}
+    api.store.create(CRDS, crd)
+    digest = openapi._hash(api.server.registry, "reads.example.com", "v1", api.store)
+    built = []
+    real = openapi.group_version_doc
+    monkeypatch.setattr(openapi, "group_version_doc", lambda *a, **k: built.append(a) or real(*a, **k))
+    stored = api.store.get(CRDS, None, "gizmos.reads.example.com")
+    stored["status"] = {**stored.get("status", {}), "acceptedNames": {"plural": "gizmos", "kind": "Gizmo"}}
+    api.store.update(CRDS, stored, subresource="status")
+    assert openapi._hash(api.server.registry, "reads.example.com", "v1", api.store) == digest and built == []
+    changed = api.store.get(CRDS, None, "gizmos.reads.example.com")
+    changed["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["description"] = "new"
+    api.store.update(CRDS, changed)
+    assert openapi._hash(api.server.registry, "reads.example.com", "v1", api.store) != digest and built
