@@ -80,7 +80,8 @@ def cluster_status(run, pairs) -> ClusterStatus:
     path = {step.target for _, step in run.engine.steps("all")}
     checks = [(step, chk) for _, step in pairs if step.target in path
               for chk in step.checks if chk.kind not in LOCAL_KINDS]
-    results = run.engine.run_checks(checks, timeout=0, cancel=run.cancel, workers=STATUS_CHECK_WORKERS)
+    with run.engine.client.shared_reads():  # one list per kind and namespace answers all the checks
+        results = run.engine.run_checks(checks, timeout=0, cancel=run.cancel, workers=STATUS_CHECK_WORKERS)
     by_step: dict[str, list] = {}
     for (step, _), result in zip(checks, results):
         by_step.setdefault(step.target, []).append(result)
