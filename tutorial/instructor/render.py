@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from tutorial.commands._render import MARKS as LEARNER_MARKS
 from tutorial.commands._render import mark as learner_mark
 
@@ -23,6 +25,9 @@ MARKS.update({
 })
 
 
+REACH = {True: "[green]✔ yes[/]", False: "[yellow]? no[/]"}
+
+
 def mark(state: str) -> str:
     return learner_mark(state, MARKS)
 
@@ -37,23 +42,44 @@ def wide_console():
     return out
 
 
-def matrix(statuses, pairs, *, title: str = "Lab clusters"):
-    """Clusters x steps, one cell per step, plus reachability and the furthest step reached."""
-    from rich.markup import escape
+def _text(markup: str):
+    """A cell's Text from markup, parsed once per distinct markup (a matrix of 100 clusters has
+    ~1,700 cells of a dozen kinds; Rich would parse each again on every render)."""
+    return _parsed(markup).copy()
+
+
+@lru_cache(maxsize=256)
+def _parsed(markup: str):
+    from rich.text import Text
+
+    return Text.from_markup(markup)
+
+
+def _table(title: str, headers: list[str], rows: list[list], columns: dict[int, dict] | None = None):
+    """A Rich Table of Text cells whose columns have fixed widths, each as wide as its widest cell
+    (what Rich would measure, cell by cell, on every render: most of the time of a big matrix)."""
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
-    table.add_column("cluster", no_wrap=True)
-    table.add_column("reachable", no_wrap=True)
-    numbers = step_numbers(pairs)
-    for _, step in pairs:
-        table.add_column(numbers[step.target], no_wrap=True)
-    table.add_column("at", no_wrap=True)
-    for st in statuses:
-        reach = "[green]✔ yes[/]" if st.reachable else "[yellow]? no[/]"
-        cells = [mark(c.state) for c in st.cells]
-        table.add_row(escape(st.context), reach, *cells, escape(st.at or "(start)") if st.reachable else "")
+    for i, header in enumerate(headers):
+        options = {"no_wrap": True, **(columns or {}).get(i, {})}
+        widest = max([_parsed(header).cell_len, options.pop("min_width", 0)] + [row[i].cell_len for row in rows])
+        options.setdefault("width", widest)
+        table.add_column(header, **options)
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def matrix(statuses, pairs, *, title: str = "Lab clusters"):
+    """Clusters x steps, one cell per step, plus reachability and the furthest step reached."""
+    from rich.text import Text
+
+    numbers = step_numbers(pairs)
+    headers = ["cluster", "reachable", *(numbers[step.target] for _, step in pairs), "at"]
+    rows = [[Text(st.context), _text(REACH[st.reachable]), *(_text(mark(c.state)) for c in st.cells),
+             Text(st.at or "(start)" if st.reachable else "")] for st in statuses]
+    return _table(title, headers, rows)
 
 
 def status_view(out, statuses, pairs, *, title: str = "Lab clusters"):
@@ -74,8 +100,7 @@ def status_view(out, statuses, pairs, *, title: str = "Lab clusters"):
 def compact(statuses, pairs, *, title: str = "Lab clusters", width: int = 80):
     """Clusters as rows: reachability, a strip of one symbol per step (grouped by lesson), how
     many steps are done, and where the cluster is in words."""
-    from rich.markup import escape
-    from rich.table import Table
+    from rich.text import Text
 
     groups = _lesson_sizes(pairs)
     header = "".join(f"{i:<{size + 1}}" for i, size in enumerate(groups)).rstrip()
@@ -83,15 +108,8 @@ def compact(statuses, pairs, *, title: str = "Lab clusters", width: int = 80):
     others = 5 + strip_width + 5 + 5 * 2 + 6  # reach, strip, done, cell padding, borders
     longest = max((len(st.context) for st in statuses), default=7)
     name_width = max(7, min(longest, width - others - 24))  # "where" keeps 24 columns
-    table = Table(title=title, show_lines=False)
-    table.add_column("cluster", no_wrap=True, min_width=name_width, max_width=name_width)
-    table.add_column("reach", no_wrap=True, min_width=5)
-    table.add_column(header, no_wrap=True, min_width=strip_width)
-    table.add_column("done", no_wrap=True, justify="right", min_width=5)
-    table.add_column("where", no_wrap=True, overflow="ellipsis",
-                     width=min(60, max(12, width - others - name_width)))
+    rows = []
     for st in statuses:
-        reach = "[green]✔ yes[/]" if st.reachable else "[yellow]? no[/]"
         strip, i = [], 0
         for size in groups:
             strip.append("".join(_symbol(c.state) for c in st.cells[i:i + size]))
@@ -99,8 +117,12 @@ def compact(statuses, pairs, *, title: str = "Lab clusters", width: int = 80):
         counted = [c for c in st.cells if c.state != "n/a"]
         done = f"{sum(1 for c in counted if c.state == 'done')}/{len(counted)}" if st.reachable else ""
         done = "" if _unanswered(st) else done
-        table.add_row(escape(_fit(st.context, name_width)), reach, " ".join(strip), done, escape(_where(st)))
-    return table
+        rows.append([Text(_fit(st.context, name_width)), _text(REACH[st.reachable]), _text(" ".join(strip)),
+                     Text(done), Text(_where(st))])
+    return _table(title, ["cluster", "reach", header, "done", "where"], rows, {
+        0: {"width": name_width}, 1: {"min_width": 5}, 2: {"min_width": strip_width},
+        3: {"justify": "right", "min_width": 5},
+        4: {"overflow": "ellipsis", "width": min(60, max(12, width - others - name_width))}})
 
 
 def _fit(name: str, width: int) -> str:
