@@ -66,7 +66,15 @@ class ClusterStatus:
 
 def status_steps(lessons):
     """The matrix columns: every step of every variant, in tutorial order. Challenges (lesson 7) are
-    left out: their checks hold on any working lab, so the cluster cannot tell whether one was done."""
+    left out: their checks hold on any working lab, so the cluster cannot tell whether one was done.
+
+    Called once, in the calling thread, before the clusters' threads start: it also loads the
+    data every cluster's checks read (settled states, explain_rules/terminal.yaml: ~35 ms of YAML),
+    which thirty threads asking for it at once would each parse.
+    """
+    from tutorial.engine.terminal import terminal_data
+
+    terminal_data()
     return [(lesson, step) for lesson in lessons.lessons for step in lesson.steps if step.breaks is None]
 
 
