@@ -35,6 +35,9 @@ class StatusBoard:
         self._lock = threading.Lock()
         self.version = 0  # bumped on every change: the display refreshes only when it moved
         self._fixed: tuple = (None, 0)  # (terminal size, lines that are not cluster rows)
+        from tutorial.instructor.render import RowCache
+
+        self.draw = RowCache()  # a redraw renders only the rows that changed
         self.rows: dict[str, Row] = {
             r.context: Row(ClusterStatus(r.context, r.cluster.server, True,
                                          cells=[StepCell(s.target, "queued") for _, s in pairs]), checking=True)
@@ -81,7 +84,7 @@ class StatusBoard:
             self._fixed = (size, _height(out, render.status_view(out, [], self.pairs, title=self.title)) + 1)
         fixed = self._fixed[1]
         shown, hidden = self.visible(max(1, out.height - fixed - 1))
-        view = render.status_view(out, shown, self.pairs, title=self.title)
+        view = render.status_view(out, shown, self.pairs, title=self.title, draw=self.draw)
         return Group(view, Text(self._footer(shown, hidden), style="dim", no_wrap=True, overflow="ellipsis"))
 
     def _footer(self, shown, hidden) -> str:
