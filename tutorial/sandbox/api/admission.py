@@ -164,9 +164,10 @@ def register_validator(gr: GR, fn: Validator) -> None:
 
 
 def crd_schema(store: Store, gr: GR, api_version: str) -> dict | None:
-    """The openAPIV3Schema of the CRD defining gr, for the object's version."""
+    """The openAPIV3Schema of the CRD defining gr, for the object's version: the stored CRD's own
+    (store.peek, no copy of a schema of some 100 KB per request), so callers only read it."""
     group, plural = gr
-    crd = store.get(CRDS, None, f"{plural}.{group}")
+    crd = store.peek(CRDS, None, f"{plural}.{group}")
     if not crd:
         return None
     version = api_version.split("/")[-1]

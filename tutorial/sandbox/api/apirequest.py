@@ -8,6 +8,7 @@ verbs use of the connection serving a request; bodies are decoded in bodies.py.
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 from typing import Any, BinaryIO, Protocol
 
@@ -165,3 +166,25 @@ def current(h: Handler, req: Request) -> dict:
     if obj is None:
         raise not_found(req)
     return obj
+
+
+def current_to_read(h: Handler, req: Request) -> dict:
+    """The stored object itself (read-only: no deep copy of, say, a CRD's schema), 404 when there is none."""
+    obj = h.api.store.peek(req.rt.storage_gr, req.namespace, req.name)
+    if obj is None:
+        raise not_found(req)
+    return obj
+
+
+def to_json(value: Any) -> bytes:
+    """The body Handler.send_json writes."""
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def out_json(h: Handler, req: Request, obj: dict) -> bytes:
+    """to_json(out(req, obj)) for a stored object (left unchanged): the store keeps a large object's
+    encoding while it is stored, used when out() would change nothing (same apiVersion and kind)."""
+    if req.rt.group != "events.k8s.io" and obj.get("kind") == req.rt.kind \
+            and obj.get("apiVersion") == req.rt.api_version_for(req.version):
+        return h.api.store.encoded(obj, to_json)
+    return to_json(out(req, dict(obj)))

@@ -57,6 +57,7 @@ class Handler(BaseHTTPRequestHandler):
         return super().parse_request()
 
     def handle_one_request(self) -> None:
+        self._round_trip = None  # set per request by _serve
         super().handle_one_request()
         try:
             self.connection.settimeout(self.api.idle_timeout)  # back to waiting for the next request
@@ -138,7 +139,10 @@ class Handler(BaseHTTPRequestHandler):
         if faults is not None and faults.unreachable():
             self.close_connection = True  # as if nothing listened: no answer at all
             return
-        getattr(faults, "delay_request", _no_delay)()  # api-latency: the network round trip
+        # api-latency: the network round trip, waited just before the answer leaves (send_response), so
+        # the request is served while its thread is warm (after a 30 ms sleep the same work costs the
+        # CPU some 0.2 ms more: measured 0.77 -> 0.54 ms per GET); the client sees the same wait
+        self._round_trip = getattr(faults, "delay_request", _no_delay)
         if not self._authorized():  # what an API server without anonymous access answers
             return self.send_json(401, status_body(401, "Unauthorized", "Unauthorized"))
         try:
@@ -210,6 +214,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_bytes(code, payload, "application/json", headers)
 
     # ---- writing answers ----
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Every answer (JSON, streams, upgrades, errors) starts here: the api-latency wait comes first."""
+        delay, self._round_trip = getattr(self, "_round_trip", None), None
+        if delay is not None:
+            delay()
+        super().send_response(code, message)
+
     def send_status(self, e: ApiError) -> None:
         """An error as a Status; like the real server's JSON encoder, the body ends with a newline."""
         body = json.dumps(status_body(e.code, e.reason, e.message, e.details), separators=(",", ":")) + "\n"

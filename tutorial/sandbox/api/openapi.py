@@ -87,30 +87,33 @@ _DIGESTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # registry 
 
 def _hash(registry: Registry, group: str, version: str, store=None) -> str:
     """The document's digest, computed again only when what it is made of changed: the kinds served
-    in the group/version and the resourceVersion of each CRD behind them. Every kubectl apply reads
-    the /openapi/v3 index, which holds the digest of every group/version; building each document
-    to hash it (CRD schemas copied out of the store) cost 8-30 ms of the server's CPU per apply."""
-    types = registry.in_group_version(group, version)
-    key = (group, version, tuple(sorted((rt.plural, rt.kind, _crd_version(store, rt)) for rt in types)))
+    in the group/version and the spec of each CRD behind them (a stored spec never changes in place;
+    a /status update keeps it, so the CRD's Established status does not cost a new digest). Every
+    kubectl apply reads the /openapi/v3 index, which holds the digest of every group/version;
+    building each document to hash it cost 8-30 ms of the server's CPU per apply."""
+    types = sorted(registry.in_group_version(group, version), key=lambda rt: (rt.plural, rt.kind))
+    specs = tuple(_crd_spec(store, rt) for rt in types)
+    key = (group, version, tuple((rt.plural, rt.kind, id(spec)) for rt, spec in zip(types, specs)), id(store))
     known = _DIGESTS.setdefault(registry, {})
-    digest = known.get(key)
-    if digest is None:
-        # the built-in schemas never change in a process: their digest is computed once
-        doc = group_version_doc(registry, group, version, store, builtin=False) or {}
-        data = json.dumps(doc, sort_keys=True) + openapi_defs.digest(group, version, _builtin_kinds(types))
-        digest = hashlib.sha256(data.encode()).hexdigest()[:32].upper()
-        if len(known) > 512:  # CRDs replaced many times over: forget the old fingerprints
-            known.clear()
-        known[key] = digest
+    kept = known.get(key)
+    if kept is not None and all(a is b for a, b in zip(kept[1], specs)):  # the very specs (ids are reused)
+        return kept[0]
+    # the built-in schemas never change in a process: their digest is computed once
+    doc = group_version_doc(registry, group, version, store, builtin=False) or {}
+    data = json.dumps(doc, sort_keys=True) + openapi_defs.digest(group, version, _builtin_kinds(types))
+    digest = hashlib.sha256(data.encode()).hexdigest()[:32].upper()
+    if len(known) > 512:  # CRDs replaced many times over: forget the old fingerprints
+        known.clear()
+    known[key] = (digest, specs)
     return digest
 
 
-def _crd_version(store, rt: ResourceType) -> str:
-    """The resourceVersion of the CRD defining rt (its schema is in the document); '' for built-ins."""
+def _crd_spec(store, rt: ResourceType) -> dict | None:
+    """The stored spec of the CRD defining rt (its schema is in the document); None for built-ins."""
     if not rt.crd or store is None:
-        return ""
+        return None
     crd = store.peek(CRDS, None, f"{rt.plural}.{rt.group}")  # read only: no copy of the schema
-    return str(((crd or {}).get("metadata") or {}).get("resourceVersion", "")) + f"@{id(store)}"
+    return (crd or {}).get("spec")
 
 
 def root_doc(registry: Registry, store=None) -> dict:

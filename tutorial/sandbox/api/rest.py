@@ -12,7 +12,8 @@ import logging
 
 from tutorial.sandbox.api import (attach, execws, kinds, lifecycle, patch, podlogs, portforward, requestcheck, resources,
                                   spdystreams, tables, websocket)
-from tutorial.sandbox.api.apirequest import ApiError, Handler, Request, accepts, current, from_store_error, out, partial
+from tutorial.sandbox.api.apirequest import (ApiError, Handler, Request, accepts, current, current_to_read, from_store_error,
+                                             out, out_json, partial, to_json)
 from tutorial.sandbox.api.bodies import object_body
 from tutorial.sandbox.api.rest_write import do_patch, do_replace, prepare_new
 from tutorial.sandbox.api.watchstream import do_watch
@@ -103,15 +104,17 @@ def _verb(req: Request) -> str:
 def do_get(h: Handler, req: Request) -> None:
     if req.sub in NO_GET:
         raise ApiError(405, "MethodNotAllowed", f"{req.rt.plural}/{req.sub} cannot be read with GET")
-    obj = current(h, req)
     if req.sub == "log":
-        return podlogs.serve(h, req, obj)
+        return podlogs.serve(h, req, current(h, req))
+    stored = current_to_read(h, req)  # the stored object: only read below
     if req.sub == "scale":
-        return h.send_json(200, kinds.scale_of(obj))
-    obj = out(req, obj)
+        return h.send_json(200, kinds.scale_of(stored))
+    if not accepts(h, "Table") and not accepts(h, "PartialObjectMetadata"):
+        return h.send_bytes(200, out_json(h, req, stored), "application/json")
+    obj = out(req, dict(stored))
     if accepts(h, "Table"):
         return h.send_json(200, tables.build_table(req.rt, [obj], obj["metadata"].get("resourceVersion")))
-    h.send_json(200, partial(obj) if accepts(h, "PartialObjectMetadata") else obj)
+    h.send_json(200, partial(obj))
 
 
 def encode_continue(ns: str | None, name: str) -> str:
@@ -144,19 +147,29 @@ def _page(req: Request, items: list[dict]) -> tuple[list[dict], str | None]:
 def do_list(h: Handler, req: Request) -> None:
     meta_only = accepts(h, "PartialObjectMetadataList")  # the journal's snapshots: names, uids, labels
     items, rv = h.api.store.list(req.rt.storage_gr, req.namespace, label_selector=req.q("labelSelector") or None,
-                                 field_selector=req.q("fieldSelector") or None, metadata_only=meta_only)
+                                 field_selector=req.q("fieldSelector") or None, metadata_only=meta_only,
+                                 stored=not meta_only)  # the stored objects: only read (out() on a dict() of each)
     items, token = _page(req, items)
-    items = items if meta_only else [out(req, i) for i in items]
+    if not meta_only and not accepts(h, "Table"):
+        return _send_list(h, req, items, rv, token)
+    items = items if meta_only else [out(req, dict(i)) for i in items]
     if accepts(h, "Table"):
         return h.send_json(200, tables.build_table(req.rt, items, str(rv), token))
     meta = {"resourceVersion": str(rv)}
     if token:
         meta["continue"] = token
-    if accepts(h, "PartialObjectMetadataList"):
-        return h.send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
-                                 "metadata": meta, "items": [partial(i) for i in items]})
-    h.send_json(200, {"kind": req.rt.kind + "List", "apiVersion": req.rt.api_version_for(req.version),
-                      "metadata": meta, "items": items})
+    h.send_json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",  # meta_only
+                      "metadata": meta, "items": [partial(i) for i in items]})
+
+
+def _send_list(h: Handler, req: Request, stored: list[dict], rv: int, token: str | None) -> None:
+    """The List of stored objects, byte for byte what send_json writes, each item's JSON from out_json."""
+    meta = {"resourceVersion": str(rv)}
+    if token:
+        meta["continue"] = token
+    head = to_json({"kind": req.rt.kind + "List", "apiVersion": req.rt.api_version_for(req.version), "metadata": meta})
+    items = b",".join(out_json(h, req, obj) for obj in stored)
+    h.send_bytes(200, head[:-1] + b',"items":[' + items + b"]}", "application/json")
 
 
 def do_create(h: Handler, req: Request) -> None:

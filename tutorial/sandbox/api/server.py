@@ -26,6 +26,7 @@ from tutorial.sandbox.api.validation import policystatus
 from tutorial.sandbox.api.watchstream import BOOKMARK_INTERVAL
 from tutorial.sandbox.storage.objects import NAMESPACES, StoreError
 from tutorial.sandbox.storage.store import Store
+from tutorial.sandbox.wakeloop import WakeableServer
 
 log = logging.getLogger(__name__)
 MAX_WORKERS = 64       # connections served at once (watches included); more get 429
@@ -34,7 +35,7 @@ OVERLOADED = json.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "
                          "details": {"retryAfterSeconds": 1}, "code": 429}).encode()
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class _HTTPServer(WakeableServer, ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many kubectl processes may connect at once
 
@@ -152,8 +153,8 @@ class ApiServer:
         from tutorial.sandbox.kubeconfig import register
 
         register(self.url, self.token, self.ca_pem)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"sandbox-api-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"sandbox-api-{self.port}",
+                                        daemon=True)
         self._thread.start()
         return self
 

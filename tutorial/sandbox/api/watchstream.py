@@ -50,7 +50,7 @@ def do_watch(h: Handler, req: Request) -> None:
     timeout, since, selectors = _watch_params(req)
     initial: list[dict] = []
     if since is None:
-        initial, since = store.list(req.rt.storage_gr, req.namespace, **selectors)
+        initial, since = store.list(req.rt.storage_gr, req.namespace, stored=True, **selectors)  # read only
     try:
         w = store.watch(req.rt.storage_gr, req.namespace, since_rv=since, **selectors)
     except StoreError as e:  # 410 travels inside the stream, as client-go expects
@@ -63,7 +63,7 @@ def do_watch(h: Handler, req: Request) -> None:
     _count_watch(api, +1)
     try:
         for obj in initial:
-            h.send_chunk(_watch_line(h, req, "ADDED", obj))
+            h.send_chunk(_watch_line(h, req, "ADDED", dict(obj)))  # out() sets apiVersion and kind on its own dict
         _pump(h, req, w, time.monotonic() + timeout, req.q("allowWatchBookmarks") in ("true", "1"))
         h.end_stream()
     except OSError:

@@ -89,6 +89,7 @@ class CronJobController(Controller):
     """Creates the Jobs of each CronJob when their time comes and keeps its status and history."""
 
     name = "cronjob"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({CRONJOBS, JOBS})
 
     def __init__(self, ctx) -> None:

@@ -37,6 +37,7 @@ class JobController(Controller):
     """Runs each Job's pods to its completions and writes the Job's status."""
 
     name = "job"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({JOBS, u.PODS})
 
     def resync(self) -> None:

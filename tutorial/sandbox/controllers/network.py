@@ -31,6 +31,7 @@ class ServiceController(Controller):
     """Allocates ClusterIPs and node ports, and plays the cloud load balancer."""
 
     name = "service"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({u.SERVICES})
 
     def __init__(self, ctx) -> None:
@@ -235,6 +236,7 @@ class EndpointsController(Controller):
     """Keeps Endpoints and EndpointSlices of selector Services in line with the pods."""
 
     name = "endpoints"
+    reads_only = True  # on_event and reconcile only read; writes are built anew
     watches = frozenset({u.SERVICES, u.PODS})
 
     def resync(self) -> None:
@@ -250,7 +252,7 @@ class EndpointsController(Controller):
                 return
             self.reconcile(obj)
             return
-        for svc in self.ctx.store.list(u.SERVICES, ns)[0]:
+        for svc in self.ctx.store.view(u.SERVICES, ns):
             self.reconcile(svc)
 
     def reconcile(self, svc: dict) -> None:
@@ -258,7 +260,7 @@ class EndpointsController(Controller):
         ns = svc["metadata"].get("namespace")
         if not selector or svc["metadata"].get("deletionTimestamp") or not namespace_active(self.ctx.store, ns):
             return
-        pods = [p for p in self.ctx.store.list(u.PODS, ns)[0]
+        pods = [p for p in self.ctx.store.view(u.PODS, ns)
                 if u.map_matches(selector, u.labels_of(p)) and (p.get("status") or {}).get("podIP")
                 and not p["metadata"].get("deletionTimestamp")]
         self._endpoints(svc, pods)
@@ -278,19 +280,19 @@ class EndpointsController(Controller):
         if subset:
             subset["ports"] = [_port(svc, p, pods) for p in (svc.get("spec") or {}).get("ports") or []]
             want["subsets"] = [subset]
-        current = self.ctx.store.get(u.ENDPOINTS, ns, name)
+        current = self.ctx.store.peek(u.ENDPOINTS, ns, name)  # read only: the update is a new dict
         if current is None:
             u.safe(lambda: self.ctx.store.create(u.ENDPOINTS, want))
         elif current.get("subsets") != want.get("subsets") or u.labels_of(current) != u.labels_of(want):
-            current["metadata"]["labels"] = want["metadata"]["labels"]
-            current.pop("subsets", None)
+            new = {k: v for k, v in current.items() if k != "subsets"}
+            new["metadata"] = {**current["metadata"], "labels": want["metadata"]["labels"]}
             if "subsets" in want:
-                current["subsets"] = want["subsets"]
-            u.safe(lambda: self.ctx.store.update(u.ENDPOINTS, current))
+                new["subsets"] = want["subsets"]
+            u.safe(lambda: self.ctx.store.update(u.ENDPOINTS, new))
 
     def _slice(self, svc: dict, pods: list[dict]) -> None:
         name, ns = svc["metadata"]["name"], svc["metadata"].get("namespace")
-        existing = self.ctx.store.list(u.ENDPOINTSLICES, ns, label_selector=f"{SERVICE_NAME_LABEL}={name}")[0]
+        existing = self.ctx.store.view(u.ENDPOINTSLICES, ns, label_selector=f"{SERVICE_NAME_LABEL}={name}")
         endpoints = [{"addresses": [p["status"]["podIP"]],
                       "conditions": {"ready": is_ready(p), "serving": is_ready(p), "terminating": False},
                       "nodeName": (p.get("spec") or {}).get("nodeName", ""),
@@ -308,9 +310,9 @@ class EndpointsController(Controller):
             return
         current = existing[0]
         if current.get("endpoints") != endpoints or current.get("ports") != ports or u.labels_of(current) != labels:
-            current.update(endpoints=endpoints, ports=ports)
-            current["metadata"]["labels"] = labels
-            u.safe(lambda: self.ctx.store.update(u.ENDPOINTSLICES, current))
+            new = {**current, "endpoints": endpoints, "ports": ports, "metadata": {**current["metadata"],
+                                                                                  "labels": labels}}
+            u.safe(lambda: self.ctx.store.update(u.ENDPOINTSLICES, new))
 
 
 def _target(pod: dict) -> dict:

@@ -168,7 +168,7 @@ class PodLifecycleController(Controller):
         node = self.ctx.store.peek(u.NODES, None, node_name)
         if node is None:
             return None  # no node object yet (bootstrap): nothing to measure against
-        bound = [p for p in self.ctx.store.list(u.PODS)[0] if scheduler.occupies(p, node_name)]
+        bound = [p for p in self.ctx.store.view(u.PODS) if scheduler.occupies(p, node_name)]  # read only
         reasons = scheduler.misfits(pod, node, bound)
         return scheduler.failed_scheduling_message(reasons) if reasons else None
 

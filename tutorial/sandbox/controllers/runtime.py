@@ -97,7 +97,7 @@ class ControllerContext:
         meta = obj.get("metadata", {})
         key = (meta.get("uid"), type, reason, message, component)
         namespace = meta.get("namespace") or "default"
-        ns_obj = self.store.get(("", "namespaces"), None, namespace)
+        ns_obj = self.store.peek(("", "namespaces"), None, namespace)
         if ns_obj is None or ns_obj["metadata"].get("deletionTimestamp"):
             return  # an Event would keep a terminating namespace alive (or land nowhere)
         now = now_iso()

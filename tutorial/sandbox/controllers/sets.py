@@ -41,6 +41,7 @@ class _OwnedPods(Controller):
     """Shared plumbing: reconcile the owner of a pod event; list an owner's live pods."""
 
     owner_gr: tuple = ()
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
 
     def resync(self) -> None:
         for owner in self.ctx.store.list(self.owner_gr)[0]:

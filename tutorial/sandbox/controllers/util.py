@@ -159,7 +159,6 @@ def write_status(store: Any, gr: GR, obj: dict, status: dict) -> dict | None:
     """Write obj's status when it differs from status; returns the stored object (or None)."""
     if obj.get("status") == status:
         return obj
-    new = st.copy_json(obj)
-    new["status"] = status
-    new["metadata"].pop("resourceVersion", None)
+    # a /status update takes only the status (and the object's name) from what it is given, copied
+    new = {**obj, "status": status, "metadata": {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}}
     return safe(lambda: store.update(gr, new, subresource="status"))

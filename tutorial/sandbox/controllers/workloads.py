@@ -35,7 +35,7 @@ def namespace_active(store, namespace: str | None) -> bool:
     """False when the namespace is gone or terminating: controllers must not create there."""
     if not namespace:
         return True
-    ns = store.get(u.NAMESPACES, None, namespace)
+    ns = store.peek(u.NAMESPACES, None, namespace)
     return ns is not None and not ns["metadata"].get("deletionTimestamp")
 
 
@@ -43,6 +43,7 @@ class DeploymentController(Controller):
     """Creates one ReplicaSet per pod template and reports rollout status on the Deployment."""
 
     name = "deployment"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({u.DEPLOYMENTS, u.REPLICASETS})
 
     def __init__(self, ctx) -> None:
@@ -62,9 +63,9 @@ class DeploymentController(Controller):
             return
         owner = u.controller_uid(obj)
         if owner:
-            for deploy in self.ctx.store.list(u.DEPLOYMENTS, obj["metadata"].get("namespace"))[0]:
-                if deploy["metadata"]["uid"] == owner:
-                    self.reconcile(deploy)
+            for deploy in self.ctx.store.view(u.DEPLOYMENTS, obj["metadata"].get("namespace")):
+                if deploy["metadata"]["uid"] == owner:  # reconcile changes its Deployment: a copy of the owner
+                    self.reconcile(st.copy_json(deploy))
 
     def reconcile(self, deploy: dict | None) -> None:
         if deploy is None or deploy["metadata"].get("deletionTimestamp"):
@@ -72,7 +73,7 @@ class DeploymentController(Controller):
         ns = deploy["metadata"].get("namespace")
         if not namespace_active(self.ctx.store, ns):
             return
-        owned = [rs for rs in self.ctx.store.list(u.REPLICASETS, ns)[0]
+        owned = [st.copy_json(rs) for rs in self.ctx.store.view(u.REPLICASETS, ns)  # copies: _scale changes them
                  if u.controller_uid(rs) == deploy["metadata"]["uid"]]
         thash = u.template_hash((deploy.get("spec") or {}).get("template") or {})
         new = next((rs for rs in owned if u.labels_of(rs).get("pod-template-hash") == thash), None)
@@ -226,6 +227,7 @@ class ReplicaSetController(Controller):
     """Keeps spec.replicas pods per ReplicaSet and counts ready ones in its status."""
 
     name = "replicaset"
+    reads_only = True  # it only reads ReplicaSets and pods; what it writes it builds anew
     watches = frozenset({u.REPLICASETS, u.PODS})
 
     def resync(self) -> None:
@@ -234,13 +236,13 @@ class ReplicaSetController(Controller):
 
     def on_event(self, type: str, gr, obj: dict) -> None:
         ns = obj["metadata"].get("namespace")
-        if gr == u.REPLICASETS:
+        if gr == u.REPLICASETS:  # reconcile only reads the ReplicaSet (stored, not copied)
             if type != "DELETED":
-                self.reconcile(self.ctx.store.get(gr, ns, obj["metadata"]["name"]))
+                self.reconcile(self.ctx.store.peek(gr, ns, obj["metadata"]["name"]))
             return
         owner = u.controller_uid(obj)
         if owner:
-            for rs in self.ctx.store.list(u.REPLICASETS, ns)[0]:
+            for rs in self.ctx.store.view(u.REPLICASETS, ns):
                 if rs["metadata"]["uid"] == owner:
                     self.reconcile(rs)
 
@@ -248,7 +250,7 @@ class ReplicaSetController(Controller):
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return
         ns = rs["metadata"].get("namespace")
-        pods = [p for p in self.ctx.store.list(u.PODS, ns)[0]
+        pods = [p for p in self.ctx.store.view(u.PODS, ns)  # read only: counted, deleted by name
                 if u.controller_uid(p) == rs["metadata"]["uid"] and not p["metadata"].get("deletionTimestamp")]
         want = _replicas(rs)
         if len(pods) < want and namespace_active(self.ctx.store, ns):

@@ -13,6 +13,7 @@ decide who gets a port.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
@@ -20,6 +21,8 @@ import socket
 import threading
 import weakref
 from typing import Any, Callable, Iterator
+
+from tutorial.sandbox.wakeloop import Waker
 
 CLAIM_PORT = 47391  # arbitrary; a block whose claim cannot be bound is simply skipped
 BLOCK_TRIES = 256
@@ -240,18 +243,21 @@ class Refuser(threading.Thread):
         super().__init__(daemon=True, name=f"refuse-{name}")
         self.sock = sock
         self.halt = threading.Event()
+        self._waker = Waker()  # stop() wakes the loop, which otherwise sleeps until a connection comes
 
     def run(self) -> None:
         import selectors
         import struct
 
-        with selectors.DefaultSelector() as sel:
+        with selectors.DefaultSelector() as sel, contextlib.closing(self._waker):
             try:
                 sel.register(self.sock, selectors.EVENT_READ)
+                sel.register(self._waker, selectors.EVENT_READ)
             except (ValueError, OSError):
                 return  # closed already
             while not self.halt.is_set():
-                if not sel.select(0.2) or self.halt.is_set():
+                ready = sel.select()
+                if self.halt.is_set() or not any(key.fileobj is self.sock for key, _ in ready):
                     continue
                 try:
                     conn, _ = self.sock.accept()
@@ -262,4 +268,5 @@ class Refuser(threading.Thread):
 
     def stop(self) -> None:
         self.halt.set()
+        self._waker.wake()
         self.join(timeout=2)

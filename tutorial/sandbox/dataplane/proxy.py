@@ -23,6 +23,7 @@ from tutorial.sandbox.dataplane import addresses
 from tutorial.sandbox.istio import binding, envoy, routing
 from tutorial.sandbox.istio.model import ENDPOINTS, GATEWAYS, SERVICES, World, key, meta
 from tutorial.sandbox.controllers.runtime import Controller
+from tutorial.sandbox.wakeloop import WakeableServer
 
 LOG = logging.getLogger("tutorial.sandbox.dataplane.proxy")
 Endpoint = tuple[str, int]
@@ -97,11 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
         response.send(self)
 
 
-class _BankServer(ThreadingHTTPServer):
+class _BankServer(WakeableServer, ThreadingHTTPServer):
     """A server on a socket the PortBank owns: stopping it leaves the socket to the bank."""
 
     def server_close(self) -> None:
-        """Nothing to close: the PortBank closes the socket when the address is given up."""
+        """Only the loop's waker: the PortBank closes the socket when the address is given up."""
+        self.close_waker()
 
 
 def _serves_https(gateway: dict, port: int) -> bool:
@@ -212,7 +214,7 @@ class DataPlane:
         server.socket.close()
         server.socket = self.bank.socket(address, port)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
+        threading.Thread(target=server.serve_forever, daemon=True,
                          name=f"gateway-{address}:{port}").start()
         self.servers[endpoint] = server
         self.errors.pop(endpoint, None)
@@ -254,6 +256,7 @@ class DataPlaneController(Controller):
     """Runs a DataPlane inside the controller runtime: re-syncs when Gateways or Services change."""
 
     name = "dataplane"
+    reads_only = True  # on_event only schedules a sync
     watches = frozenset({GATEWAYS, SERVICES, ENDPOINTS})
     RETRY_SECONDS = 5.0
 

@@ -61,6 +61,7 @@ class IstiodController(Controller):
     """Istio's gateway class, deployment and status controllers, on the sandbox store."""
 
     name = "istiod"
+    reads_only = True  # on_event only reads the object; what it changes is a fresh store.get copy
     watches = frozenset({GATEWAYCLASSES, GATEWAYS, HTTPROUTES, REFERENCEGRANTS, SERVICES, ENDPOINTS,
                          NAMESPACES, DEPLOYMENTS, CRDS, PODS, SECRETS, ENDPOINTSLICES})
 
@@ -143,7 +144,7 @@ class IstiodController(Controller):
     def _ensure_classes(self) -> None:
         store = self.ctx.store
         for name, (controller, description) in BUILTIN_CLASSES.items():
-            if store.get(GATEWAYCLASSES, None, name) is not None:
+            if store.peek(GATEWAYCLASSES, None, name) is not None:
                 continue
             obj = {"apiVersion": f"{GROUP}/v1", "kind": "GatewayClass", "metadata": {"name": name},
                    "spec": {"controllerName": controller, "description": description}}
@@ -219,7 +220,7 @@ class IstiodController(Controller):
         self._guarded(lambda: store.update(PODS, fresh), "inject gateway pod")
 
     def _inject_pending(self) -> None:
-        for pod in self.ctx.store.list(PODS)[0]:
+        for pod in self.ctx.store.view(PODS):  # read only: _inject changes a fresh copy
             if (meta(pod).get("annotations") or {}).get(PENDING_ANNOTATION):
                 self._inject(pod)
 

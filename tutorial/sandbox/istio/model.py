@@ -70,8 +70,9 @@ class World:
 
     @classmethod
     def from_store(cls, store: Any, with_pods: bool = False) -> "World":
+        """The store's own objects, not copies (store.view): a World is read, never changed."""
         def items(gr: GR) -> list[dict]:
-            return store.list(gr)[0]
+            return store.view(gr)
 
         return cls(
             namespaces={meta(n)["name"]: dict(meta(n).get("labels") or {}) for n in items(NAMESPACES)},
@@ -119,13 +120,13 @@ def _by_service(slices: list[dict]) -> dict[tuple[str, str], list[dict]]:
 
 def istiod_ready(store: Any) -> bool:
     """True when Deployment istiod in istio-system reports a ready replica."""
-    dep = store.get(DEPLOYMENTS, ISTIO_NAMESPACE, "istiod")
+    dep = store.peek(DEPLOYMENTS, ISTIO_NAMESPACE, "istiod")
     return bool(dep) and int((dep.get("status") or {}).get("readyReplicas") or 0) >= 1
 
 
 def istiod_version(store: Any) -> tuple[int, ...] | None:
     """The istiod Deployment's version, from its image tag (e.g. .../pilot:1.21.2 -> (1, 21, 2))."""
-    dep = store.get(DEPLOYMENTS, ISTIO_NAMESPACE, "istiod") or {}
+    dep = store.peek(DEPLOYMENTS, ISTIO_NAMESPACE, "istiod") or {}
     containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     for container in containers:
         tag = str(container.get("image", "")).rpartition(":")[2]
@@ -145,7 +146,7 @@ def grpcroute_watch_error(store: Any) -> str | None:
     version = istiod_version(store)
     if version is None or version >= (1, 22):
         return None
-    crd = store.get(CRDS, None, "grpcroutes.gateway.networking.k8s.io")
+    crd = store.peek(CRDS, None, "grpcroutes.gateway.networking.k8s.io")
     if crd is None:
         return None
     served = {v.get("name") for v in (crd.get("spec") or {}).get("versions") or [] if v.get("served")}
@@ -153,7 +154,7 @@ def grpcroute_watch_error(store: Any) -> str | None:
 
 
 def gateway_crds_present(store: Any) -> bool:
-    return all(store.get(CRDS, None, name) is not None for name in GATEWAY_CRDS)
+    return all(store.peek(CRDS, None, name) is not None for name in GATEWAY_CRDS)
 
 
 def now_iso() -> str:

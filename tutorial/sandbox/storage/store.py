@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import collections
 import datetime
-import queue
 import threading
 import uuid
 from collections.abc import Callable
 
 from tutorial.sandbox.storage.objects import (GR, NAMESPACES, AlreadyExists, Conflict, Gone, Invalid, NotFound,
                                               copy_json, now_iso, resource_label)
-from tutorial.sandbox.storage.selectors import Selector, parse_field_selector, parse_label_selector
+from tutorial.sandbox.storage.selectors import parse_field_selector, parse_label_selector
+from tutorial.sandbox.storage.watch import Watch
 
 HISTORY_SIZE = 5000
 
@@ -28,6 +28,16 @@ def _restamped(obj: dict) -> dict:
     can share their nested parts; only what _commit writes (metadata) must be its own.
     """
     return {**obj, "metadata": dict(obj["metadata"])}
+
+
+def _status_part(obj: dict) -> dict:
+    """Copies of what a /status update takes from obj (status, the metadata naming the version)."""
+    meta = obj.get("metadata") or {}
+    part = {"metadata": {k: copy_json(meta[k]) for k in ("name", "namespace", "resourceVersion", "managedFields")
+                         if k in meta}}
+    if "status" in obj:
+        part["status"] = copy_json(obj["status"])
+    return part
 
 
 def _key(obj: dict) -> tuple[str | None, str]:
@@ -44,59 +54,6 @@ def _has_finalizers(gr: GR, obj: dict) -> bool:
 
 def _body(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
-
-
-class Watch:
-    """A stream of (type, obj) events for one filter; .next(timeout) returns None on timeout."""
-
-    def __init__(self, store: "Store", gr: GR | None, namespace: str | None,
-                 labels: Selector, fields: Selector):
-        self._store, self.gr, self.namespace = store, gr, namespace
-        self._labels, self._fields = labels, fields
-        self._queue: queue.Queue = queue.Queue()
-        self.closed = False
-
-    def _matches(self, gr: GR, obj: dict | None) -> bool:
-        if obj is None or (self.gr is not None and gr != self.gr):
-            return False
-        meta = obj.get("metadata") or {}
-        if self.namespace and meta.get("namespace") != self.namespace:
-            return False
-        return self._labels.matches_labels(meta.get("labels") or {}) and self._fields.matches_object(obj)
-
-    def _offer(self, type_: str, gr: GR, obj: dict, old: dict | None) -> None:
-        """Queue the event as this watcher sees it (an object leaving the filter is DELETED)."""
-        now, before = self._matches(gr, obj), self._matches(gr, old)
-        if type_ == "MODIFIED" and not now and before:
-            type_, now = "DELETED", True
-        elif type_ == "MODIFIED" and now and not before and old is not None:
-            type_ = "ADDED"
-        if now:
-            self._queue.put((type_, copy_json(obj)))
-
-    def next(self, timeout: float | None = None) -> tuple[str, dict] | None:
-        """The next (type, obj), or None after timeout seconds or once closed."""
-        if self.closed:
-            return None
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        return item
-
-    def close(self) -> None:
-        """Stop receiving events; a blocked next() returns None."""
-        if not self.closed:
-            self.closed = True
-            self._store._remove_watch(self)
-            self._queue.put(None)
-
-    def __iter__(self):
-        while not self.closed:
-            item = self.next()
-            if item is None:
-                return
-            yield item
 
 
 class Store:
@@ -118,6 +75,7 @@ class Store:
         self._pending: collections.deque = collections.deque()
         self._notify_lock = threading.Lock()
         self._local = threading.local()
+        self._encoded: dict[int, tuple[dict, bytes]] = {}  # id(stored object) -> (it, its large encoding)
 
     @property
     def resource_version(self) -> int:
@@ -144,22 +102,48 @@ class Store:
             return copy_json(obj) if obj is not None else None
 
     def list(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
-             field_selector: str | None = None, metadata_only: bool = False) -> tuple[list[dict], int]:
+             field_selector: str | None = None, metadata_only: bool = False,
+             stored: bool = False) -> tuple[list[dict], int]:
         """Copies of the matching objects sorted by namespace/name, and the store's resourceVersion.
-        metadata_only: each copy is {"metadata": ...} alone (a CRD's schema is not copied for nothing)."""
+        metadata_only: each copy is {"metadata": ...} alone (a CRD's schema is not copied for nothing).
+        stored: the stored objects themselves, read-only (as view), with the resourceVersion they are at."""
+        with self._lock:
+            found = self.view(gr, namespace, label_selector=label_selector, field_selector=field_selector)
+            if metadata_only:
+                return [{"metadata": copy_json(o["metadata"])} for o in found], self._rv
+            return (found if stored else [copy_json(o) for o in found]), self._rv
+
+    def view(self, gr: GR, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None) -> list[dict]:
+        """The matching stored objects themselves, sorted by namespace/name, as list() selects them:
+        read-only, like peek, for in-process readers that never change them (no copies)."""
         labels, fields = parse_label_selector(label_selector), parse_field_selector(field_selector)
         with self._lock:
             bucket = self._data.get(tuple(gr), {})
-            keys = sorted(bucket, key=lambda k: (k[0] or "", k[1]))
             out = []
-            for key in keys:
+            for key in sorted(bucket, key=lambda k: (k[0] or "", k[1])):
                 obj = bucket[key]
                 if namespace and key[0] != namespace:
                     continue
+                if labels.matches_labels(obj["metadata"].get("labels") or {}) and fields.matches_object(obj):
+                    out.append(obj)
+            return out
+
+    def encoded(self, obj: dict, encode: Callable[[dict], bytes]) -> bytes:
+        """encode(obj) for a stored object (never changed in place), kept while it is the stored version
+        when large (a CRD: some 400 KB of JSON, listed again and again)."""
+        with self._lock:
+            kept = self._encoded.get(id(obj))
+        if kept is not None and kept[0] is obj:
+            return kept[1]
+        data = encode(obj)
+        if len(data) >= 16384:
+            with self._lock:
                 meta = obj.get("metadata") or {}
-                if labels.matches_labels(meta.get("labels") or {}) and fields.matches_object(obj):
-                    out.append({"metadata": copy_json(meta)} if metadata_only else copy_json(obj))
-            return out, self._rv
+                key = (meta.get("namespace") or None, meta.get("name") or "")
+                if any(bucket.get(key) is obj for bucket in self._data.values()):  # stored now
+                    self._encoded[id(obj)] = (obj, data)
+        return data
 
     def kinds(self) -> list[GR]:
         """Every (group, plural) that holds at least one object."""
@@ -191,7 +175,7 @@ class Store:
     def update(self, gr: GR, obj: dict, *, subresource: str | None = None) -> dict:
         """Replace an object (or only its status); Conflict on a stale resourceVersion, NotFound."""
         gr = tuple(gr)
-        obj = copy_json(obj)
+        obj = _status_part(obj) if subresource == "status" else copy_json(obj)
         with self._lock:
             key = _key(obj)
             old = self._data.get(gr, {}).get(key)
@@ -271,7 +255,7 @@ class Store:
     def _merge_update(old: dict, obj: dict, subresource: str | None) -> dict:
         """The stored object after an update: immutable metadata and (or only) status kept."""
         if subresource == "status":
-            new = copy_json(old)
+            new = _restamped(old)
             if "status" in obj:
                 new["status"] = obj["status"]
             else:
@@ -289,7 +273,7 @@ class Store:
             else:
                 meta.pop(field, None)
         if "status" in old:
-            new["status"] = copy_json(old["status"])
+            new["status"] = old["status"]  # shared with the stored version, which never changes
         else:
             new.pop("status", None)
         if _body(new) != _body(old):
@@ -308,6 +292,8 @@ class Store:
         if len(self._history) == self._history.maxlen:
             self._floor = self._history[0][0]
         self._history.append((self._rv, type_, gr, obj, old))
+        if old is not None:
+            self._encoded.pop(id(old), None)
         for w in list(self._watches):
             w._offer(type_, gr, obj, old)
         if self._subscribers:
@@ -379,6 +365,7 @@ class Store:
         """Replace the whole content; watches keep running, history restarts at the restored rv."""
         with self._lock:
             self._data = {}
+            self._encoded.clear()
             top = int(data.get("resourceVersion", 0))
             for entry in data.get("objects", []):
                 gr, obj = (entry["group"], entry["resource"]), copy_json(entry["object"])

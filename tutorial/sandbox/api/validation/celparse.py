@@ -9,6 +9,7 @@ Expressions it cannot read raise SyntaxError; callers then skip the cost check.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,6 +176,18 @@ def _number(text: str) -> int | float:
 
 
 def parse(text: str) -> Node:
+    """The expression's tree; SyntaxError when it cannot be read. The tree of a text is built once and
+    shared (the same rules are checked on every write of a custom resource, in every cluster): read it,
+    never change it."""
+    return _parse_once(text) if isinstance(text, str) else _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_once(text: str) -> Node:
+    return _parse(text)
+
+
+def _parse(text: str) -> Node:
     parser = _Parser(text)
     node = parser.expr()
     parser.take("")

@@ -13,8 +13,10 @@ text the stored CRD already had are not re-checked (the server compiles those le
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
 from typing import Any
 
 from tutorial.sandbox.api.validation import builtin, celcost, celparse
@@ -241,11 +243,36 @@ def _rules(node: Any) -> set[str]:
     return set()
 
 
+_CAUSES: dict[bytes, list[Cause]] = {}  # content digest -> causes: every cluster installs the same CRDs
+_CAUSES_KEPT = 256
+_CAUSES_LOCK = threading.Lock()
+
+
 def crd_causes(crd: dict, old: dict | None) -> list[Cause]:
-    """Causes for every rule of a CRD that does not compile or is estimated too costly."""
+    """Causes for every rule of a CRD that does not compile or is estimated too costly.
+
+    A pure function of the schemas and the rules the old CRD had, so the answer is kept per
+    content (the fleet's clusters of one process install the same Gateway API and Istio CRDs)."""
     versions = [v for v in ((crd.get("spec") or {}).get("versions") or []) if isinstance(v, dict)]
     schemas = [((v.get("schema") or {}).get("openAPIV3Schema")) for v in versions]
     known = _rules(old.get("spec")) if old else set()
+    try:
+        text = json.dumps([schemas, sorted(repr(r) for r in known)], separators=(",", ":"))
+    except (TypeError, ValueError):
+        return _crd_causes(schemas, known)
+    digest = hashlib.sha256(text.encode()).digest()
+    with _CAUSES_LOCK:
+        kept = _CAUSES.get(digest)
+    if kept is None:
+        kept = _crd_causes(schemas, known)
+        with _CAUSES_LOCK:
+            if len(_CAUSES) >= _CAUSES_KEPT:
+                _CAUSES.pop(next(iter(_CAUSES)))
+            _CAUSES[digest] = kept
+    return list(kept)
+
+
+def _crd_causes(schemas: list, known: set) -> list[Cause]:
     found: list[Cause] = []
     if schemas and all(s == schemas[0] for s in schemas):  # one schema for all: shown as spec.validation
         bases = [("spec.validation.openAPIV3Schema", schemas[0])]
