@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -116,6 +117,7 @@ class Engine:
         self._client_lock = threading.Lock()
         self._preflight = None
         self.pack = None  # a LessonPack when the lessons are not the bundled ones (engine/pack.py)
+        self._prepared: dict | None = None  # prepare() results while steady_commands() holds
 
     # -- cluster ----------------------------------------------------------------------
     @property
@@ -175,7 +177,29 @@ class Engine:
         except ValueError:
             return text
 
+    @contextmanager
+    def steady_commands(self):
+        """Within: prepare() renders each step's commands once. A fleet prepare asks for a step's
+        commands ~8 times (is it a step that changes the cluster, which namespaces, what it is
+        about, before and after it runs, then to run them) and nothing edits a manifest meanwhile;
+        rendering fills variables and makes the display line, manifests escaped character by
+        character. The TUI never holds it: a learner may edit a step's YAML at any moment."""
+        self._prepared = {}
+        try:
+            yield self
+        finally:
+            self._prepared = None
+
     def prepare(self, step: Step, *, solve: bool = False, cleanup: bool = False) -> list[PreparedCommand]:
+        memo = self._prepared
+        if memo is None:
+            return self._prepare_all(step, solve, cleanup)
+        key = (step.target, solve, cleanup)
+        if key not in memo:
+            memo[key] = self._prepare_all(step, solve, cleanup)
+        return list(memo[key])
+
+    def _prepare_all(self, step: Step, solve: bool, cleanup: bool) -> list[PreparedCommand]:
         if step.breaks is not None and not cleanup:
             from tutorial.engine.challenge import full_run
 
