@@ -109,7 +109,9 @@ def inspect(kube: Kube, plan: Plan) -> None:
     """
     live = _live_meta(kube, [a.ref for a in plan.actions if a.ref.kind != "HelmRelease"])
     kept = {what for what, _ in plan.kept}
-    releases = _live_releases(kube) if any(a.ref.kind == "HelmRelease" for a in plan.actions) else set()
+    helm = [a.ref for a in plan.actions if a.ref.kind == "HelmRelease"]
+    releases = _live_releases(kube) if helm else set()
+    _each(lambda ref: release_secrets(kube, ref, plan), helm)  # each release's records, read together
     for action in plan.actions:
         _vet(kube, plan, action, live, kept)
     dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status == "present"}
@@ -283,9 +285,8 @@ def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str], done: s
     if not secrets:
         return "gone"
     plan.kept.extend(kept)
-    for ref in deletes:
-        kube.delete(ref)
-        done.add(kube.key(ref))
+    _each(kube.delete, deletes)  # the release's objects at once (a chart's CRDs: some twenty)
+    done.update(kube.key(ref) for ref in deletes)
     if rel.namespace not in dying:
         for secret in secrets:
             kube.delete(ObjRef("v1", "Secret", rel.namespace, secret["metadata"]["name"]))
