@@ -26,3 +26,29 @@ def test_inside_rendered_once_outside_every_time():
         assert engine.prepare(step, solve=True) == again
         assert engine.prepare(step) == engine.prepare(step, solve=False)  # keyed by solve too
     assert engine.prepare(step, solve=True)[0] is not again[0]
+
+
+def test_a_fleet_asks_for_a_tools_client_version_once_per_path(tmp_path):
+    """`kubectl version --client` says what is installed on this machine: a fleet's engines share
+    the answer (one process, not one per cluster); anything else still runs per cluster."""
+    from tutorial.engine.session import MachineFacts
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tool = bin_dir / "kubectl"
+    tool.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "runs"}\necho "Client Version: v1.32.4"\n')
+    tool.chmod(0o755)
+    facts = MachineFacts()
+    engines = []
+    for name in ("lab01", "lab02"):
+        target = ClusterTarget(context=name, server="https://127.0.0.1:1", kubeconfig="/nonexistent",
+                               sandbox=True, extra_path=[str(bin_dir)])
+        engine = Engine(load_lessons(lessons_dir(), assets_dir()), target)
+        engine.machine_facts = facts
+        engines.append(engine)
+    answers = [e.run_argv(["kubectl", "version", "--client"], 10) for e in engines]
+    assert answers == [(0, "Client Version: v1.32.4\n")] * 2
+    assert (tmp_path / "runs").read_text().splitlines() == ["version --client"]
+    for engine in engines:
+        engine.run_argv(["kubectl", "get", "--raw", "/readyz"], 10)  # about the cluster: each asks
+    assert len((tmp_path / "runs").read_text().splitlines()) == 3

@@ -60,6 +60,9 @@ class Fleet:
         self.state_dir = state_dir
         self._scratch = tempfile.TemporaryDirectory(prefix="gateway-tutorial-fleet-")
         self.interrupted = threading.Event()
+        from tutorial.engine.session import MachineFacts
+
+        self.machine_facts = MachineFacts()
         _preload()
         # The kubeconfig, parsed once here (not in every cluster's thread): YAML is slow.
         self._config = _parsed(view if view is not None else _view(clusters))
@@ -119,6 +122,7 @@ class Fleet:
         apply_variants(self.lessons, progress, self.variants)
         engine = Engine(self.lessons, target, progress)
         engine.use_client(client)  # reuse the probe's connection pool
+        engine.machine_facts = self.machine_facts  # `kubectl version --client` once, not per cluster
         return engine
 
     def _tool_kubeconfig(self, run: ClusterRun) -> str | None:
