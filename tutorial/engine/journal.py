@@ -244,26 +244,26 @@ _WRITTEN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Kube -> (
 
 
 def kube_for(engine) -> Kube:
-    """A Kube on the engine's cluster with its own connection pool.
+    """A Kube on the engine's own cluster client (one connection pool per cluster).
 
-    Separate from engine.client on purpose: a check that stops reading a watch early can leave a
-    half-read stream in that client's pool, and the next plain request would wait behind it.
+    It had a pool of its own, so that a check's half-read watch stream could not reach it; watches
+    close their connection when they stop early (ClusterClient.watch), and the second pool cost a
+    prepare ~8 more TLS handshakes per cluster (the snapshot's parallel lists), on both sides.
     """
+    client = engine.client
     with _KUBES_LOCK:
         kube = _KUBES.get(engine)
-        if kube is None:
-            from tutorial.instructor.kubeapi import sibling
-
-            kube = _KUBES[engine] = Kube(sibling(engine.client))
+        if kube is None or kube.client is not client:  # the engine may have changed its client
+            kube = _KUBES[engine] = Kube(client)
         return kube
 
 
 def release(engine) -> None:
-    """Close the journal's connection pool for this engine (fleet commands call it when done)."""
+    """Forget the engine's Kube (fleet commands call it when done; engine.close() closes the pool)."""
     with _KUBES_LOCK:
         kube = _KUBES.pop(engine, None)
-    if kube is not None:
-        kube.client.close()
+        if kube is not None:
+            _WRITTEN.pop(kube, None)
 
 
 _ACTIVE = threading.local()  # steps being journaled on this thread: an inner hook call is a no-op
