@@ -127,3 +127,38 @@ def test_a_cluster_not_answered_yet_says_checking_not_at_the_start(pairs):
     lines = {line.split()[1]: line for line in _lines(board, width=100, height=40) if " lab00" in line}
     assert "checking…" in lines["lab001"] and "/" not in lines["lab001"].split("│")[4]  # no done count yet
     assert "at the start" in lines["lab002"] and "0/" in lines["lab002"]
+
+
+def _drawn(statuses, pairs, width: int, draw=None) -> str:
+    from tutorial.instructor import render
+
+    out = Console(width=width, height=60, record=True, force_terminal=True, color_system="truecolor",
+                  file=io.StringIO())
+    kwargs = {"draw": draw} if draw is not None else {}
+    out.print(render.status_view(out, statuses, pairs, **kwargs))
+    return out.export_text(styles=True)
+
+
+@pytest.mark.parametrize("width", [80, 120, 260])
+def test_rows_kept_between_redraws_draw_what_the_whole_table_draws(pairs, width):
+    from tutorial.instructor.render import RowCache
+
+    statuses = [_status(f"lab{i:03d}", pairs, i % 9, reachable=i % 7 != 0, partial=i % 3 == 0) for i in range(1, 30)]
+    statuses.append(_status("a-much-longer-context-name-than-the-rest/lab-030", pairs, 4))
+    cache = RowCache()
+    whole = _drawn(statuses, pairs, width)
+    assert _drawn(statuses, pairs, width, cache) == whole  # colours and borders included
+    assert _drawn(statuses, pairs, width, cache) == whole  # drawn again from the kept rows
+    statuses[4] = _status("lab005", pairs, 8)
+    assert _drawn(statuses, pairs, width, cache) == _drawn(statuses, pairs, width)
+
+
+def test_a_redraw_renders_only_the_rows_that_changed(pairs):
+    board = StatusBoard(_runs(40), pairs)
+    for i in range(1, 41):
+        board.update(_status(f"lab{i:03d}", pairs, i % 6))
+    _lines(board, width=220, height=60)
+    kept = len(board.draw.rows)
+    board.update(_status("lab007", pairs, 9))
+    _lines(board, width=220, height=60)
+    assert len(board.draw.rows) == kept + 1

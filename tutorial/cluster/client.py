@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from tutorial.cluster.kinds import KindTable, served_kinds
+from tutorial.cluster.kinds import BUILTIN_KINDS, KindTable, served_kinds
 from tutorial.cluster.retry import (RETRY_BUDGET, RETRY_FIRST, Retrier, dropped as _dropped, retry_after as _retry_after,
                                     urllib3_retries)
 from tutorial.cluster.tls import share_context
@@ -61,37 +62,6 @@ class ResourceRef:
             base += f"/namespaces/{namespace}"
         base += f"/{self.plural}"
         return f"{base}/{name}" if name else base
-
-
-# Built-in kinds every supported cluster serves (Kubernetes >= 1.26, what Gateway API v1.3 needs),
-# GA and unchanged for years: their REST paths are known without a discovery round trip.
-# (apiVersion, kind) -> (plural, namespaced). Custom resources (Gateway API, Istio) are never
-# listed here: whether a cluster serves them is exactly what the lessons check.
-BUILTIN_KINDS: dict[tuple[str, str], tuple[str, bool]] = {
-    ("v1", "Namespace"): ("namespaces", False),
-    ("v1", "Node"): ("nodes", False),
-    ("v1", "Pod"): ("pods", True),
-    ("v1", "Service"): ("services", True),
-    ("v1", "Endpoints"): ("endpoints", True),
-    ("v1", "ServiceAccount"): ("serviceaccounts", True),
-    ("v1", "ConfigMap"): ("configmaps", True),
-    ("v1", "Secret"): ("secrets", True),
-    ("v1", "Event"): ("events", True),
-    ("apps/v1", "Deployment"): ("deployments", True),
-    ("apps/v1", "ReplicaSet"): ("replicasets", True),
-    ("apps/v1", "DaemonSet"): ("daemonsets", True),
-    ("apps/v1", "StatefulSet"): ("statefulsets", True),
-    ("discovery.k8s.io/v1", "EndpointSlice"): ("endpointslices", True),
-    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): ("customresourcedefinitions", False),
-    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"): ("mutatingwebhookconfigurations", False),
-    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"): ("validatingwebhookconfigurations", False),
-    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("clusterroles", False),
-    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("clusterrolebindings", False),
-    ("rbac.authorization.k8s.io/v1", "Role"): ("roles", True),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ("rolebindings", True),
-    ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): ("horizontalpodautoscalers", True),
-}
 
 
 @dataclass
@@ -144,6 +114,7 @@ class ClusterClient:
         self._api = None
         self._lock = threading.Lock()
         self._kinds = KindTable()
+        self._shared = None  # SharedReads while inside shared_reads()
 
     # -- connection -------------------------------------------------------------------
     @property
@@ -240,7 +211,9 @@ class ClusterClient:
             plural, namespaced = BUILTIN_KINDS[key]
             return ResourceRef(api_version, plural, namespaced, kind)
         if key not in self._kinds.known:
-            self._kinds.discover(api_version, lambda version: served_kinds(self.get_json, version))
+            fetch = lambda version: served_kinds(self.get_json, version)  # noqa: E731
+            shared = self._shared
+            shared.discover(self._kinds, api_version, fetch) if shared else self._kinds.discover(api_version, fetch)
             if key not in self._kinds.known:
                 raise ClusterError(f'no kind "{kind}" is served in {api_version}', status=404, reason="NotFound")
         return self._kinds.known[key]
@@ -248,8 +221,27 @@ class ClusterClient:
     def forget_discovery(self) -> None:
         self._kinds.clear()
 
+    @contextmanager
+    def shared_reads(self):
+        """Within: one list per kind and namespace answers every read of it (cluster/shared.py).
+        For one look at a cluster (status); a scope inside another one shares the outer one."""
+        from tutorial.cluster.shared import SharedReads
+
+        if self._shared is not None:
+            yield self._shared
+            return
+        self._shared = SharedReads()
+        try:
+            yield self._shared
+        finally:
+            self._shared = None
+
     # -- reads ------------------------------------------------------------------------
     def get(self, ref: ResourceRef, namespace: str | None, name: str) -> dict | None:
+        if self._shared is not None and (namespace or not ref.namespaced):
+            found = self._shared.list(self.get_json, ref, namespace, None, f"metadata.name={name}", None)
+            if found is not None:  # as a GET answers: with kind and apiVersion (list items may lack them)
+                return {"apiVersion": ref.api_version, "kind": ref.kind, **found[0][0]} if found[0] else None
         try:
             return self.get_json(ref.path(namespace, name))
         except ClusterError as exc:
@@ -259,6 +251,10 @@ class ClusterClient:
 
     def list(self, ref: ResourceRef, namespace: str | None = None, *, label_selector: str | None = None,
              field_selector: str | None = None, retry: Retrier | None = None) -> tuple[list[dict], str]:
+        if self._shared is not None:
+            found = self._shared.list(self.get_json, ref, namespace, label_selector, field_selector, retry)
+            if found is not None:
+                return found
         query = _selectors(label_selector, field_selector)
         doc = self.get_json(ref.path(namespace), query, retry=retry)
         return doc.get("items", []), doc.get("metadata", {}).get("resourceVersion", "")

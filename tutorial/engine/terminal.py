@@ -5,15 +5,25 @@ settle.Watch applies them while a check waits. Nothing here talks to the cluster
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-@lru_cache(maxsize=1)
+_TERMINAL_LOCK = threading.Lock()
+
+
 def terminal_data() -> dict[str, Any]:
-    """explain_rules/terminal.yaml, parsed once."""
+    """explain_rules/terminal.yaml, parsed once per process, even when many threads ask at once
+    (a fleet's clusters check concurrently; lru_cache alone lets each of them parse it)."""
+    with _TERMINAL_LOCK:
+        return _parse_terminal()
+
+
+@lru_cache(maxsize=1)
+def _parse_terminal() -> dict[str, Any]:
     import yaml
 
     path = Path(__file__).resolve().parent / "explain_rules" / "terminal.yaml"
