@@ -60,3 +60,12 @@ def test_written_for_its_owner_only_and_kubectl_reads_it(tmp_path):
                            "-o", "jsonpath={.clusters[0].cluster.server} {.contexts[0].context.namespace}"],
                           capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert view.returncode == 0 and view.stdout == "https://10.0.0.1:6443 x", view.stderr
+
+
+def test_go_tools_get_a_lazier_collector_unless_the_instructor_chose_one(monkeypatch):
+    from tutorial.instructor.fleet import GO_GC_PERCENT, go_tool_env
+
+    monkeypatch.delenv("GOGC", raising=False)
+    assert go_tool_env() == {"GOGC": GO_GC_PERCENT}
+    monkeypatch.setenv("GOGC", "50")
+    assert go_tool_env() == {}  # theirs stays (build_env copies the environment)

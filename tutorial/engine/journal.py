@@ -73,6 +73,20 @@ class Journal:
     def __init__(self, kube: Kube):
         self.kube = kube
 
+    def last_written(self) -> tuple | None:
+        """(entries, ConfigMap) as this process last wrote them on this cluster, or None: what a
+        read() would return unless someone else wrote since, which the write's resourceVersion
+        precondition finds out (409, then update() reads afresh)."""
+        with _KUBES_LOCK:
+            return _WRITTEN.get(self.kube)
+
+    def _remember(self, entries: dict[str, StepEntry] | None, cm: dict | None) -> None:
+        with _KUBES_LOCK:
+            if entries is None:
+                _WRITTEN.pop(self.kube, None)
+            else:
+                _WRITTEN[self.kube] = ({t: e for t, e in entries.items() if not e.empty}, cm)
+
     def _path(self, name: str | None = JOURNAL_NAME) -> str:
         base = f"/api/v1/namespaces/{JOURNAL_NAMESPACE}/configmaps"
         return f"{base}/{name}" if name else base
@@ -109,6 +123,7 @@ class Journal:
         write, so a journal changed since then is simply read afresh).
         baseline: what existed before this step; kept only when the journal has none yet (first step).
         """
+        first = first if first is not None else self.last_written()
         for attempt in range(8):
             entries, cm = first if (first is not None and attempt == 0) else self.read()
             new = change(dict(entries))
@@ -123,6 +138,7 @@ class Journal:
             data[BASELINE_KEY] = json.dumps(baseline, sort_keys=True)
         if cm is None:
             if len(data) == 1:
+                self._remember({}, None)
                 return True
             body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
                     "metadata": {"name": JOURNAL_NAME, "namespace": JOURNAL_NAMESPACE, "labels": MANAGED_BY}}
@@ -130,14 +146,21 @@ class Journal:
         elif len(data) <= 2 and set(data) <= {"format", BASELINE_KEY}:  # nothing left: no trace
             pre = {"preconditions": {"resourceVersion": cm["metadata"]["resourceVersion"]}}
             status, doc = self.kube.request("DELETE", self._path(), pre)
-            if status == 404:
+            if status in (200, 202, 404):
+                self._remember({}, None)
                 return True
         else:
             body = dict(cm, data=data)
             status, doc = self.kube.request("PUT", self._path(), body)
+            if status == 404:  # deleted meanwhile (a reset elsewhere): read afresh
+                self._remember(None, None)
+                return False
         if status == 409:
+            self._remember(None, None)
             return False
         self.kube.raise_for(status, doc, "write the tutorial's journal")
+        echoed = isinstance(doc, dict) and doc.get("data") == data and (doc.get("metadata") or {}).get("resourceVersion")
+        self._remember(entries if echoed else None, doc if echoed else None)
         return True
 
 
@@ -217,29 +240,30 @@ def record_after_step(engine, step, watch: StepWatch | None, *, strict: bool = F
 
 _KUBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _KUBES_LOCK = threading.Lock()
+_WRITTEN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # Kube -> (entries, ConfigMap) it last wrote
 
 
 def kube_for(engine) -> Kube:
-    """A Kube on the engine's cluster with its own connection pool.
+    """A Kube on the engine's own cluster client (one connection pool per cluster).
 
-    Separate from engine.client on purpose: a check that stops reading a watch early can leave a
-    half-read stream in that client's pool, and the next plain request would wait behind it.
+    It had a pool of its own, so that a check's half-read watch stream could not reach it; watches
+    close their connection when they stop early (ClusterClient.watch), and the second pool cost a
+    prepare ~8 more TLS handshakes per cluster (the snapshot's parallel lists), on both sides.
     """
+    client = engine.client
     with _KUBES_LOCK:
         kube = _KUBES.get(engine)
-        if kube is None:
-            from tutorial.instructor.kubeapi import sibling
-
-            kube = _KUBES[engine] = Kube(sibling(engine.client))
+        if kube is None or kube.client is not client:  # the engine may have changed its client
+            kube = _KUBES[engine] = Kube(client)
         return kube
 
 
 def release(engine) -> None:
-    """Close the journal's connection pool for this engine (fleet commands call it when done)."""
+    """Forget the engine's Kube (fleet commands call it when done; engine.close() closes the pool)."""
     with _KUBES_LOCK:
         kube = _KUBES.pop(engine, None)
-    if kube is not None:
-        kube.client.close()
+        if kube is not None:
+            _WRITTEN.pop(kube, None)
 
 
 _ACTIVE = threading.local()  # steps being journaled on this thread: an inner hook call is a no-op

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,7 +17,7 @@ from typing import Callable
 from tutorial.engine.checks import CheckContext, CheckResult, run_check
 from tutorial.engine.pack import NOT_CONFIRMED, not_run_text
 from tutorial.engine.visible import join_argv
-from tutorial.engine.runner import CommandResult, CommandSpec, display_command, run_command
+from tutorial.engine.runner import CommandResult, CommandSpec, build_env, display_command, run_command
 from tutorial.engine.target import ClusterTarget
 from tutorial.lessons.models import Command, Lesson, Step
 from tutorial.lessons.variables import substitute, substitute_argv
@@ -102,6 +103,28 @@ class StepOutcome:
 EventSink = Callable[[object], None]
 
 
+def client_version_only(argv: list[str]) -> bool:
+    """`kubectl|helm|istioctl version --client` (and nothing else): what a tool on this machine is."""
+    return (len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in ("kubectl", "helm", "istioctl")
+            and argv[1] == "version" and argv[2] == "--client")
+
+
+class MachineFacts:
+    """Answers about this machine (not about a cluster), found once for all of a fleet's clusters."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict = {}
+
+    def once(self, key, find: Callable[[], object]):
+        with self._lock:
+            entry = self._known.setdefault(key, [threading.Lock(), None, False])
+        with entry[0]:  # the first cluster asks; the others wait for its answer
+            if not entry[2]:
+                entry[1], entry[2] = find(), True
+            return entry[1]
+
+
 class Engine:
     """Lessons + one cluster target + its progress store."""
 
@@ -116,6 +139,8 @@ class Engine:
         self._client_lock = threading.Lock()
         self._preflight = None
         self.pack = None  # a LessonPack when the lessons are not the bundled ones (engine/pack.py)
+        self._prepared: dict | None = None  # prepare() results while steady_commands() holds
+        self.machine_facts: MachineFacts | None = None  # shared by a fleet's engines (run_argv)
 
     # -- cluster ----------------------------------------------------------------------
     @property
@@ -175,7 +200,29 @@ class Engine:
         except ValueError:
             return text
 
+    @contextmanager
+    def steady_commands(self):
+        """Within: prepare() renders each step's commands once. A fleet prepare asks for a step's
+        commands ~8 times (is it a step that changes the cluster, which namespaces, what it is
+        about, before and after it runs, then to run them) and nothing edits a manifest meanwhile;
+        rendering fills variables and makes the display line, manifests escaped character by
+        character. The TUI never holds it: a learner may edit a step's YAML at any moment."""
+        self._prepared = {}
+        try:
+            yield self
+        finally:
+            self._prepared = None
+
     def prepare(self, step: Step, *, solve: bool = False, cleanup: bool = False) -> list[PreparedCommand]:
+        memo = self._prepared
+        if memo is None:
+            return self._prepare_all(step, solve, cleanup)
+        key = (step.target, solve, cleanup)
+        if key not in memo:
+            memo[key] = self._prepare_all(step, solve, cleanup)
+        return list(memo[key])
+
+    def _prepare_all(self, step: Step, solve: bool, cleanup: bool) -> list[PreparedCommand]:
         if step.breaks is not None and not cleanup:
             from tutorial.engine.challenge import full_run
 
@@ -321,8 +368,21 @@ class Engine:
                              duration=0.0, explanation=problem)
 
     def run_argv(self, argv: list[str], timeout: float) -> tuple[int, str]:
-        """For command_succeeds checks: exit code and combined output of a quick command."""
-        result = run_command(CommandSpec(argv=argv, timeout=timeout), self.target.run_target())
+        """For command_succeeds checks: exit code and combined output of a quick command.
+
+        A tool's client version (`kubectl version --client`: "is kubectl installed here?") is a
+        fact of this machine: with a `machine_facts` store shared by a fleet's engines, it is
+        asked once per PATH, not once per cluster."""
+        facts = self.machine_facts
+        target = self.target.run_target()
+        if facts is None or not client_version_only(argv):
+            return self._run_argv(argv, timeout, target)
+        return facts.once((tuple(argv), build_env(target).get("PATH", "")),
+                          lambda: self._run_argv(argv, timeout, target))
+
+    @staticmethod
+    def _run_argv(argv: list[str], timeout: float, target) -> tuple[int, str]:
+        result = run_command(CommandSpec(argv=argv, timeout=timeout), target)
         code = result.exit_code if result.exit_code is not None else 127
         return code, (result.stdout + result.stderr) or result.explanation
 

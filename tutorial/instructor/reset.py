@@ -12,6 +12,7 @@ release's objects, then its records), objects, cluster-scoped objects, namespace
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tutorial.instructor.kubeapi import Kube, ObjRef
@@ -19,6 +20,10 @@ from tutorial.instructor.kubeapi import Kube, ObjRef
 PHASES = {"HelmRelease": 0, "Namespace": 3, "CustomResourceDefinition": 4}
 KEEP_POLICY = "helm.sh/resource-policy"
 WAIT_GONE = 120.0
+# Requests of one cluster's reset sent at once where their order does not matter (the lists that
+# inspect the cluster; the deletions of one phase). Each is a round trip to a possibly remote API
+# server: one at a time, a workshop reset waited ~30 of them per cluster back to back.
+RESET_WORKERS = 4
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Plan:
     kept: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (what, why): the journal asked, reset said no
     baseline: dict | None = None  # what existed before the tutorial's first step
+    records: dict = field(default_factory=dict, repr=False)  # (namespace, release) -> its Helm records, read once
 
     @property
     def empty(self) -> bool:
@@ -103,7 +109,9 @@ def inspect(kube: Kube, plan: Plan) -> None:
     """
     live = _live_meta(kube, [a.ref for a in plan.actions if a.ref.kind != "HelmRelease"])
     kept = {what for what, _ in plan.kept}
-    releases = _live_releases(kube) if any(a.ref.kind == "HelmRelease" for a in plan.actions) else set()
+    helm = [a.ref for a in plan.actions if a.ref.kind == "HelmRelease"]
+    releases = _live_releases(kube) if helm else set()
+    _each(lambda ref: release_secrets(kube, ref, plan), helm)  # each release's records, read together
     for action in plan.actions:
         _vet(kube, plan, action, live, kept)
     dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status == "present"}
@@ -138,9 +146,10 @@ def _vet(kube: Kube, plan: Plan, action: Action, live: dict, kept: set) -> None:
         why = None
         if ref.namespace in PROTECTED_NAMESPACES:
             why = f"it is in {ref.namespace}, which belongs to the cluster; reset never deletes there"
-        elif not any(OWNER_ANNOTATION in (s["metadata"].get("annotations") or {}) for s in release_secrets(kube, ref)):
+        elif not any(OWNER_ANNOTATION in (s["metadata"].get("annotations") or {})
+                     for s in release_secrets(kube, ref, plan)):
             why = "its release records lack the tutorial's annotation, so the tutorial did not install it"
-            if not release_secrets(kube, ref):
+            if not release_secrets(kube, ref, plan):
                 return  # gone: nothing to refuse
     else:
         uid, annotations = live.get((ref.kind, ref.namespace, ref.name)) or (None, None)
@@ -159,12 +168,21 @@ def _keep_replaced(plan: Plan, ref: ObjRef) -> None:
 
 def _live_meta(kube: Kube, refs: list[ObjRef]) -> dict[tuple, tuple[str, dict]]:
     """(kind, namespace, name) -> (uid, annotations) of the live objects, one list per kind/namespace."""
-    groups = {(r.api_version, r.kind, r.namespace) for r in refs}
+    groups = sorted({(r.api_version, r.kind, r.namespace) for r in refs}, key=str)
     live = {}
-    for api_version, kind, namespace in sorted(groups, key=str):
-        for seen in kube.list_meta(api_version, kind, namespace):
-            live[(kind, seen.ref.namespace, seen.ref.name)] = (seen.uid, seen.annotations)
+    for listed in _each(lambda group: kube.list_meta(*group), groups):
+        for seen in listed:
+            live[(seen.ref.kind, seen.ref.namespace, seen.ref.name)] = (seen.uid, seen.annotations)
     return live
+
+
+def _each(call, items: list) -> list:
+    """[call(item) for item in items], up to RESET_WORKERS at once; results in the items' order,
+    the first exception raised as it would be one at a time."""
+    if len(items) < 2:
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(RESET_WORKERS, len(items)), thread_name_prefix="reset") as pool:
+        return list(pool.map(call, items))
 
 
 def _live_releases(kube: Kube) -> set[tuple[str, str]]:
@@ -184,23 +202,43 @@ def execute(kube: Kube, plan: Plan, cancel=None) -> None:
     todo = ("planned", "present")
     dying = {a.ref.name for a in plan.actions if a.ref.kind == "Namespace" and a.status in todo}
     done: set[str] = set()
-    for action in plan.actions:
+    for phase in sorted({a.phase for a in plan.actions}):
         if cancel is not None and cancel.is_set():
             return
-        if action.status not in todo:
+        actions = [a for a in plan.actions if a.phase == phase and a.status in todo]
+        if phase == PHASES["HelmRelease"]:  # one release after the other, newest first, as a person would
+            for action in actions:
+                if cancel is not None and cancel.is_set():
+                    return
+                action.status = helm_uninstall(kube, action.ref, plan, dying, done)
             continue
-        if action.ref.kind == "HelmRelease":
-            action.status = helm_uninstall(kube, action.ref, plan, dying, done)
-        elif action.ref.key in done:
-            action.status = "deleted"
-        else:
-            action.status = kube.delete(action.ref, action.uid)
-            if action.status == "replaced":
+        for action in actions:
+            if action.ref.key in done:
+                action.status = "deleted"
+        # The phase's own deletions are independent of each other: sent together, each with its uid.
+        actions = [a for a in actions if a.status in todo]
+        statuses = _each(lambda a: "cancelled" if cancel is not None and cancel.is_set() else
+                         kube.delete(a.ref, a.uid), actions)
+        for action, status in zip(actions, statuses):
+            if status == "cancelled":
+                continue
+            action.status = status
+            if status == "replaced":
                 _keep_replaced(plan, action.ref)
 
 
-def release_secrets(kube: Kube, rel: ObjRef) -> list[dict]:
-    """Helm's release records (Secrets owner=helm,name=NAME) of a release, full objects."""
+def release_secrets(kube: Kube, rel: ObjRef, plan: Plan | None = None) -> list[dict]:
+    """Helm's release records (Secrets owner=helm,name=NAME) of a release, full objects; read once
+    per plan (inspect vets them, plans the uninstall, and execute carries it out)."""
+    if plan is not None and (rel.namespace, rel.name) in plan.records:
+        return plan.records[(rel.namespace, rel.name)]
+    records = _read_release_secrets(kube, rel)
+    if plan is not None:
+        plan.records[(rel.namespace, rel.name)] = records
+    return records
+
+
+def _read_release_secrets(kube: Kube, rel: ObjRef) -> list[dict]:
     status, doc = kube.request("GET", f"/api/v1/namespaces/{rel.namespace}/secrets",
                                query=[("labelSelector", f"owner=helm,name={rel.name}")])
     if status == 404:
@@ -219,7 +257,7 @@ def helm_plan(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str]):
     """
     from tutorial.engine.journalcheck import PROTECTED_NAMESPACES
 
-    secrets = release_secrets(kube, rel)
+    secrets = release_secrets(kube, rel, plan)
     if not secrets:
         return [], [], []
     planned = {kube.key(a.ref) for a in plan.actions if a.ref.kind != "HelmRelease"}
@@ -247,9 +285,8 @@ def helm_uninstall(kube: Kube, rel: ObjRef, plan: Plan, dying: set[str], done: s
     if not secrets:
         return "gone"
     plan.kept.extend(kept)
-    for ref in deletes:
-        kube.delete(ref)
-        done.add(kube.key(ref))
+    _each(kube.delete, deletes)  # the release's objects at once (a chart's CRDs: some twenty)
+    done.update(kube.key(ref) for ref in deletes)
     if rel.namespace not in dying:
         for secret in secrets:
             kube.delete(ObjRef("v1", "Secret", rel.namespace, secret["metadata"]["name"]))
@@ -278,17 +315,19 @@ def wait_gone(client, plan: Plan, cancel=None, timeout: float = WAIT_GONE) -> li
     client is the reset's own (journal.kube_for) client: a watch that ends early closes its
     connection rather than returning it half-read to that pool.
     """
-    left = []
-    for kind, api_version in (("Namespace", "v1"), ("CustomResourceDefinition", "apiextensions.k8s.io/v1")):
+    def gone(kind_version) -> list[str]:
+        kind, api_version = kind_version
         names = {a.ref.name for a in plan.actions if a.ref.kind == kind and a.status == "deleted"}
-        if not names:
-            continue
         ref = client.resource(api_version, kind)
         outcome = client.wait_for(ref, None, lambda items: not any(o["metadata"]["name"] in names for o in items),
                                   timeout=timeout, cancel=cancel)
-        if not outcome.passed:
-            left += [f"{kind} {o['metadata']['name']}" for o in outcome.items if o["metadata"]["name"] in names]
-    return left
+        return [] if outcome.passed else [f"{kind} {o['metadata']['name']}" for o in outcome.items
+                                          if o["metadata"]["name"] in names]
+
+    kinds = [(kind, api_version) for kind, api_version in (("Namespace", "v1"),
+                                                           ("CustomResourceDefinition", "apiextensions.k8s.io/v1"))
+             if any(a.ref.kind == kind and a.status == "deleted" for a in plan.actions)]
+    return [what for left in _each(gone, kinds) for what in left]  # both waits at once
 
 
 def reset_cluster(run, target: str, *, dry_run: bool) -> Plan:

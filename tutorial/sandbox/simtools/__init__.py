@@ -7,14 +7,16 @@ on PATH (as `sandbox serve` prints) to type the blog's commands against the sand
 from __future__ import annotations
 
 import os
-import stat
 import sys
-from pathlib import Path
+
+# No module-level pathlib: every run of a simulated tool imports this package first (see wire.py).
 
 TOOLS = ("helm", "istioctl")
 
 
 def _script(tool: str) -> str:
+    from pathlib import Path
+
     root = Path(__file__).resolve().parents[3]  # the directory holding the `tutorial` package
     return ("#!/bin/sh\n"
             f"# SIMULATED {tool} for the gateway-tutorial sandbox (generated; safe to delete).\n"
@@ -24,6 +26,8 @@ def _script(tool: str) -> str:
 
 def bin_dir(path: Path | None = None) -> Path:
     """The directory with the wrapper scripts, (re)written when missing or stale."""
+    import stat
+
     if path is None:
         from tutorial.paths import state_dir
 

@@ -8,8 +8,6 @@ Only the objects a learner can see and that matter to the walk-through: the Isti
 
 from __future__ import annotations
 
-from typing import Any
-
 VERSION = "1.27.1"
 HUB = "docker.io/istio"
 CHARTS = {"base": "Helm chart for deploying Istio cluster resources and CRDs",
@@ -40,8 +38,8 @@ def _labels(chart: str, instance: str, version: str, **extra: str) -> dict:
             "helm.sh/chart": f"{chart}-{version}", **extra}
 
 
-def _get(values: dict, path: str, default: Any) -> Any:
-    cur: Any = values
+def _get(values: dict, path: str, default: object) -> object:
+    cur: object = values
     for part in path.split("."):
         if not isinstance(cur, dict) or part not in cur:
             return default

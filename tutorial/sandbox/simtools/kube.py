@@ -1,20 +1,22 @@
-"""A tiny Kubernetes REST client for the simulated helm and istioctl (stdlib http.client, no kubernetes package).
+"""A tiny Kubernetes REST client for the simulated helm and istioctl (stdlib sockets, no kubernetes package).
 
 It reads the kubeconfig the way the real tools do (--kubeconfig, then $KUBECONFIG, then
 ~/.kube/config; the context from a flag or current-context) so the simulated tools act on
 whichever sandbox cluster kubectl would. Like the real tools' Go clients it keeps one connection
 open for all its requests (a `helm install` sends some 40): a TLS handshake per request costs CPU
 on both sides, and on a remote cluster a round trip or two more each.
+
+Each run of a tool is a new process, so this module imports little: its HTTP is wire.py (not
+http.client, which imports the email package), and a kubeconfig written as JSON (a fleet's
+per-cluster copy, instructor/toolconfig.py) is read without loading the YAML parser.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import urllib.parse
-from pathlib import Path
-from typing import Any
+
+from tutorial.sandbox.simtools.wire import Connection, ProtocolError, RemoteDisconnected
 
 # kind -> (apiVersion, plural, namespaced) for everything the simulated charts create.
 KINDS: dict[str, tuple[str, str, bool]] = {
@@ -49,28 +51,41 @@ class ConfigError(Exception):
     """The kubeconfig is missing or names no usable cluster."""
 
 
-def _kubeconfig_paths(explicit: str | None) -> list[Path]:
+def _kubeconfig_paths(explicit: str | None) -> list[str]:
     if explicit:
-        return [Path(explicit).expanduser()]
+        return [os.path.expanduser(explicit)]
     env = os.environ.get("KUBECONFIG")
     if env:
-        return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
-    return [Path.home() / ".kube" / "config"]
+        return [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
+    return [os.path.join(os.path.expanduser("~"), ".kube", "config")]
+
+
+def _read_kubeconfig(text: str):
+    """A kubeconfig file's document. JSON (a subset of YAML, and what a fleet writes) is read by
+    the json module; anything else through the bounded YAML loader."""
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass  # YAML flow style that is not JSON: the YAML loader reads it
+    from tutorial.lessons.safeyaml import fast_load_all
+
+    # libyaml when safe (fast_load_all): an instructor's kubeconfig of 100 clusters takes
+    # ~80 ms in pure Python, paid by every simulated helm or istioctl run
+    docs = fast_load_all(text)
+    return docs[0] if docs else None
 
 
 def load_config(kubeconfig: str | None = None, context: str | None = None) -> dict:
     """{server, token, namespace, context} from the merged kubeconfig files."""
-    from tutorial.lessons.safeyaml import fast_load_all
-
     merged: dict[str, dict[str, dict]] = {"clusters": {}, "users": {}, "contexts": {}}
     current = None
     for path in _kubeconfig_paths(kubeconfig):
-        if not path.is_file():
+        if not os.path.isfile(path):
             continue
-        # libyaml when safe (fast_load_all): an instructor's kubeconfig of 100 clusters takes
-        # ~80 ms in pure Python, paid by every simulated helm or istioctl run
-        docs = fast_load_all(path.read_text(encoding="utf-8"))
-        data = (docs[0] if docs else None) or {}
+        with open(path, encoding="utf-8") as fh:
+            data = _read_kubeconfig(fh.read())
+        data = data if isinstance(data, dict) else {}
         current = current or data.get("current-context")
         for section in merged:
             for entry in data.get(section) or []:
@@ -120,16 +135,12 @@ class Kube:
         self.server, self.token = config["server"], config.get("token")
         self.namespace = config.get("namespace") or "default"
         self.tls = tls_context(config)
-        url = urllib.parse.urlsplit(self.server)
-        self._host, self._port, self._prefix = url.hostname or "", url.port, url.path.rstrip("/")
-        self._conn: http.client.HTTPConnection | None = None
+        self._host, self._port, self._prefix = _split_server(self.server)
+        self._conn: Connection | None = None
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> Connection:
         if self._conn is None:
-            if self.tls is not None:
-                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=30, context=self.tls)
-            else:
-                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=30)
+            self._conn = Connection(self._host, self._port, timeout=30, context=self.tls)
         return self._conn
 
     def close(self) -> None:
@@ -137,7 +148,7 @@ class Kube:
             self._conn.close()
             self._conn = None
 
-    def request(self, method: str, path: str, body: Any = None, ctype: str = "application/json") -> Any:
+    def request(self, method: str, path: str, body: object = None, ctype: str = "application/json") -> object:
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Accept": "application/json"}
         if data is not None:
@@ -155,19 +166,16 @@ class Kube:
         for attempt in (0, 1):
             reused = self._conn is not None
             try:
-                conn = self._connection()
-                conn.request(method, path, body=data, headers=headers)
-                resp = conn.getresponse()
-                raw = resp.read()
-            except (http.client.HTTPException, OSError) as exc:
+                status, reason, raw, will_close = self._connection().request(method, path, data, headers)
+            except (ProtocolError, OSError) as exc:
                 self.close()
                 if attempt == 0 and reused and method in ("GET", "PUT", "DELETE") and _closed_by_peer(exc):
                     continue
                 raise KubeError(0, f"Kubernetes cluster unreachable: Get \"{self.server}/version\": "
                                    f"{exc}") from None
-            if resp.will_close:
+            if will_close:
                 self.close()
-            return resp.status, resp.reason, raw
+            return status, reason, raw
         raise AssertionError("unreachable")
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
@@ -181,7 +189,7 @@ class Kube:
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
         path = resource_path(kind, namespace)
         if selector:
-            path += f"?labelSelector={urllib.parse.quote(selector)}"
+            path += f"?labelSelector={_quote(selector)}"
         return (self.request("GET", path) or {}).get("items") or []
 
     def create(self, obj: dict) -> dict:
@@ -220,7 +228,28 @@ class Kube:
 
 
 def _closed_by_peer(exc: BaseException) -> bool:
-    return isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+    return isinstance(exc, (RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+
+
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+
+
+def _quote(text: str) -> str:
+    """urllib.parse.quote(text) (safe "/"), without importing urllib."""
+    return "".join(ch if ch in _SAFE else "".join(f"%{b:02X}" for b in ch.encode()) for ch in text)
+
+
+def _split_server(server: str) -> tuple[str, int | None, str]:
+    """(host, port or None, path prefix) of a server URL like https://127.0.0.1:6443/prefix."""
+    rest = server.split("://", 1)[-1]
+    netloc, slash, path = rest.partition("/")
+    netloc = netloc.rsplit("@", 1)[-1]
+    if netloc.startswith("["):  # [::1]:6443
+        host, _, port = netloc[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, _, port = netloc.partition(":")
+    return host.lower(), int(port) if port.isdigit() else None, (slash + path).rstrip("/")
 
 
 def _api_error(status: int, reason: str, raw: bytes) -> KubeError:
