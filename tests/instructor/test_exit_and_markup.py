@@ -9,20 +9,18 @@ import sys
 
 import pytest
 
-from fleetlab import REPO, cli, in_process
+from fleetlab import REPO, cli
 from tutorial.sandbox import kubeconfig as kc_writer
 
 ODD = "lab[/]x"
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
+def lab(fleet_lab, monkeypatch):
     monkeypatch.setenv("COLUMNS", "300")
-    lab = in_process(tmp_path, 1)
+    lab = fleet_lab(1)
     kc_writer.write(lab.kubeconfig, [(ODD, lab.servers["lab01"]), ("lab01", lab.servers["lab01"])])
-    yield lab
-    lab.stop()
+    return lab
 
 
 @pytest.mark.parametrize("argv", [

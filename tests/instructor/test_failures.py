@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetlab import cli, in_process
+from fleetlab import cli
 
 LESSON = """\
 format_version: 1
@@ -35,11 +35,8 @@ steps:
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
-    lab = in_process(tmp_path, 3)
-    yield lab
-    lab.stop()
+def lab(fleet_lab):
+    return fleet_lab(3)
 
 
 def test_failures_are_explained_and_the_others_finish(lab, tmp_path):

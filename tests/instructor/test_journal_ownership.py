@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetlab import cli, in_process, journal
+from fleetlab import cli, journal
 
 OTHER_APP = """\
 apiVersion: apps/v1
@@ -21,11 +21,8 @@ spec:
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
-    lab = in_process(tmp_path, 1)
-    yield lab
-    lab.stop()
+def lab(fleet_lab):
+    return fleet_lab(1)
 
 
 def kc(lab) -> list[str]:

@@ -11,7 +11,7 @@ import collections
 import threading
 
 import pytest
-from fleetlab import cli, in_process, journal
+from fleetlab import cli, journal
 
 from tutorial.engine import journal as journal_mod
 from tutorial.instructor import kubeapi
@@ -28,11 +28,8 @@ def _shape(entries: dict) -> dict:
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
-    lab = in_process(tmp_path, 2)
-    yield lab
-    lab.stop()
+def lab(fleet_lab):
+    return fleet_lab(2)
 
 
 def test_reused_snapshots_write_the_same_journal_with_fewer_lists(lab, monkeypatch):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from fleetlab import cli, in_process
+from fleetlab import cli
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1
@@ -27,12 +27,9 @@ spec:
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
+def lab(fleet_lab, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")  # one line per message, for the assertions
-    lab = in_process(tmp_path, 1)
-    yield lab
-    lab.stop()
+    return fleet_lab(1)
 
 
 def kc(lab) -> list[str]:

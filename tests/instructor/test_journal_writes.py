@@ -5,7 +5,7 @@ precondition refuses the stale write, and the writer reads afresh)."""
 from __future__ import annotations
 
 import pytest
-from fleetlab import in_process, journal
+from fleetlab import journal
 
 from tutorial.cluster.client import ClusterClient
 from tutorial.engine.journal import Journal, StepEntry
@@ -13,11 +13,8 @@ from tutorial.instructor.kubeapi import Kube
 
 
 @pytest.fixture
-def lab(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
-    lab = in_process(tmp_path, 1)
-    yield lab
-    lab.stop()
+def lab(fleet_lab):
+    return fleet_lab(1)
 
 
 def _writer(lab) -> Journal:
