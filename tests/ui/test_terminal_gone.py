@@ -142,3 +142,37 @@ def test_closing_the_terminal_ends_the_tui_its_command_and_sandbox_and_keeps_pro
         "demo/namespace": "skipped", "demo/config": "skipped"}
     sandbox = state / "sandbox"
     assert (sandbox / "store.json").is_file() and not (sandbox / "owner.json").exists()  # stopped, not killed
+
+
+@pytest.mark.parametrize("leave", [b"q", None], ids=["q", "terminal-closed"])
+def test_leaving_while_connecting_stops_the_sandbox_that_connect_was_starting(tmp_path, leave):
+    """q, or the terminal going away, as soon as the lesson list is painted: the connect worker is
+    still starting the embedded sandbox then, and the engine it makes reaches an app that has left.
+    That engine is closed too; it once kept the process alive with its threads (and Textual's input
+    thread reading /dev/null at most of a core)."""
+    needs_kubectl()
+    state = tmp_path / "state"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TERM": "xterm-256color", "LANG": "C.UTF-8",
+           "GATEWAY_TUTORIAL_STATE_DIR": str(state), "KUBECONFIG": str(tmp_path / "no-kubeconfig"),
+           "PYTHONPATH": str(REPO)}
+    term = Terminal([sys.executable, "-m", "tutorial", "--sandbox", "--lessons", str(DEMO_LESSONS)], env, True)
+    try:
+        term.until("connecting")  # painted; the sandbox is not serving yet
+        if leave:
+            term.press(leave)
+            deadline = time.monotonic() + GONE_WITHIN
+            while term.proc.poll() is None and time.monotonic() < deadline:  # keep the pty drained
+                if select.select([term.master], [], [], 0.2)[0]:
+                    try:
+                        term.raw += os.read(term.master, 1 << 16)
+                    except OSError:
+                        break
+    finally:
+        term.close()
+    try:
+        code = term.proc.wait(timeout=GONE_WITHIN)
+    except subprocess.TimeoutExpired:
+        term.proc.kill()
+        raise AssertionError(f"the TUI still ran {GONE_WITHIN:.0f} s after leaving while it connected")
+    assert code == (0 if leave else 129), code
+    assert not (state / "sandbox" / "owner.json").exists()  # the sandbox it started was stopped

@@ -59,6 +59,12 @@ class TutorialApp(App):
         self._watch_cancel: threading.Event | None = None
         self.progress_warning_shown: str | None = None  # the engine's progress file moved aside, as said
         self._screens_css = False  # screens.tcss added to the stylesheet
+        # An engine the connect worker made is handed over under this lock: one the app has not
+        # adopted yet is closed by on_unmount, one made after unmount by the worker itself (a quit
+        # or a closed terminal while connecting must not leave the embedded sandbox running).
+        self._handover = threading.Lock()
+        self._unadopted = None
+        self._unmounted = False
 
     def get_driver_class(self):
         from tutorial.ui.terminal import driver_class
@@ -90,6 +96,13 @@ class TutorialApp(App):
             return
         except Exception as exc:  # a bug: say so instead of dying with a traceback
             self.post_message(StartupFailed("The tutorial could not start", f"{type(exc).__name__}: {exc}"))
+            return
+        with self._handover:
+            late = self._unmounted
+            if not late:
+                self._unadopted = connection.engine
+        if late:  # the app left while this cluster was connecting: nobody will use it
+            backend.close(connection.engine)
             return
         self.post_message(EngineReady(connection.engine, connection.notice))
 
@@ -148,6 +161,9 @@ class TutorialApp(App):
 
     @on(EngineReady)
     def _engine_ready(self, message: EngineReady) -> None:
+        with self._handover:
+            if self._unadopted is message.engine:
+                self._unadopted = None
         self.engine = message.engine
         self.progress_warning_shown = self.engine.progress.warning  # in message.notice
         self.update_cluster_bars()
@@ -404,7 +420,12 @@ class TutorialApp(App):
     def on_unmount(self) -> None:
         for event in list(self._cancels):
             event.set()
+        with self._handover:
+            self._unmounted = True
+            pending, self._unadopted = self._unadopted, None
         backend.close(self.engine)
+        if pending is not None and pending is not self.engine:
+            backend.close(pending)  # connected, but its EngineReady never got handled
         self.engine = None
 
 
