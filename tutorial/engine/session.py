@@ -413,6 +413,10 @@ class Engine:
 
         def one(pair):
             step, chk = pair
+            if cancel.is_set():  # stopped (Ctrl-C, a deadline) before this check began: not asked
+                result = CheckResult(chk.id, chk.kind, chk.title, False, "not checked: stopped", cancelled=True)
+                emit(CheckFinished(step, result))
+                return result
             params = self.check_params(step, chk.params)
             if self._unconfirmed(chk.kind, params):
                 result = CheckResult(chk.id, chk.kind, chk.title, False, not_run_text(params.get("run") or []),
