@@ -69,6 +69,14 @@ class Terminal:
     def close(self) -> None:
         os.close(self.master)
 
+    def ended(self, after: str) -> int:
+        """The app's exit code, once it has left (killed, and the test failed, if not within GONE_WITHIN)."""
+        try:
+            return self.proc.wait(timeout=GONE_WITHIN)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(f"the TUI still ran {GONE_WITHIN:.0f} s {after}") from None
+
 
 def _descendants(pid: int) -> set[int]:
     children: dict[int, list[int]] = {}
@@ -126,11 +134,7 @@ def test_closing_the_terminal_ends_the_tui_its_command_and_sandbox_and_keeps_pro
         assert any("--watch" in c for c in _commands(running)), _commands(running)
     finally:
         term.close()
-    try:
-        code = term.proc.wait(timeout=GONE_WITHIN)
-    except subprocess.TimeoutExpired:
-        term.proc.kill()
-        raise AssertionError(f"the TUI still ran {GONE_WITHIN:.0f} s after its terminal went away")
+    code = term.ended("after its terminal went away")
     left = time.monotonic() + GONE_WITHIN
     while any(_alive(pid) for pid in running) and time.monotonic() < left:
         time.sleep(0.1)
@@ -169,10 +173,6 @@ def test_leaving_while_connecting_stops_the_sandbox_that_connect_was_starting(tm
                         break
     finally:
         term.close()
-    try:
-        code = term.proc.wait(timeout=GONE_WITHIN)
-    except subprocess.TimeoutExpired:
-        term.proc.kill()
-        raise AssertionError(f"the TUI still ran {GONE_WITHIN:.0f} s after leaving while it connected")
+    code = term.ended("after leaving while it connected")
     assert code == (0 if leave else 129), code
     assert not (state / "sandbox" / "owner.json").exists()  # the sandbox it started was stopped
