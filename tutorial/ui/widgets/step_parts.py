@@ -114,6 +114,7 @@ class ExplanationPanel(Vertical):
     """
 
     fix_command: list[str] | None = None
+    _in_view = False  # shown: kept in view while its parts lay out (Markdown sizes itself later)
 
     def show(self, explanation, note: str | None = None) -> None:
         get = explanation.get if isinstance(explanation, dict) else (lambda k, d=None: getattr(explanation, k, d))
@@ -122,6 +123,12 @@ class ExplanationPanel(Vertical):
         self.remove_children()
         self.mount_all(self.parts(explanation, note))
         self.display = True
+        self._in_view = True
+
+    def on_resize(self) -> None:
+        """Its parts grew (a busy machine lays Markdown out a few frames late): still all in view."""
+        if self._in_view:
+            self.call_after_refresh(self.scroll_visible, animate=False)
 
     @staticmethod
     def parts(explanation, note: str | None = None) -> list:
@@ -150,6 +157,7 @@ class ExplanationPanel(Vertical):
 
     def hide(self) -> None:
         self.fix_command = None
+        self._in_view = False
         self.remove_children()
         self.display = False
 
