@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from crdyaml import crd_yaml
+
 DEPLOY_SVC = """
 apiVersion: apps/v1
 kind: Deployment
@@ -192,30 +194,14 @@ def test_wait_for_jsonpath_and_delete_f(k):
 
 
 def test_wait_for_crd_established(k):
-    crd = textwrap.dedent("""\
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata: {name: widgets.example.com}
-        spec:
-          group: example.com
-          scope: Namespaced
-          names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wdg]}
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec:
-                    type: object
-                    properties:
-                      size: {type: string, default: medium}
-            additionalPrinterColumns:
-            - {name: Size, type: string, jsonPath: .spec.size}
-            - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
-        """)
+    crd = crd_yaml("example.com", "Widget", "widgets", """\
+            type: object
+            properties:
+              size: {type: string, default: medium}
+    additionalPrinterColumns:
+    - {name: Size, type: string, jsonPath: .spec.size}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+""", short_names=("wdg",))
     k.kubectl("apply", "-f", "-", input=crd)
     assert "condition met" in k.kubectl("wait", "--for=condition=Established", "crd/widgets.example.com",
                                         "--timeout=20s").stdout

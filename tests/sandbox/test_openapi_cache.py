@@ -8,6 +8,7 @@ import json
 import logging
 import time
 
+from crdyaml import crd_yaml
 
 def _get(api, path: str):
     conn = api.connection()
@@ -67,25 +68,9 @@ def test_kubectl_fetches_a_document_once_then_reads_its_cache(api, caplog):
     assert api.kubectl("get", "configmap", "c", "-o", "jsonpath={.data.k}").stdout == "c"
 
 
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.cache.example.com}
-spec:
-  group: cache.example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
+CRD = crd_yaml("cache.example.com", "Widget", "widgets", """            type: object
             properties: {%s: {type: string}}
-"""
+""")
 
 
 def test_a_changed_crd_schema_changes_its_document_hash(api):

@@ -15,25 +15,10 @@ import json
 
 import pytest
 
+from crdyaml import crd_yaml
 from tutorial.sandbox.api.validation import celcost
 
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {{name: words.example.com}}
-spec:
-  group: example.com
-  names: {{kind: Words, plural: words, singular: words, listKind: WordsList}}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
+SPEC = """            type: object
             properties:
               words:
                 type: array
@@ -43,6 +28,12 @@ spec:
                   message: words are lowercase
                 items: {{type: string {item}}}
 """
+
+
+def _crd(**fields) -> str:
+    return crd_yaml("example.com", "Words", "words", SPEC.format(**fields))
+
+
 RULE = "spec.validation.openAPIV3Schema.properties[spec].properties[words].x-kubernetes-validations[0].rule"
 HINT = "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and " \
        "strings are declared)"
@@ -112,7 +103,7 @@ def test_the_real_limits():
 
 
 def test_an_unbounded_list_rule_is_refused_at_crd_creation(api):
-    proc = api.kubectl("apply", "-f", "-", input=CRD.format(bounds="", regex="^[a-z]+$", item=""), check=False)
+    proc = api.kubectl("apply", "-f", "-", input=_crd(bounds="", regex="^[a-z]+$", item=""), check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
         'The CustomResourceDefinition "words.example.com" is invalid: \n'
@@ -121,12 +112,12 @@ def test_an_unbounded_list_rule_is_refused_at_crd_creation(api):
         "schema\n"
         "* spec.validation.openAPIV3Schema: Forbidden: x-kubernetes-validations estimated rule cost total for "
         f"entire OpenAPIv3 schema exceeds budget by factor of more than 100x {HINT}")
-    bounded = CRD.format(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64")
+    bounded = _crd(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64")
     assert "created" in api.kubectl("apply", "-f", "-", input=bounded).stdout
 
 
 def test_a_rule_over_the_per_call_limit_refuses_the_object(api):
-    api.kubectl("apply", "-f", "-", input=CRD.format(bounds="maxItems: 2000", regex=DEAR, item=", maxLength: 100"))
+    api.kubectl("apply", "-f", "-", input=_crd(bounds="maxItems: 2000", regex=DEAR, item=", maxLength: 100"))
     api.kubectl("wait", "--for=condition=Established", "crd/words.example.com", "--timeout=20s")
 
     def words(name: str, n: int) -> str:
@@ -143,7 +134,7 @@ def test_a_rule_over_the_per_call_limit_refuses_the_object(api):
 
 
 def test_a_costly_message_expression_is_refused_too(api):
-    crd = CRD.format(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64").replace(
+    crd = _crd(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64").replace(
         "message: words are lowercase", "messageExpression: \"self.map(w, w.lowerAscii()).join(', ')\"").replace(
         "maxItems: 20\n", "\n")
     proc = api.kubectl("apply", "-f", "-", input=crd, check=False)
@@ -157,7 +148,7 @@ def test_a_costly_message_expression_is_refused_too(api):
 def test_string_of_a_number_in_a_message_expression_is_unbounded(api):
     """A real v1.32 server refuses `'...' + string(self.attempts)`: string() has no size estimate, so the
     concatenation is costed unbounded (kubernetes/kubernetes issue 124234 shows these three causes)."""
-    crd = CRD.format(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64").replace(
+    crd = _crd(bounds="maxItems: 20", regex="^[a-z]+$", item=", maxLength: 64").replace(
         "message: words are lowercase", "messageExpression: \"'words: ' + string(self.size())\"")
     proc = api.kubectl("apply", "-f", "-", input=crd, check=False)
     where = RULE.rsplit(".", 1)[0] + ".messageExpression"

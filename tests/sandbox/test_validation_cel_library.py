@@ -11,23 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {{name: nets.example.com}}
-spec:
-  group: example.com
-  names: {{kind: Net, plural: nets, singular: net, listKind: NetList}}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
+from crdyaml import crd_yaml
+
+SPEC = """            type: object
             x-kubernetes-validations:
 {rules}
             properties:
@@ -37,6 +23,12 @@ spec:
               limit: {{type: string, maxLength: 32}}
               endpoint: {{type: string, maxLength: 256}}
 """
+
+
+def _crd(**fields) -> str:
+    return crd_yaml("example.com", "Net", "nets", SPEC.format(**fields))
+
+
 RULES = """            - rule: "!has(self.address) || ip(self.address).family() == 4"
               message: address must be IPv4
             - rule: "!has(self.network) || !has(self.address) || cidr(self.network).containsIP(self.address)"
@@ -51,7 +43,7 @@ INVALID = 'The Net "bad" is invalid: '
 
 @pytest.fixture(scope="module")
 def nets(module_api):
-    module_api.kubectl("apply", "-f", "-", input=CRD.format(rules=RULES))
+    module_api.kubectl("apply", "-f", "-", input=_crd(rules=RULES))
     module_api.kubectl("wait", "--for=condition=Established", "crd/nets.example.com", "--timeout=20s")
     return module_api
 
@@ -101,7 +93,7 @@ CRD_REFUSED = 'The CustomResourceDefinition "nets.example.com" is invalid: spec.
 ])
 def test_a_rule_that_does_not_compile_refuses_the_crd(api, rule, issue):
     rules = f'            - rule: "{rule}"'
-    proc = api.kubectl("apply", "-f", "-", input=CRD.format(rules=rules), check=False)
+    proc = api.kubectl("apply", "-f", "-", input=_crd(rules=rules), check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip() == CRD_REFUSED.format(rule=rule) + issue
     assert api.kubectl("get", "crd", "nets.example.com", check=False).returncode == 1  # nothing stored
@@ -109,7 +101,7 @@ def test_a_rule_that_does_not_compile_refuses_the_crd(api, rule, issue):
 
 def test_a_message_expression_that_does_not_compile_refuses_the_crd(api):
     rules = '            - rule: "self.address != \'\'"\n              messageExpression: "\'bad: \' + self.adres"'
-    proc = api.kubectl("apply", "-f", "-", input=CRD.format(rules=rules), check=False)
+    proc = api.kubectl("apply", "-f", "-", input=_crd(rules=rules), check=False)
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
         'The CustomResourceDefinition "nets.example.com" is invalid: spec.validation.openAPIV3Schema.properties[spec]'
@@ -120,7 +112,7 @@ def test_a_message_expression_that_does_not_compile_refuses_the_crd(api):
 
 
 def test_a_root_rule_sees_only_name_and_generate_name_of_metadata(api):
-    crd = CRD.format(rules='            - rule: "true"').replace(
+    crd = _crd(rules='            - rule: "true"').replace(
         "        type: object\n        properties:\n          spec:",
         "        type: object\n        x-kubernetes-validations:\n        - rule: \"self.metadata.labels.size() < 3\"\n"
         "        properties:\n          spec:", 1)
@@ -134,7 +126,7 @@ def test_a_root_rule_sees_only_name_and_generate_name_of_metadata(api):
 
 def test_a_rule_or_message_of_the_wrong_type_refuses_the_crd(api):
     rules = '            - rule: "size(self.address)"\n              messageExpression: "self.address.size() > 1"'
-    proc = api.kubectl("apply", "-f", "-", input=CRD.format(rules=rules), check=False)
+    proc = api.kubectl("apply", "-f", "-", input=_crd(rules=rules), check=False)
     assert proc.returncode == 1
     value = ('apiextensions.ValidationRule{Rule:"size(self.address)", Message:"", MessageExpression:"self.address.'
              'size() > 1", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:'

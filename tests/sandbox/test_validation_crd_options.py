@@ -5,23 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-CRD = """apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
+from crdyaml import crd_yaml
+
+CRD = crd_yaml("example.com", "Widget", "widgets", """            type: object
             required: [mode]
             x-kubernetes-validations:
             - rule: "!has(self.replicas) || self.replicas <= 5"
@@ -49,7 +35,7 @@ spec:
               mode: {type: string}
               network: {type: string}
               tags: {type: array, items: {type: string}, maxItems: 4}
-"""
+""")
 WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: {name}, namespace: default}}\nspec: {spec}\n"
 
 
