@@ -87,12 +87,7 @@ def test_after_reset_and_quit_enter_opens_the_continue_here_step(build):
             await pilot.pause()
             await pilot.press("r")
             await finished(pilot)
-            await pilot.press("u")
-            await until(pilot, lambda: isinstance(first.screen, ConfirmModal), timeout=20)
-            await pilot.press("y")
-            await finished(pilot)
-            # `u` says what it did, in the output pane
-            lines = first.screen.query_one("#output").lines
+            lines = await _undo_confirmed(pilot)  # `u` says what it did, in the output pane
             assert any("nothing" in l.lower() or "deleted" in l for l in lines), lines
             await pilot.press("q")
 
@@ -109,17 +104,22 @@ def test_after_reset_and_quit_enter_opens_the_continue_here_step(build):
     run(resume())
 
 
+async def _undo_confirmed(pilot) -> list[str]:
+    """`u` on the open step, confirmed with `y`; the output pane's lines once it has finished."""
+    await pilot.press("u")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmModal), timeout=20)
+    await pilot.press("y")
+    await finished(pilot)
+    return pilot.app.screen.query_one("#output").lines
+
+
 def test_reset_shows_the_deletes_it_ran(build):
     app = build(*demo_args())
 
     async def scenario(pilot):
         await pilot.press("enter", "r")
         await finished(pilot)
-        await pilot.press("u")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=20)
-        await pilot.press("y")
-        await finished(pilot)
-        lines = app.screen.query_one("#output").lines
+        lines = await _undo_confirmed(pilot)
         assert any("deleted" in l and "Namespace demo" in l for l in lines), lines
 
     drive(app, scenario)
